@@ -1,0 +1,1 @@
+//! The executor: runs a plan's changes through the drivers.

@@ -1,0 +1,218 @@
+//! Command-line definitions (clap derive). No behaviour lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Terraform-style reconciliation of contact-center agents and users.
+///
+/// headcount reads a YAML desired-state file, reads the accounts on each
+/// provider (Thulium, CCP, DNL) through its REST API, shows a plan and applies it.
+#[derive(Debug, Parser)]
+#[command(name = "headcount", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  headcount validate -f headcount.yaml\n  headcount plan --detailed-exitcode\n  headcount apply --auto-approve\n  headcount demo"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the desired-state file and report every problem at once (needs no credentials).
+    #[command(
+        after_help = "Examples:\n  headcount validate\n  headcount validate -f config/   # every *.yaml in config/"
+    )]
+    Validate(FileArgs),
+    /// Read the providers and show what apply would change.
+    #[command(
+        after_help = "Examples:\n  headcount plan\n  headcount plan --format markdown > plan.md\n  headcount plan --out plan.json --detailed-exitcode"
+    )]
+    Plan(PlanArgs),
+    /// Apply the changes (a fresh plan, or a plan saved with `plan --out`).
+    #[command(
+        after_help = "Examples:\n  headcount apply\n  headcount apply --auto-approve\n  headcount apply plan.json"
+    )]
+    Apply(ApplyArgs),
+    /// Read-only check for changes made outside the file (for cron). Exit 2 when drift is found.
+    #[command(
+        after_help = "Examples:\n  headcount drift\n  headcount drift --format json --output drift.json"
+    )]
+    Drift(DriftArgs),
+    /// Write a provider's existing accounts as entries of the file format.
+    #[command(
+        after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml"
+    )]
+    Import(ImportArgs),
+    /// Serve a simulation of the Thulium, CCP and DNL APIs on loopback.
+    #[command(
+        after_help = "Examples:\n  headcount sandbox --port 8787\n  headcount sandbox --port 0 --latency-ms 20 --fault-rate 0.1"
+    )]
+    Sandbox(SandboxArgs),
+    /// Walk through plan, apply and drift against an in-process sandbox.
+    #[command(after_help = "Example:\n  headcount demo")]
+    Demo(DemoArgs),
+    /// Print the JSON Schema of the desired-state file (or of the JSON plan).
+    #[command(
+        after_help = "Examples:\n  headcount schema > schemas/headcount.schema.json\n  headcount schema plan"
+    )]
+    Schema(SchemaArgs),
+    /// Print shell completions.
+    #[command(
+        after_help = "Examples:\n  headcount completions bash > /etc/bash_completion.d/headcount\n  headcount completions zsh > ~/.zfunc/_headcount"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FileArgs {
+    /// Desired-state file, or a directory whose *.yaml files form one desired state.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = "headcount.yaml",
+        env = "HEADCOUNT_FILE"
+    )]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Maximum concurrent requests per provider.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallelism: u32,
+    /// Limit to a provider, or to one account (PROVIDER/KEY). Repeatable.
+    #[arg(long = "target", value_name = "PROVIDER[/KEY]")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Save the plan (no secrets) for `headcount apply FILE`.
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes, 0 when there are none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Allow a plan that deactivates more than a provider's safety threshold.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `headcount plan --out FILE`. Without it, a fresh plan is made.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow a plan that deactivates more than a provider's safety threshold.
+    #[arg(long)]
+    pub force: bool,
+    /// Write the apply report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the report even when there is no drift.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The provider (name from the file) whose accounts to import.
+    #[arg(long, value_name = "NAME")]
+    pub provider: String,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Maximum concurrent requests to the provider.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one and prints it).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Latency added to every vendor request, in milliseconds.
+    #[arg(long = "latency-ms", value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of vendor requests that fail (0.0 to 1.0).
+    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Fault kinds to inject, comma-separated: 500,503,429,hang,drop-before,drop-after (default all).
+    #[arg(long, value_name = "KINDS", value_delimiter = ',')]
+    pub faults: Vec<String>,
+    /// Accounts to start with (YAML or JSON, per vendor).
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Seed of the fault generator, for repeatable runs.
+    #[arg(long, value_name = "S")]
+    pub rng_seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Latency the demo sandbox adds to every request, in milliseconds.
+    #[arg(long = "latency-ms", value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The desired-state file (headcount.yaml).
+    File,
+    /// The JSON plan (`plan --format json`).
+    Plan,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// Which schema to print.
+    #[arg(value_enum, default_value_t = SchemaKind::File)]
+    pub which: SchemaKind,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

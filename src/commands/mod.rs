@@ -1,0 +1,79 @@
+//! One file per subcommand. Each returns the process exit code, or a
+//! diagnostic that `main` prints before exiting with [`EXIT_ERROR`].
+
+pub mod apply;
+pub mod completions;
+pub mod demo;
+pub mod drift;
+pub mod import;
+pub mod plan;
+pub mod sandbox;
+pub mod schema;
+pub mod validate;
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, Command};
+
+/// Success, no changes.
+pub const EXIT_OK: u8 = 0;
+/// An error (bad file, vendor failure, refused plan, failed change).
+pub const EXIT_ERROR: u8 = 1;
+/// Changes present (`plan --detailed-exitcode`) or drift found (`drift`).
+pub const EXIT_CHANGES: u8 = 2;
+
+/// Runs one command to completion.
+pub fn run(cli: Cli) -> miette::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("could not start the async runtime: {e}"))?;
+    runtime.block_on(dispatch(cli.command))
+}
+
+async fn dispatch(command: Command) -> miette::Result<u8> {
+    match command {
+        Command::Validate(args) => validate::run(args).await,
+        Command::Plan(args) => plan::run(args).await,
+        Command::Apply(args) => apply::run(args).await,
+        Command::Drift(args) => drift::run(args).await,
+        Command::Import(args) => import::run(args).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => completions::run(args),
+    }
+}
+
+/// Whether standard error gets colour: a terminal and no `NO_COLOR`.
+pub fn stderr_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Renders a diagnostic to standard error (colour only on a terminal).
+pub fn print_error(report: &miette::Report) {
+    eprint!("{}", render_report(report.as_ref(), stderr_color(), 100));
+}
+
+/// Renders a diagnostic as text; used by `main` and by snapshot tests.
+pub fn render_report(diagnostic: &dyn miette::Diagnostic, color: bool, width: usize) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(width);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = format!("Error: {diagnostic}\n");
+    }
+    out
+}
+
+/// The answer of a command that a later piece of work fills in.
+pub(crate) fn not_yet(command: &str) -> miette::Result<u8> {
+    Err(miette::miette!(
+        help = "this command is not implemented in this build of headcount yet",
+        "`headcount {command}` is not yet implemented"
+    ))
+}

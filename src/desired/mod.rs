@@ -1,0 +1,7 @@
+//! The desired-state file: format, loading with spans, secret references, validation.
+
+pub mod secret;
+pub mod types;
+
+pub use secret::{SecretError, SecretRef};
+pub use types::{Credential, Desired, Entry, Origin, Provider, UnlistedPolicy};

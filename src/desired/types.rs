@@ -1,0 +1,113 @@
+//! The validated desired state, as the rest of headcount sees it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::model::{DriverSchema, Kind, ResourceKey, Value};
+
+use super::SecretRef;
+
+/// Where something was written: file, line and column (1-based).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<PathBuf>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// What to do with remote accounts the file does not list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnlistedPolicy {
+    /// Say nothing about them.
+    Ignore,
+    /// List them in the plan (the default).
+    #[default]
+    Report,
+    /// Plan to set them inactive.
+    Deactivate,
+}
+
+/// A credential in a provider's `auth:` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A plain value (only where the driver allows it, e.g. a user name).
+    Plain(String),
+    /// A reference resolved when needed.
+    Secret(SecretRef),
+}
+
+/// One provider instance (an entry of `providers:`).
+#[derive(Clone, Debug)]
+pub struct Provider {
+    /// The name the file gives it (the key under `providers:`).
+    pub name: String,
+    /// The driver's static schema, found through `type:`.
+    pub schema: &'static DriverSchema,
+    pub url: url::Url,
+    /// Credentials by `auth:` field name.
+    pub auth: IndexMap<String, Credential>,
+    pub unlisted: UnlistedPolicy,
+    /// Maximum concurrent requests (overrides `--parallelism` when lower).
+    pub parallelism: Option<u32>,
+    /// Per-request timeout.
+    pub timeout: Option<Duration>,
+    /// Safety threshold: refuse plans deactivating more than this share (percent) of the
+    /// provider's accounts unless `--force`. Default 25.
+    pub max_deactivate_percent: f64,
+    /// Allow `http://` to a host that is not loopback.
+    pub insecure_http: bool,
+    pub origin: Origin,
+}
+
+impl Provider {
+    /// The vendor `type:` of this provider.
+    pub fn vendor(&self) -> &'static str {
+        self.schema.vendor
+    }
+}
+
+/// One account the file lists.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Provider name (resolved even when the file leaves `provider:` out).
+    pub provider: String,
+    pub kind: Kind,
+    /// The natural key's value.
+    pub key: String,
+    /// Non-secret fields as written, converted to the field's type, in file order.
+    /// Includes the key field.
+    pub fields: IndexMap<String, Value>,
+    /// Secret fields (passwords) by field name; never resolved by the loader.
+    pub secrets: IndexMap<String, SecretRef>,
+    pub origin: Origin,
+}
+
+impl Entry {
+    pub fn resource_key(&self) -> ResourceKey {
+        ResourceKey {
+            provider: self.provider.clone(),
+            kind: self.kind,
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// A whole validated desired state (one file or a directory of files).
+#[derive(Clone, Debug)]
+pub struct Desired {
+    pub version: u32,
+    /// Providers by name, in file order.
+    pub providers: IndexMap<String, Provider>,
+    /// Every account entry, in file order.
+    pub entries: Vec<Entry>,
+}

@@ -1,0 +1,135 @@
+//! The one error type every driver returns.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of failure a driver met; decides retries and exit messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Credentials refused (401/403). Never retried.
+    Auth,
+    /// The account or path does not exist (404).
+    NotFound,
+    /// The vendor rejected the request body (400/422).
+    Validation,
+    /// Too many requests (429).
+    RateLimited,
+    /// The vendor failed (5xx).
+    Server,
+    /// No answer within the timeout.
+    Timeout,
+    /// Connection refused, reset, DNS, TLS.
+    Transport,
+    /// The answer could not be understood (not JSON, wrong shape).
+    Protocol,
+    /// Refused before sending (bad URL, insecure http, missing credential).
+    Config,
+}
+
+/// A failed vendor call, in plain words. Never carries a secret.
+#[derive(Clone, Debug)]
+pub struct DriverError {
+    /// Provider name from the file.
+    pub provider: String,
+    pub kind: ErrorKind,
+    /// HTTP status, when the vendor answered.
+    pub status: Option<u16>,
+    /// What was being done ("create user \"bad/name\"", "list agents").
+    pub context: String,
+    /// The vendor's own message (redacted).
+    pub message: String,
+    /// Field errors from the vendor: (field, message).
+    pub field_errors: Vec<(String, String)>,
+    /// The vendor's `Retry-After`, when given.
+    pub retry_after: Option<Duration>,
+    /// The request may have been processed although no answer came back
+    /// (timeout or connection lost after sending). A create that failed this
+    /// way must be checked with `get_by_key` before it is tried again.
+    pub ambiguous: bool,
+}
+
+impl DriverError {
+    pub fn new(provider: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
+        DriverError {
+            provider: provider.into(),
+            kind,
+            status: None,
+            context: String::new(),
+            message: message.into(),
+            field_errors: Vec::new(),
+            retry_after: None,
+            ambiguous: false,
+        }
+    }
+
+    pub fn with_context(mut self, context: impl Into<String>) -> Self {
+        self.context = context.into();
+        self
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Worth trying again (for an idempotent call).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
+        )
+    }
+
+    /// A one-line hint for the user about what to do next.
+    pub fn hint(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",
+            ErrorKind::NotFound => "the account or endpoint does not exist; check the provider url",
+            ErrorKind::Validation => "fix the values the vendor rejected in the file, then run plan again",
+            ErrorKind::RateLimited => "the vendor is throttling requests; lower --parallelism or try again later",
+            ErrorKind::Server => "the vendor failed; try again later (apply converges when re-run)",
+            ErrorKind::Timeout => "the vendor did not answer in time; raise the provider's timeout or try again later",
+            ErrorKind::Transport => "the vendor is unreachable; check the provider url and your network",
+            ErrorKind::Protocol => "the vendor's answer was not what its API documents; check the provider url points at the API",
+            ErrorKind::Config => "fix the provider's settings in the file",
+        }
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.provider)?;
+        if !self.context.is_empty() {
+            write!(f, ": {}", self.context)?;
+        }
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        for (field, msg) in &self.field_errors {
+            write!(f, "; {field}: {msg}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_provider_context_and_fields() {
+        let mut e = DriverError::new("ccp", ErrorKind::Validation, "rejected")
+            .with_context("create user \"bad/name\"")
+            .with_status(400);
+        e.field_errors
+            .push(("username".into(), "Does not match pattern".into()));
+        assert_eq!(
+            e.to_string(),
+            "ccp: create user \"bad/name\" (HTTP 400): rejected; username: Does not match pattern"
+        );
+        assert!(!e.is_retryable());
+    }
+}

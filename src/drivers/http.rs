@@ -1,0 +1,1 @@
+//! Shared HTTP client for drivers (filled in by the drivers work).

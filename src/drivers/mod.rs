@@ -1,0 +1,139 @@
+//! Vendor drivers: one [`Driver`] per vendor, and the registry that maps a
+//! provider's `type:` to its driver.
+//!
+//! A driver knows its vendor's REST API and nothing of YAML, plans or
+//! rendering. Adding a vendor means one new file here and one line in
+//! [`VENDORS`].
+
+pub mod ccp;
+pub mod dnl;
+pub mod error;
+pub mod http;
+pub mod thulium;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use indexmap::IndexMap;
+use secrecy::SecretString;
+
+pub use error::{DriverError, ErrorKind};
+
+use crate::model::{DriverSchema, RemoteRecord, WriteRequest};
+
+/// Everything a driver needs to talk to one provider instance.
+#[derive(Clone)]
+pub struct ProviderConfig {
+    /// The provider's name in the file (used in every message).
+    pub name: String,
+    /// Base URL as written in the file (e.g. `https://acme.thulium.com`).
+    pub url: url::Url,
+    /// Resolved credentials by `auth:` field name (username, password, api_key).
+    pub credentials: IndexMap<String, SecretString>,
+    /// Per-request timeout (connect + response).
+    pub timeout: Duration,
+    /// Maximum concurrent requests to this provider.
+    pub parallelism: usize,
+    /// Allow `http://` to a non-loopback host.
+    pub insecure_http: bool,
+    /// Retries for idempotent calls after the first attempt.
+    pub max_retries: u32,
+    /// Base delay of the exponential backoff.
+    pub retry_base_delay: Duration,
+    /// Upper bound for any single wait (including `Retry-After`).
+    pub retry_max_delay: Duration,
+}
+
+impl ProviderConfig {
+    /// A configuration with headcount's defaults.
+    pub fn new(name: impl Into<String>, url: url::Url) -> ProviderConfig {
+        ProviderConfig {
+            name: name.into(),
+            url,
+            credentials: IndexMap::new(),
+            timeout: Duration::from_secs(30),
+            parallelism: 8,
+            insecure_http: false,
+            max_retries: 4,
+            retry_base_delay: Duration::from_millis(200),
+            retry_max_delay: Duration::from_secs(30),
+        }
+    }
+
+    pub fn with_credential(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.credentials
+            .insert(name.to_string(), SecretString::from(value.into()));
+        self
+    }
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("name", &self.name)
+            .field("url", &self.url.as_str())
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .keys()
+                    .map(|k| (k.as_str(), "(redacted)"))
+                    .collect::<Vec<_>>(),
+            )
+            .field("timeout", &self.timeout)
+            .field("parallelism", &self.parallelism)
+            .field("insecure_http", &self.insecure_http)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
+}
+
+/// One vendor's client. All methods speak headcount's field vocabulary
+/// (see [`DriverSchema::fields`]); the mapping to the wire is the driver's job.
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// The static description of the accounts this driver manages.
+    fn schema(&self) -> &'static DriverSchema;
+
+    /// The provider's name in the file.
+    fn provider(&self) -> &str;
+
+    /// Every account of the provider, following the vendor's paging to the end.
+    async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError>;
+
+    /// One account by natural key, or `None` when it does not exist. Used to
+    /// decide what to do after an ambiguous failure of a create.
+    async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError>;
+
+    /// Creates an account; returns the vendor's id for it.
+    /// Not retried on ambiguous failures: the error then has `ambiguous: true`.
+    async fn create(&self, request: &WriteRequest) -> Result<String, DriverError>;
+
+    /// Changes the fields in `request` on the account `remote` (which the
+    /// driver may use to fill what the vendor insists on, e.g. CCP's full body).
+    async fn update(
+        &self,
+        remote: &RemoteRecord,
+        request: &WriteRequest,
+    ) -> Result<(), DriverError>;
+}
+
+/// A registry entry: the `type:` name, the static schema and a constructor.
+pub struct VendorEntry {
+    pub schema: &'static DriverSchema,
+    pub connect: fn(ProviderConfig) -> Result<Arc<dyn Driver>, DriverError>,
+}
+
+/// Every vendor headcount supports. Adding a vendor adds one line here.
+pub static VENDORS: &[VendorEntry] = &[thulium::VENDOR, ccp::VENDOR, dnl::VENDOR];
+
+/// The registry entry for a provider `type:`.
+pub fn vendor(type_name: &str) -> Option<&'static VendorEntry> {
+    VENDORS.iter().find(|v| v.schema.vendor == type_name)
+}
+
+/// The names of every supported `type:`.
+pub fn vendor_names() -> Vec<&'static str> {
+    VENDORS.iter().map(|v| v.schema.vendor).collect()
+}

@@ -1,0 +1,14 @@
+//! headcount: Terraform-style reconciliation of contact-center agents and users.
+//!
+//! The data flow (see DESIGN.md): [`desired`] loads and validates the file,
+//! [`drivers`] read the providers, [`plan`] computes the changes, [`apply`]
+//! executes them. [`sandbox`] simulates the vendors' APIs on loopback.
+
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod desired;
+pub mod drivers;
+pub mod model;
+pub mod plan;
+pub mod sandbox;

@@ -1,0 +1,375 @@
+//! Vendor-neutral records and field descriptions.
+//!
+//! Everything here is shared vocabulary: the desired-state loader produces
+//! [`Value`]s keyed by field name, drivers read remote accounts into
+//! [`RemoteRecord`]s with the same field names, and the planner compares the
+//! two using the [`FieldSpec`]s a driver publishes. Nothing in this module
+//! knows about a particular vendor, YAML or HTTP.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Which section of the desired-state file an account belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `agents:` (Thulium agents).
+    Agent,
+    /// `users:` (CCP and DNL users).
+    User,
+}
+
+impl Kind {
+    /// The top-level section of the file holding accounts of this kind.
+    pub fn section(self) -> &'static str {
+        match self {
+            Kind::Agent => "agents",
+            Kind::User => "users",
+        }
+    }
+
+    /// Singular noun for messages ("agent", "user").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Agent => "agent",
+            Kind::User => "user",
+        }
+    }
+
+    /// The kind stored under a file section name.
+    pub fn from_section(section: &str) -> Option<Kind> {
+        match section {
+            "agents" => Some(Kind::Agent),
+            "users" => Some(Kind::User),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.noun())
+    }
+}
+
+/// Identifies one account: provider instance name, kind and natural key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ResourceKey {
+    pub provider: String,
+    pub kind: Kind,
+    pub key: String,
+}
+
+impl fmt::Display for ResourceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{} \"{}\"", self.provider, self.kind, self.key)
+    }
+}
+
+/// A non-secret field value in headcount's vocabulary.
+///
+/// Secrets never become a `Value`: they travel as [`SecretString`] in
+/// [`WriteRequest::secrets`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<Value>),
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Converts to a `serde_json::Value` (for drivers building request bodies).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
+        }
+    }
+
+    /// Converts from JSON; floats that are whole numbers become `Int`,
+    /// other floats and objects become their JSON text.
+    pub fn from_json(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => match n.as_f64() {
+                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::Int(f as i64),
+                    _ => Value::Str(n.to_string()),
+                },
+            },
+            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::Array(items) => {
+                Value::List(items.iter().map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(_) => Value::Str(v.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+/// The type of a field, which also decides how it is normalised before comparing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    /// Free text. Integers are accepted and compared by their decimal text
+    /// (Thulium returns `number` as an integer but takes a string).
+    String,
+    /// Whole number. Strings of digits are accepted ("12" == 12).
+    Integer,
+    /// true/false. The strings "true"/"false" are accepted (CCP reads back strings).
+    Boolean,
+    /// An e-mail address: trimmed and compared case-insensitively.
+    Email,
+    /// One of a fixed set of strings.
+    Enum(&'static [&'static str]),
+    /// A list of integers whose order carries no meaning.
+    IntegerSet,
+    /// A list of IP addresses (or CIDR blocks) whose order carries no meaning.
+    IpSet,
+    /// A secret reference (`{ env: NAME }` or `{ file: PATH }`); never compared.
+    Secret,
+}
+
+impl FieldType {
+    /// Short name for messages and schemas.
+    pub fn describe(&self) -> String {
+        match self {
+            FieldType::String => "a string".into(),
+            FieldType::Integer => "an integer".into(),
+            FieldType::Boolean => "true or false".into(),
+            FieldType::Email => "an e-mail address".into(),
+            FieldType::Enum(values) => format!("one of {}", values.join(", ")),
+            FieldType::IntegerSet => "a list of integers".into(),
+            FieldType::IpSet => "a list of IP addresses".into(),
+            FieldType::Secret => "a secret reference ({ env: NAME } or { file: PATH })".into(),
+        }
+    }
+}
+
+/// Whether a field can be read back from the vendor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Written on create and update, read back, compared for drift.
+    ReadWrite,
+    /// Sent on create only; the vendor never returns it, so it cannot be
+    /// compared and never causes an update (passwords, Thulium `roles`, ...).
+    CreateOnly,
+}
+
+/// One field of a vendor's account, as headcount's file names it.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldSpec {
+    /// Field name in the desired-state file (and in [`RemoteRecord::fields`]).
+    pub name: &'static str,
+    pub ty: FieldType,
+    /// A regular expression the value must match (strings only).
+    pub pattern: Option<&'static str>,
+    /// Maximum length in characters (strings only).
+    pub max_len: Option<usize>,
+    /// The vendor refuses a create without it.
+    pub required_on_create: bool,
+    /// The vendor refuses an edit without it (CCP's password).
+    pub required_on_update: bool,
+    pub access: Access,
+    /// Shown in the JSON Schema and in `--help`-style docs.
+    pub description: &'static str,
+}
+
+impl FieldSpec {
+    pub const fn new(name: &'static str, ty: FieldType, description: &'static str) -> FieldSpec {
+        FieldSpec {
+            name,
+            ty,
+            pattern: None,
+            max_len: None,
+            required_on_create: false,
+            required_on_update: false,
+            access: Access::ReadWrite,
+            description,
+        }
+    }
+    pub const fn required(mut self) -> Self {
+        self.required_on_create = true;
+        self
+    }
+    pub const fn required_on_update(mut self) -> Self {
+        self.required_on_update = true;
+        self
+    }
+    pub const fn create_only(mut self) -> Self {
+        self.access = Access::CreateOnly;
+        self
+    }
+    pub const fn pattern(mut self, pattern: &'static str) -> Self {
+        self.pattern = Some(pattern);
+        self
+    }
+    pub const fn max_len(mut self, max_len: usize) -> Self {
+        self.max_len = Some(max_len);
+        self
+    }
+    pub fn is_secret(&self) -> bool {
+        matches!(self.ty, FieldType::Secret)
+    }
+    pub fn is_readable(&self) -> bool {
+        self.access == Access::ReadWrite && !self.is_secret()
+    }
+}
+
+/// One credential a provider's `auth:` block takes.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthFieldSpec {
+    pub name: &'static str,
+    /// When true the value must be a secret reference; when false a plain
+    /// string is also accepted (a user name, say).
+    pub secret: bool,
+    pub description: &'static str,
+}
+
+/// What a driver publishes about the accounts it manages. Static data: the
+/// loader validates entries with it, the planner compares with it, the JSON
+/// Schema is generated from it.
+#[derive(Debug)]
+pub struct DriverSchema {
+    /// The `type:` value selecting this driver.
+    pub vendor: &'static str,
+    /// Human name ("Thulium", "CCP", "DNL").
+    pub display_name: &'static str,
+    pub kind: Kind,
+    /// The natural key field (login, username, name).
+    pub key_field: &'static str,
+    /// Field meaning "account active"; setting it to `false` deactivates.
+    pub active_field: &'static str,
+    pub fields: &'static [FieldSpec],
+    pub auth: &'static [AuthFieldSpec],
+    /// Example base URL shown in docs and errors.
+    pub url_example: &'static str,
+}
+
+impl DriverSchema {
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// An account as read from the vendor, in headcount's vocabulary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RemoteRecord {
+    /// The vendor's identifier used in paths (Thulium login, CCP uuid, DNL user_id).
+    pub id: String,
+    /// The natural key.
+    pub key: String,
+    /// Readable fields, named as in the file.
+    pub fields: IndexMap<String, Value>,
+}
+
+/// What to write: plain fields plus resolved secrets. `Debug` never shows secret values.
+#[derive(Clone, Default)]
+pub struct WriteRequest {
+    /// The natural key of the account.
+    pub key: String,
+    /// Field values to send (for an update: the changed fields only).
+    pub fields: IndexMap<String, Value>,
+    /// Resolved secrets (passwords), by field name.
+    pub secrets: IndexMap<String, SecretString>,
+}
+
+impl fmt::Debug for WriteRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteRequest")
+            .field("key", &self.key)
+            .field("fields", &self.fields)
+            .field(
+                "secrets",
+                &self
+                    .secrets
+                    .keys()
+                    .map(|k| (k.as_str(), "(redacted)"))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    #[test]
+    fn write_request_debug_redacts_secrets() {
+        let mut req = WriteRequest {
+            key: "jkowalski".into(),
+            ..Default::default()
+        };
+        req.secrets
+            .insert("password".into(), SecretString::from("hunter2-very-secret"));
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("password"), "{shown}");
+    }
+
+    #[test]
+    fn json_round_trip_of_values() {
+        let v = Value::List(vec![
+            Value::Int(1),
+            Value::Str("a".into()),
+            Value::Bool(true),
+        ]);
+        assert_eq!(Value::from_json(&v.to_json()), v);
+        assert_eq!(Value::from_json(&serde_json::json!(5.0)), Value::Int(5));
+    }
+}

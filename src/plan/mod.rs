@@ -1,0 +1,1 @@
+//! The diff engine and the Plan type.

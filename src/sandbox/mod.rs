@@ -1,0 +1,1 @@
+//! Simulated vendor APIs (Thulium, CCP, DNL) on loopback.
