@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
-/// Where a secret lives. Holds no secret itself, so it may be printed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Where a secret lives. Holds no secret itself, so it may be printed and saved
+/// (as `{"env": "NAME"}` or `{"file": "PATH"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SecretRef {
     /// An environment variable.
     Env(String),

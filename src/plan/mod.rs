@@ -1,1 +1,222 @@
-//! The diff engine and the Plan type.
+//! The diff engine and the [`Plan`] type.
+//!
+//! [`compute`] is pure: it takes the desired state and a snapshot of what the
+//! providers hold, and decides every create, update and deactivation. It
+//! knows vendors only through their [`DriverSchema`](crate::model::DriverSchema)
+//! data (field types, what can be read back, what an edit requires).
+
+pub mod diff;
+pub mod fingerprint;
+pub mod normalize;
+pub mod render;
+pub mod saved;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::desired::SecretRef;
+use crate::model::{Kind, RemoteRecord, ResourceKey, Value};
+
+pub use diff::compute;
+
+/// What the providers hold: every account of each provider that was read.
+#[derive(Clone, Debug, Default)]
+pub struct Remote {
+    /// Accounts by provider name. A provider missing here was not read
+    /// (excluded by `--target`) and is left out of the plan.
+    pub providers: IndexMap<String, Vec<RemoteRecord>>,
+}
+
+/// Limits a plan to a provider, or to one account of a provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub provider: String,
+    pub key: Option<String>,
+}
+
+impl Target {
+    /// Parses `PROVIDER` or `PROVIDER/KEY`.
+    pub fn parse(text: &str) -> Option<Target> {
+        let (provider, key) = match text.split_once('/') {
+            Some((p, k)) => (p, Some(k.to_string())),
+            None => (text, None),
+        };
+        if provider.is_empty() || key.as_deref() == Some("") {
+            return None;
+        }
+        Some(Target {
+            provider: provider.to_string(),
+            key,
+        })
+    }
+}
+
+/// Options of the planner.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Allow deactivating more than a provider's safety threshold.
+    pub force: bool,
+    /// When not empty, only these providers/accounts are planned.
+    pub targets: Vec<Target>,
+}
+
+impl PlanOptions {
+    /// Whether the provider is planned at all.
+    pub fn includes_provider(&self, provider: &str) -> bool {
+        self.targets.is_empty() || self.targets.iter().any(|t| t.provider == provider)
+    }
+
+    /// Whether an account is planned.
+    pub fn includes(&self, provider: &str, key: &str) -> bool {
+        self.targets.is_empty()
+            || self
+                .targets
+                .iter()
+                .any(|t| t.provider == provider && t.key.as_deref().is_none_or(|k| k == key))
+    }
+
+    /// Whether the whole provider is planned (so that unlisted accounts mean something).
+    pub fn includes_whole_provider(&self, provider: &str) -> bool {
+        self.targets.is_empty()
+            || self
+                .targets
+                .iter()
+                .any(|t| t.provider == provider && t.key.is_none())
+    }
+}
+
+/// What a change does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Deactivate,
+}
+
+impl Action {
+    pub fn symbol(self) -> char {
+        match self {
+            Action::Create => '+',
+            Action::Update => '~',
+            Action::Deactivate => '-',
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "created",
+            Action::Update => "updated in place",
+            Action::Deactivate => "deactivated",
+        }
+    }
+}
+
+/// One field of a change. A sensitive field never carries its values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// A secret: values are never shown, only that it is set.
+    pub sensitive: bool,
+    /// Sent on create only; the vendor cannot read it back, so it is never checked for drift.
+    pub create_only: bool,
+}
+
+/// One change to one account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Change {
+    pub action: Action,
+    pub provider: String,
+    /// The provider's `type:`.
+    pub vendor: String,
+    pub kind: Kind,
+    pub key: String,
+    /// For an update or deactivation: the account as read when planning.
+    pub remote: Option<RemoteRecord>,
+    /// Fingerprint of `remote` (or of its absence, for a create).
+    pub fingerprint: String,
+    /// For a create: every field sent. For an update: the changed fields.
+    pub fields: Vec<FieldChange>,
+    /// Secret references the change needs (passwords on create, CCP's password on edit).
+    pub secrets: IndexMap<String, SecretRef>,
+}
+
+impl Change {
+    pub fn resource_key(&self) -> ResourceKey {
+        ResourceKey {
+            provider: self.provider.clone(),
+            kind: self.kind,
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// A remote account the file does not list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unlisted {
+    pub provider: String,
+    pub kind: Kind,
+    pub key: String,
+    /// Whether the account is active on the provider (when readable).
+    pub active: Option<bool>,
+    /// The plan deactivates it (`unlisted: deactivate`).
+    pub deactivation_planned: bool,
+    /// Why nothing is planned for it, when the policy asked for a deactivation.
+    pub note: Option<String>,
+}
+
+/// Something the plan cannot do; a plan with problems is not applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub provider: String,
+    pub key: Option<String>,
+    pub message: String,
+    pub help: String,
+}
+
+/// The result of planning.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub unlisted: Vec<Unlisted>,
+    /// Things the reader should know that do not stop the plan.
+    pub warnings: Vec<String>,
+    /// Things that stop the plan from being applied.
+    pub problems: Vec<Problem>,
+    /// Accounts that match the file.
+    pub unchanged: usize,
+}
+
+/// Counts of a plan's changes.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub deactivate: usize,
+    pub unchanged: usize,
+    pub unlisted: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let count = |a: Action| self.changes.iter().filter(|c| c.action == a).count();
+        Summary {
+            create: count(Action::Create),
+            update: count(Action::Update),
+            deactivate: count(Action::Deactivate),
+            unchanged: self.unchanged,
+            unlisted: self.unlisted.len(),
+        }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,59 @@
+//! Fingerprints of remote records, so that a saved plan can tell whether the
+//! accounts it will touch changed since it was made.
+
+use sha2::{Digest, Sha256};
+
+use crate::model::RemoteRecord;
+
+/// The fingerprint of "no such account" (what a create expects).
+pub const ABSENT: &str = "absent";
+
+/// A short stable hash of a record's id, key and fields (in name order).
+pub fn of(record: Option<&RemoteRecord>) -> String {
+    let Some(record) = record else {
+        return ABSENT.to_string();
+    };
+    let mut fields: Vec<(&String, &crate::model::Value)> = record.fields.iter().collect();
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    let canonical = serde_json::json!({
+        "id": record.id,
+        "key": record.key,
+        "fields": fields,
+    });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Value;
+    use indexmap::IndexMap;
+
+    fn record(email: &str) -> RemoteRecord {
+        let mut fields = IndexMap::new();
+        fields.insert("login".to_string(), Value::Str("jk".into()));
+        fields.insert("email".to_string(), Value::Str(email.into()));
+        RemoteRecord {
+            id: "jk".into(),
+            key: "jk".into(),
+            fields,
+        }
+    }
+
+    #[test]
+    fn field_order_does_not_matter_but_values_do() {
+        let a = record("a@x.com");
+        let mut b = RemoteRecord {
+            fields: IndexMap::new(),
+            ..a.clone()
+        };
+        for (k, v) in a.fields.iter().rev() {
+            b.fields.insert(k.clone(), v.clone());
+        }
+        assert_eq!(of(Some(&a)), of(Some(&b)));
+        assert_ne!(of(Some(&a)), of(Some(&record("b@x.com"))));
+        assert_eq!(of(None), ABSENT);
+    }
+}

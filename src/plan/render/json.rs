@@ -1,0 +1,177 @@
+//! The plan as versioned JSON (described by `schemas/plan.schema.json`).
+//! Secrets never appear: sensitive fields carry no values.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model::Kind;
+use crate::plan::{Action, Plan, Summary};
+
+/// Version of the JSON plan format; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A plan, as `headcount plan --format json` prints it.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonPlan {
+    /// Version of this format (currently 1).
+    pub format_version: u32,
+    /// headcount's version.
+    pub headcount_version: String,
+    /// Every change, in the order apply would start them.
+    pub changes: Vec<JsonChange>,
+    /// Remote accounts the file does not list.
+    pub unlisted: Vec<JsonUnlisted>,
+    /// Notes that do not stop the plan.
+    pub warnings: Vec<String>,
+    /// Problems that stop the plan from being applied.
+    pub errors: Vec<JsonProblem>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+/// One change.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonChange {
+    pub action: Action,
+    /// Provider name in the file.
+    pub provider: String,
+    /// The provider's type (thulium, ccp, dnl).
+    pub vendor: String,
+    pub kind: JsonKind,
+    /// Natural key (login, username, name).
+    pub key: String,
+    pub fields: Vec<JsonField>,
+}
+
+/// agent or user.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonKind {
+    Agent,
+    User,
+}
+
+impl From<Kind> for JsonKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Agent => JsonKind::Agent,
+            Kind::User => JsonKind::User,
+        }
+    }
+}
+
+/// One field of a change. Sensitive fields have null `before` and `after`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonField {
+    pub name: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub sensitive: bool,
+    /// Sent on create only; the vendor cannot read it back.
+    pub create_only: bool,
+}
+
+/// A remote account the file does not list.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonUnlisted {
+    pub provider: String,
+    pub kind: JsonKind,
+    pub key: String,
+    pub active: Option<bool>,
+    /// The plan deactivates it (`unlisted: deactivate`).
+    pub deactivation_planned: bool,
+    /// Why it is not deactivated although the policy asks for it.
+    pub note: Option<String>,
+}
+
+/// A problem that stops the plan.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonProblem {
+    pub provider: String,
+    pub key: Option<String>,
+    pub message: String,
+    pub help: String,
+}
+
+impl JsonPlan {
+    pub fn from_plan(plan: &Plan) -> JsonPlan {
+        JsonPlan {
+            format_version: FORMAT_VERSION,
+            headcount_version: env!("CARGO_PKG_VERSION").to_string(),
+            changes: plan
+                .changes
+                .iter()
+                .map(|c| JsonChange {
+                    action: c.action,
+                    provider: c.provider.clone(),
+                    vendor: c.vendor.clone(),
+                    kind: c.kind.into(),
+                    key: c.key.clone(),
+                    fields: c
+                        .fields
+                        .iter()
+                        .map(|f| JsonField {
+                            name: f.name.clone(),
+                            before: if f.sensitive {
+                                None
+                            } else {
+                                f.before.as_ref().map(|v| v.to_json())
+                            },
+                            after: if f.sensitive {
+                                None
+                            } else {
+                                f.after.as_ref().map(|v| v.to_json())
+                            },
+                            sensitive: f.sensitive,
+                            create_only: f.create_only,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            unlisted: plan
+                .unlisted
+                .iter()
+                .map(|u| JsonUnlisted {
+                    provider: u.provider.clone(),
+                    kind: u.kind.into(),
+                    key: u.key.clone(),
+                    active: u.active,
+                    deactivation_planned: u.deactivation_planned,
+                    note: u.note.clone(),
+                })
+                .collect(),
+            warnings: plan.warnings.clone(),
+            errors: plan
+                .problems
+                .iter()
+                .map(|p| JsonProblem {
+                    provider: p.provider.clone(),
+                    key: p.key.clone(),
+                    message: p.message.clone(),
+                    help: p.help.clone(),
+                })
+                .collect(),
+            summary: plan.summary(),
+        }
+    }
+}
+
+/// Renders the plan as pretty JSON with a trailing newline.
+pub fn render(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(&JsonPlan::from_plan(plan))
+        .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the plan: {e}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// The draft-07 JSON Schema of [`JsonPlan`] (`headcount schema plan`).
+pub fn schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<JsonPlan>();
+    schema.to_value()
+}

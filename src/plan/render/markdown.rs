@@ -1,0 +1,201 @@
+//! The plan as Markdown for pull-request comments: a summary table, then the
+//! details, kept under GitHub's comment limit by summarising when large.
+
+use std::fmt::Write;
+
+use indexmap::IndexMap;
+
+use crate::plan::{Action, Plan};
+
+/// GitHub refuses comments over 65,536 characters; stay clear of it.
+pub const MAX_CHARS: usize = 65_000;
+
+/// Renders the plan; the result is never longer than [`MAX_CHARS`] characters.
+pub fn render(plan: &Plan) -> String {
+    let head = header(plan);
+    let details = details(plan);
+    let tail = footer(plan);
+    if head.chars().count() + details.chars().count() + tail.chars().count() <= MAX_CHARS {
+        return format!("{head}{details}{tail}");
+    }
+    // Too long: keep the table and as many whole change blocks as fit.
+    let note_reserve = 400;
+    let budget =
+        MAX_CHARS.saturating_sub(head.chars().count() + tail.chars().count() + note_reserve);
+    let mut kept = String::new();
+    let mut shown = 0;
+    for block in details_blocks(plan) {
+        if kept.chars().count() + block.chars().count() > budget {
+            break;
+        }
+        kept.push_str(&block);
+        shown += 1;
+    }
+    let mut out = format!("{head}{kept}");
+    let _ = writeln!(
+        out,
+        "\n> **Plan cut to fit a comment:** {shown} of {} changes shown. Run `headcount plan` for the full plan.\n",
+        plan.changes.len()
+    );
+    out.push_str(&tail);
+    truncate_chars(out, MAX_CHARS)
+}
+
+fn header(plan: &Plan) -> String {
+    let s = plan.summary();
+    let mut out = String::from("### headcount plan\n\n");
+    if plan.changes.is_empty() {
+        out.push_str("**No changes.** The providers match the file.\n\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "**Plan:** {} to create, {} to update, {} to deactivate.\n",
+            s.create, s.update, s.deactivate
+        );
+    }
+    let mut rows: IndexMap<&str, [usize; 4]> = IndexMap::new();
+    for c in &plan.changes {
+        let row = rows.entry(c.provider.as_str()).or_default();
+        match c.action {
+            Action::Create => row[0] += 1,
+            Action::Update => row[1] += 1,
+            Action::Deactivate => row[2] += 1,
+        }
+    }
+    for u in &plan.unlisted {
+        rows.entry(u.provider.as_str()).or_default()[3] += 1;
+    }
+    if !rows.is_empty() {
+        out.push_str(
+            "| provider | create | update | deactivate | unlisted |\n|---|---:|---:|---:|---:|\n",
+        );
+        for (provider, [c, u, d, l]) in &rows {
+            let _ = writeln!(out, "| {} | {c} | {u} | {d} | {l} |", escape(provider));
+        }
+        out.push('\n');
+    }
+    if !plan.problems.is_empty() {
+        out.push_str("#### :x: Errors\n\n");
+        for p in &plan.problems {
+            let _ = writeln!(out, "- {} (help: {})", escape(&p.message), escape(&p.help));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn details_blocks(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .map(|c| {
+            let mut block = format!(
+                "<details><summary><code>{}</code> {}/{} <b>{}</b> will be {}</summary>\n\n```diff\n",
+                c.action.symbol(),
+                escape(&c.provider),
+                c.kind,
+                escape(&c.key),
+                c.action.verb()
+            );
+            for f in &c.fields {
+                let line = if f.sensitive {
+                    format!("+ {} = (sensitive)", f.name)
+                } else {
+                    match (&f.before, &f.after) {
+                        (None, Some(after)) if c.action == Action::Create => {
+                            let note = if f.create_only { "  # set on create only" } else { "" };
+                            format!("+ {} = {after}{note}", f.name)
+                        }
+                        (before, Some(after)) => format!(
+                            "- {} = {}\n+ {} = {after}",
+                            f.name,
+                            before.as_ref().map_or_else(|| "(not set)".to_string(), |v| v.to_string()),
+                            f.name
+                        ),
+                        (Some(before), None) => format!("- {} = {before}", f.name),
+                        (None, None) => continue,
+                    }
+                };
+                block.push_str(&line.replace("```", "'''"));
+                block.push('\n');
+            }
+            block.push_str("```\n</details>\n\n");
+            block
+        })
+        .collect()
+}
+
+fn details(plan: &Plan) -> String {
+    if plan.changes.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("#### Changes\n\n");
+    for block in details_blocks(plan) {
+        out.push_str(&block);
+    }
+    out
+}
+
+fn footer(plan: &Plan) -> String {
+    let mut out = String::new();
+    if !plan.unlisted.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Unlisted accounts (on the provider, not in the file): {}</summary>\n",
+            plan.unlisted.len()
+        );
+        const MAX_UNLISTED: usize = 200;
+        for u in plan.unlisted.iter().take(MAX_UNLISTED) {
+            let note = match (&u.note, u.deactivation_planned) {
+                (Some(n), _) => format!(" (not deactivated: {})", escape(n)),
+                (None, true) => " (deactivated by this plan)".to_string(),
+                (None, false) => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "- {}/{} `{}`{note}",
+                escape(&u.provider),
+                u.kind,
+                u.key.replace('`', "'")
+            );
+        }
+        if plan.unlisted.len() > MAX_UNLISTED {
+            let _ = writeln!(out, "- … and {} more", plan.unlisted.len() - MAX_UNLISTED);
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if !plan.warnings.is_empty() {
+        out.push_str("#### Warnings\n\n");
+        for w in plan.warnings.iter().take(50) {
+            let _ = writeln!(out, "- {}", escape(w));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Escapes characters that Markdown or HTML would interpret.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' | '*' | '_' | '`' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+fn truncate_chars(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        text
+    } else {
+        text.chars().take(max).collect()
+    }
+}

@@ -1,0 +1,228 @@
+//! The plan as text, in Terraform's shape.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use similar::{ChangeTag, TextDiff};
+
+use crate::model::Value;
+use crate::plan::{Action, Change, FieldChange, Plan};
+
+const CREATE: Style = AnsiColor::Green.on_default();
+const UPDATE: Style = AnsiColor::Yellow.on_default();
+const DELETE: Style = AnsiColor::Red.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+const OLD_PART: Style = AnsiColor::Red.on_default().bold().underline();
+const NEW_PART: Style = AnsiColor::Green.on_default().bold().underline();
+
+/// Renders the plan. With `color`, ANSI styles are used (the caller decides:
+/// a terminal and no `NO_COLOR`).
+pub fn render(plan: &Plan, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    if plan.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(BOLD, "No changes. The providers match the file.")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "headcount will perform the following actions ({} create, {} update, {} deactivate):",
+            p.paint(CREATE, "+"),
+            p.paint(UPDATE, "~"),
+            p.paint(DELETE, "-")
+        );
+        for change in &plan.changes {
+            out.push('\n');
+            render_change(&mut out, &p, change);
+        }
+    }
+
+    if !plan.unlisted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnlisted accounts (on the provider, not in the file): {}",
+            plan.unlisted.len()
+        );
+        for u in &plan.unlisted {
+            let state = match u.active {
+                Some(false) => " (inactive)",
+                _ => "",
+            };
+            let _ = write!(out, "  {}/{} \"{}\"{}", u.provider, u.kind, u.key, state);
+            if u.deactivation_planned {
+                let _ = write!(out, " {}", p.paint(DIM, "# deactivated by this plan"));
+            }
+            if let Some(note) = &u.note {
+                let _ = write!(
+                    out,
+                    " {}",
+                    p.paint(DIM, &format!("# not deactivated: {note}"))
+                );
+            }
+            out.push('\n');
+        }
+    }
+
+    if !plan.warnings.is_empty() {
+        out.push('\n');
+        for w in &plan.warnings {
+            let _ = writeln!(out, "{} {w}", p.paint(UPDATE, "Warning:"));
+        }
+    }
+
+    if !plan.problems.is_empty() {
+        out.push('\n');
+        for problem in &plan.problems {
+            let _ = writeln!(out, "{} {}", p.paint(DELETE, "Error:"), problem.message);
+            let _ = writeln!(out, "  help: {}", problem.help);
+        }
+    }
+
+    let s = plan.summary();
+    if !plan.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} {} to create, {} to update, {} to deactivate.",
+            p.paint(BOLD, "Plan:"),
+            s.create,
+            s.update,
+            s.deactivate
+        );
+    } else if !plan.unlisted.is_empty() || s.unchanged > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} account(s) match the file; {} unlisted.",
+            s.unchanged, s.unlisted
+        );
+    }
+    out
+}
+
+fn render_change(out: &mut String, p: &Painter, change: &Change) {
+    let (style, title) = match change.action {
+        Action::Create => (CREATE, "will be created"),
+        Action::Update => (UPDATE, "will be updated in place"),
+        Action::Deactivate => (DELETE, "will be deactivated"),
+    };
+    let _ = writeln!(
+        out,
+        "  {}",
+        p.paint(
+            BOLD,
+            &format!(
+                "# {}/{} \"{}\" {title}",
+                change.provider, change.kind, change.key
+            )
+        )
+    );
+    let _ = writeln!(
+        out,
+        "  {} {} \"{}\" {{",
+        p.paint(style, &change.action.symbol().to_string()),
+        change.kind,
+        change.key
+    );
+    let width = change
+        .fields
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0);
+    for field in &change.fields {
+        render_field(out, p, change.action, field, width);
+    }
+    let _ = writeln!(out, "    }}");
+}
+
+fn render_field(out: &mut String, p: &Painter, action: Action, field: &FieldChange, width: usize) {
+    let name = format!("{:width$}", field.name);
+    if field.sensitive {
+        let _ = write!(out, "      {} {name} = (sensitive)", p.paint(CREATE, "+"));
+        if action == Action::Create {
+            let _ = write!(out, " {}", p.paint(DIM, "# set on create only"));
+        }
+        out.push('\n');
+        return;
+    }
+    match (&field.before, &field.after) {
+        (None, Some(after)) if action == Action::Create => {
+            let _ = write!(out, "      {} {name} = {after}", p.paint(CREATE, "+"));
+            if field.create_only {
+                let _ = write!(
+                    out,
+                    " {}",
+                    p.paint(DIM, "# set on create only; cannot be read back")
+                );
+            }
+            out.push('\n');
+        }
+        (before, Some(after)) => {
+            let symbol = if action == Action::Deactivate {
+                DELETE
+            } else {
+                UPDATE
+            };
+            let (old, new) = inline_diff(p, before.as_ref(), after);
+            let _ = writeln!(
+                out,
+                "      {} {name} = {old} -> {new}",
+                p.paint(symbol, "~")
+            );
+        }
+        (Some(before), None) => {
+            let _ = writeln!(
+                out,
+                "      {} {name} = {before} -> null",
+                p.paint(DELETE, "-")
+            );
+        }
+        (None, None) => {}
+    }
+}
+
+/// Old and new value texts; for two strings with colour on, the changed
+/// characters are highlighted.
+fn inline_diff(p: &Painter, before: Option<&Value>, after: &Value) -> (String, String) {
+    let old_text = before.map_or_else(|| "(not set)".to_string(), |v| v.to_string());
+    let new_text = after.to_string();
+    let (Some(Value::Str(a)), Value::Str(b)) = (before, after) else {
+        return (old_text, new_text);
+    };
+    if !p.color {
+        return (old_text, new_text);
+    }
+    let diff = TextDiff::from_chars(a.as_str(), b.as_str());
+    let (mut old, mut new) = (String::from("\""), String::from("\""));
+    for change in diff.iter_all_changes() {
+        let text = change.value().escape_debug().to_string();
+        match change.tag() {
+            ChangeTag::Equal => {
+                old.push_str(&text);
+                new.push_str(&text);
+            }
+            ChangeTag::Delete => old.push_str(&p.paint(OLD_PART, &text)),
+            ChangeTag::Insert => new.push_str(&p.paint(NEW_PART, &text)),
+        }
+    }
+    old.push('"');
+    new.push('"');
+    (old, new)
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+}

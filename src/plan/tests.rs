@@ -1,0 +1,607 @@
+//! Tests of the diff engine and the renderers on plans built in memory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use proptest::prelude::*;
+
+use super::*;
+use crate::desired::{Desired, Entry, Origin, Provider, SecretRef, UnlistedPolicy};
+use crate::drivers::{ccp, dnl, thulium};
+use crate::model::{DriverSchema, FieldType, Kind, RemoteRecord, Value};
+
+fn origin(line: u32) -> Origin {
+    Origin {
+        file: Arc::new(PathBuf::from("headcount.yaml")),
+        line,
+        column: 5,
+    }
+}
+
+fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy) -> Provider {
+    Provider {
+        name: name.into(),
+        schema,
+        url: url::Url::parse("https://example.com").unwrap(),
+        auth: IndexMap::new(),
+        unlisted,
+        parallelism: None,
+        timeout: None,
+        max_deactivate_percent: 25.0,
+        insecure_http: false,
+        origin: origin(1),
+    }
+}
+
+fn entry(
+    provider: &str,
+    schema: &'static DriverSchema,
+    fields: &[(&str, Value)],
+    secrets: &[&str],
+) -> Entry {
+    let fields: IndexMap<String, Value> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    let key = fields[schema.key_field].as_str().unwrap().to_string();
+    Entry {
+        provider: provider.into(),
+        kind: schema.kind,
+        key,
+        fields,
+        secrets: secrets
+            .iter()
+            .map(|s| {
+                (
+                    s.to_string(),
+                    SecretRef::Env(format!("{}_ENV", s.to_uppercase())),
+                )
+            })
+            .collect(),
+        origin: origin(10),
+    }
+}
+
+fn record(id: &str, key: &str, fields: &[(&str, Value)]) -> RemoteRecord {
+    RemoteRecord {
+        id: id.into(),
+        key: key.into(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
+}
+
+fn s(v: &str) -> Value {
+    Value::Str(v.into())
+}
+
+fn desired(providers: Vec<Provider>, entries: Vec<Entry>) -> Desired {
+    Desired {
+        version: 1,
+        providers: providers.into_iter().map(|p| (p.name.clone(), p)).collect(),
+        entries,
+    }
+}
+
+/// One of every kind of change: create, update, deactivate, unlisted, unchanged.
+pub(crate) fn sample() -> (Desired, Remote) {
+    let d = desired(
+        vec![
+            provider("thulium", &thulium::SCHEMA, UnlistedPolicy::Report),
+            provider("dnl", &dnl::SCHEMA, UnlistedPolicy::Deactivate),
+        ],
+        vec![
+            entry(
+                "thulium",
+                &thulium::SCHEMA,
+                &[
+                    ("login", s("jkowalski")),
+                    ("name", s("Jan")),
+                    ("surname", s("Kowalski")),
+                    ("number", s("5634")),
+                    ("roles", Value::List(vec![Value::Int(1), Value::Int(2)])),
+                ],
+                &["password"],
+            ),
+            entry(
+                "thulium",
+                &thulium::SCHEMA,
+                &[
+                    ("login", s("anowak")),
+                    ("name", s("Anna")),
+                    ("surname", s("Nowak")),
+                    ("number", s("5635")),
+                    ("email", s("anna.nowak@example.com")),
+                ],
+                &["password"],
+            ),
+            entry(
+                "dnl",
+                &dnl::SCHEMA,
+                &[
+                    ("name", s("dnhai")),
+                    ("user_type", s("agent")),
+                    ("email", s("DNHai@Example.net")),
+                ],
+                &["password"],
+            ),
+        ],
+    );
+    let mut remote = Remote::default();
+    remote.providers.insert(
+        "thulium".into(),
+        vec![
+            record(
+                "anowak",
+                "anowak",
+                &[
+                    ("login", s("anowak")),
+                    ("name", s("Anna")),
+                    ("surname", s("Kowalska")),
+                    ("number", Value::Int(5635)),
+                    ("email", s("anna@example.com")),
+                    ("active", Value::Bool(true)),
+                ],
+            ),
+            record(
+                "ghost",
+                "ghost",
+                &[("login", s("ghost")), ("active", Value::Bool(true))],
+            ),
+        ],
+    );
+    remote.providers.insert(
+        "dnl".into(),
+        vec![
+            record(
+                "7",
+                "dnhai",
+                &[
+                    ("name", s("dnhai")),
+                    ("user_type", s("agent")),
+                    ("email", s("dnhai@example.net")),
+                ],
+            ),
+            record(
+                "8",
+                "a1",
+                &[("name", s("a1")), ("active", Value::Bool(true))],
+            ),
+            record(
+                "9",
+                "a2",
+                &[("name", s("a2")), ("active", Value::Bool(false))],
+            ),
+            record("10", "a3", &[("name", s("a3"))]),
+            record("11", "a4", &[("name", s("a4"))]),
+            record("12", "a5", &[("name", s("a5"))]),
+        ],
+    );
+    (d, remote)
+}
+
+fn plan_of(d: &Desired, r: &Remote) -> Plan {
+    compute(
+        d,
+        r,
+        &PlanOptions {
+            force: true,
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn every_kind_of_change_is_planned() {
+    let (d, r) = sample();
+    let plan = plan_of(&d, &r);
+    let actions: Vec<(Action, &str)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.action, c.key.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (Action::Create, "jkowalski"),
+            (Action::Update, "anowak"),
+            (Action::Deactivate, "a1"),
+            (Action::Deactivate, "a3"),
+            (Action::Deactivate, "a4"),
+            (Action::Deactivate, "a5"),
+        ]
+    );
+    // dnhai: email differs only in case -> unchanged.
+    assert_eq!(plan.unchanged, 1);
+    let update = &plan.changes[1];
+    let names: Vec<&str> = update.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["surname", "email"],
+        "number 5635 == \"5635\" must not differ"
+    );
+    assert_eq!(update.fields[0].before, Some(s("Kowalska")));
+    assert_eq!(update.fields[0].after, Some(s("Nowak")));
+    // Unlisted: ghost (reported), a1..a5 on dnl (a2 already inactive).
+    let unlisted: Vec<&str> = plan.unlisted.iter().map(|u| u.key.as_str()).collect();
+    assert_eq!(unlisted, vec!["ghost", "a1", "a2", "a3", "a4", "a5"]);
+}
+
+#[test]
+fn create_shows_secrets_as_sensitive_and_marks_create_only_fields() {
+    let (d, r) = sample();
+    let plan = plan_of(&d, &r);
+    let create = &plan.changes[0];
+    let password = create.fields.iter().find(|f| f.name == "password").unwrap();
+    assert!(password.sensitive && password.after.is_none());
+    let roles = create.fields.iter().find(|f| f.name == "roles").unwrap();
+    assert!(roles.create_only);
+    assert_eq!(create.secrets.len(), 1);
+}
+
+#[test]
+fn write_only_fields_never_cause_an_update() {
+    let (mut d, r) = sample();
+    // anowak gets roles and a language: unreadable, so no new field change.
+    d.entries[1]
+        .fields
+        .insert("roles".into(), Value::List(vec![Value::Int(3)]));
+    d.entries[1].fields.insert("language".into(), s("en"));
+    let plan = plan_of(&d, &r);
+    let update = plan.changes.iter().find(|c| c.key == "anowak").unwrap();
+    assert!(update
+        .fields
+        .iter()
+        .all(|f| f.name != "roles" && f.name != "language"));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("roles") && w.contains("set on create only")),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn safety_threshold_refuses_mass_deactivation_without_force() {
+    let (d, r) = sample();
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert_eq!(plan.problems.len(), 1, "{:?}", plan.problems);
+    assert!(
+        plan.problems[0].message.contains("deactivates 4 of 6"),
+        "{}",
+        plan.problems[0].message
+    );
+    assert!(plan.problems[0].help.contains("--force"));
+}
+
+#[test]
+fn ccp_edit_without_password_is_a_plan_error_and_unlisted_ccp_cannot_be_deactivated() {
+    let d = desired(
+        vec![provider("ccp", &ccp::SCHEMA, UnlistedPolicy::Deactivate)],
+        vec![entry(
+            "ccp",
+            &ccp::SCHEMA,
+            &[
+                ("username", s("AgentSale03")),
+                ("level", s("agent")),
+                ("role_uuid", s("r1")),
+                ("extension", s("104")),
+            ],
+            &[],
+        )],
+    );
+    let mut r = Remote::default();
+    r.providers.insert(
+        "ccp".into(),
+        vec![
+            record(
+                "u1",
+                "AgentSale03",
+                &[
+                    ("username", s("AgentSale03")),
+                    ("extension", s("103")),
+                    ("is_active", s("true")),
+                ],
+            ),
+            record(
+                "u2",
+                "Old",
+                &[("username", s("Old")), ("is_active", s("true"))],
+            ),
+        ],
+    );
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert_eq!(
+        plan.changes.len(),
+        1,
+        "only the edit; no deactivation of Old"
+    );
+    assert!(plan
+        .problems
+        .iter()
+        .any(|p| p.message.contains("password") && p.key.as_deref() == Some("AgentSale03")));
+    let old = plan.unlisted.iter().find(|u| u.key == "Old").unwrap();
+    assert!(old.note.as_deref().unwrap().contains("password"));
+    assert_eq!(
+        old.active,
+        Some(true),
+        "\"true\" string read back as active"
+    );
+}
+
+#[test]
+fn ccp_edit_carries_the_password_reference() {
+    let d = desired(
+        vec![provider("ccp", &ccp::SCHEMA, UnlistedPolicy::Report)],
+        vec![entry(
+            "ccp",
+            &ccp::SCHEMA,
+            &[
+                ("username", s("A")),
+                ("level", s("agent")),
+                ("role_uuid", s("r1")),
+                ("extension", s("104")),
+            ],
+            &["password"],
+        )],
+    );
+    let mut r = Remote::default();
+    r.providers.insert(
+        "ccp".into(),
+        vec![record(
+            "u1",
+            "A",
+            &[("username", s("A")), ("extension", s("103"))],
+        )],
+    );
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert!(plan.problems.is_empty());
+    assert_eq!(
+        plan.changes[0].secrets.keys().collect::<Vec<_>>(),
+        vec!["password"]
+    );
+}
+
+#[test]
+fn targets_limit_the_plan_and_hide_unlisted_for_single_accounts() {
+    let (d, r) = sample();
+    let opts = PlanOptions {
+        force: true,
+        targets: vec![Target::parse("thulium/anowak").unwrap()],
+    };
+    let plan = compute(&d, &r, &opts);
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].key, "anowak");
+    assert!(plan.unlisted.is_empty());
+    assert!(Target::parse("/x").is_none());
+    assert!(Target::parse("p/").is_none());
+}
+
+#[test]
+fn relative_secret_files_are_anchored_at_the_entry_file() {
+    let (mut d, r) = sample();
+    d.entries[0].origin.file = Arc::new(PathBuf::from("conf/agents.yaml"));
+    d.entries[0]
+        .secrets
+        .insert("password".into(), SecretRef::File("pw/jk.txt".into()));
+    let plan = plan_of(&d, &r);
+    assert_eq!(
+        plan.changes[0].secrets["password"],
+        SecretRef::File(PathBuf::from("conf/pw/jk.txt"))
+    );
+}
+
+// ---- renderers ----
+
+#[test]
+fn text_render_snapshot() {
+    let (d, r) = sample();
+    let plan = compute(&d, &r, &PlanOptions::default());
+    insta::assert_snapshot!(render::text::render(&plan, false));
+}
+
+#[test]
+fn text_render_colour_only_when_asked() {
+    let (d, r) = sample();
+    let plan = plan_of(&d, &r);
+    assert!(!render::text::render(&plan, false).contains('\u{1b}'));
+    let coloured = render::text::render(&plan, true);
+    assert!(coloured.contains('\u{1b}'));
+}
+
+#[test]
+fn no_changes_text() {
+    let plan = Plan::default();
+    assert!(render::text::render(&plan, false).starts_with("No changes."));
+}
+
+#[test]
+fn json_render_snapshot_has_no_values_for_sensitive_fields() {
+    let (d, r) = sample();
+    let plan = compute(&d, &r, &PlanOptions::default());
+    let text = render::json::render(&plan);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["summary"]["create"], 1);
+    let fields = v["changes"][0]["fields"].as_array().unwrap();
+    let pw = fields.iter().find(|f| f["name"] == "password").unwrap();
+    assert_eq!(pw["sensitive"], true);
+    assert!(pw["after"].is_null());
+    insta::assert_snapshot!(text.replace(env!("CARGO_PKG_VERSION"), "VERSION"));
+}
+
+#[test]
+fn markdown_render_snapshot() {
+    let (d, r) = sample();
+    let plan = compute(&d, &r, &PlanOptions::default());
+    insta::assert_snapshot!(render::markdown::render(&plan));
+}
+
+#[test]
+fn markdown_is_cut_under_the_comment_limit() {
+    let mut plan = Plan::default();
+    for i in 0..5000 {
+        plan.changes.push(Change {
+            action: Action::Create,
+            provider: "thulium".into(),
+            vendor: "thulium".into(),
+            kind: Kind::Agent,
+            key: format!("agent{i:05}"),
+            remote: None,
+            fingerprint: fingerprint::ABSENT.into(),
+            fields: vec![FieldChange {
+                name: "name".into(),
+                before: None,
+                after: Some(s("A rather long display name for an agent")),
+                sensitive: false,
+                create_only: false,
+            }],
+            secrets: IndexMap::new(),
+        });
+    }
+    let md = render::markdown::render(&plan);
+    assert!(md.chars().count() <= render::markdown::MAX_CHARS);
+    assert!(md.contains("Plan cut to fit a comment"));
+    assert!(md.contains("| thulium | 5000 | 0 | 0 | 0 |"));
+}
+
+// ---- property: applying a plan converges ----
+
+/// What a vendor does with a change, in memory: creates store the readable
+/// fields, updates overwrite them.
+fn apply_in_memory(desired: &Desired, remote: &mut Remote, plan: &Plan) {
+    for change in &plan.changes {
+        let schema = desired.providers[&change.provider].schema;
+        let records = remote.providers.entry(change.provider.clone()).or_default();
+        match change.action {
+            Action::Create => {
+                let fields = change
+                    .fields
+                    .iter()
+                    .filter(|f| {
+                        !f.sensitive && schema.field(&f.name).is_some_and(|s| s.is_readable())
+                    })
+                    .filter_map(|f| f.after.clone().map(|v| (f.name.clone(), v)))
+                    .collect();
+                records.push(RemoteRecord {
+                    id: format!("id-{}", change.key),
+                    key: change.key.clone(),
+                    fields,
+                });
+            }
+            Action::Update | Action::Deactivate => {
+                let record = records.iter_mut().find(|r| r.key == change.key).unwrap();
+                for f in &change.fields {
+                    if let Some(after) = &f.after {
+                        record.fields.insert(f.name.clone(), after.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn arb_value(ty: FieldType) -> BoxedStrategy<Value> {
+    match ty {
+        FieldType::String => prop_oneof![
+            "[a-c]{1,3}".prop_map(Value::Str),
+            (0i64..20).prop_map(Value::Int)
+        ]
+        .boxed(),
+        FieldType::Integer => (0i64..5).prop_map(Value::Int).boxed(),
+        FieldType::Boolean => any::<bool>().prop_map(Value::Bool).boxed(),
+        FieldType::Email => "[a-bA-B]{1,2}@x\\.com".prop_map(Value::Str).boxed(),
+        FieldType::Enum(values) => proptest::sample::select(values.to_vec())
+            .prop_map(|v| Value::Str(v.to_string()))
+            .boxed(),
+        FieldType::IntegerSet => proptest::collection::vec((0i64..4).prop_map(Value::Int), 0..3)
+            .prop_map(Value::List)
+            .boxed(),
+        FieldType::IpSet => Just(Value::List(vec![s("10.0.0.1")])).boxed(),
+        FieldType::Secret => Just(Value::Null).boxed(),
+    }
+}
+
+fn arb_fields(schema: &'static DriverSchema) -> BoxedStrategy<IndexMap<String, Value>> {
+    let strategies: Vec<BoxedStrategy<Option<(String, Value)>>> = schema
+        .fields
+        .iter()
+        .filter(|f| !f.is_secret() && f.name != schema.key_field)
+        .map(|f| {
+            let name = f.name.to_string();
+            proptest::option::of(arb_value(f.ty).prop_map(move |v| (name.clone(), v))).boxed()
+        })
+        .collect();
+    strategies
+        .prop_map(|pairs| pairs.into_iter().flatten().collect())
+        .boxed()
+}
+
+fn arb_world() -> impl Strategy<Value = (Desired, Remote)> {
+    let schemas: [&'static DriverSchema; 3] = [&thulium::SCHEMA, &ccp::SCHEMA, &dnl::SCHEMA];
+    let per_provider = schemas.map(|schema| {
+        (
+            proptest::collection::btree_map("k[0-9]", arb_fields(schema), 0..5),
+            proptest::collection::btree_map("k[0-9]", arb_fields(schema), 0..5),
+            proptest::sample::select(vec![
+                UnlistedPolicy::Ignore,
+                UnlistedPolicy::Report,
+                UnlistedPolicy::Deactivate,
+            ]),
+        )
+    });
+    per_provider.prop_map(move |parts| {
+        let mut providers = Vec::new();
+        let mut entries = Vec::new();
+        let mut remote = Remote::default();
+        for (schema, (want, have, policy)) in schemas.iter().zip(parts) {
+            let name = schema.vendor;
+            providers.push(provider(name, schema, policy));
+            for (key, mut fields) in want {
+                fields.insert(schema.key_field.to_string(), s(&key));
+                fields.move_index(fields.len() - 1, 0);
+                let secrets: Vec<&str> = schema
+                    .fields
+                    .iter()
+                    .filter(|f| f.is_secret())
+                    .map(|f| f.name)
+                    .collect();
+                let pairs: Vec<(&str, Value)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.clone()))
+                    .collect();
+                entries.push(entry(name, schema, &pairs, &secrets));
+            }
+            let records = have
+                .into_iter()
+                .map(|(key, mut fields)| {
+                    fields.insert(schema.key_field.to_string(), s(&key));
+                    RemoteRecord {
+                        id: format!("id-{key}"),
+                        key,
+                        fields,
+                    }
+                })
+                .collect();
+            remote.providers.insert(name.to_string(), records);
+        }
+        (desired(providers, entries), remote)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn applying_the_plan_leaves_nothing_to_do((d, mut remote) in arb_world()) {
+        let opts = PlanOptions { force: true, ..Default::default() };
+        let first = compute(&d, &remote, &opts);
+        apply_in_memory(&d, &mut remote, &first);
+        let second = compute(&d, &remote, &opts);
+        prop_assert!(second.changes.is_empty(), "left: {:?}", second.changes);
+    }
+}
