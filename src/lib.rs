@@ -11,4 +11,6 @@ pub mod desired;
 pub mod drivers;
 pub mod model;
 pub mod plan;
+pub mod progress;
+pub mod refresh;
 pub mod sandbox;

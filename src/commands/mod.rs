@@ -50,6 +50,11 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
+/// Whether standard output gets colour: a terminal and no `NO_COLOR`.
+pub fn stdout_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
 /// Renders a diagnostic to standard error (colour only on a terminal).
 pub fn print_error(report: &miette::Report) {
     eprint!("{}", render_report(report.as_ref(), stderr_color(), 100));

@@ -1,7 +1,89 @@
-//! `headcount plan`.
+//! `headcount plan`: refresh, diff, render, save.
 
-use crate::cli::PlanArgs;
+use std::path::Path;
 
-pub async fn run(_args: PlanArgs) -> miette::Result<u8> {
-    super::not_yet("plan")
+use crate::cli::{Format, PlanArgs, RefreshArgs};
+use crate::desired::{self, Desired};
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self, render, Plan, PlanOptions, Target};
+use crate::progress::Progress;
+use crate::refresh;
+
+pub async fn run(args: PlanArgs) -> miette::Result<u8> {
+    let progress = Progress::detect(false);
+    let (desired, plan, _drivers) = make_plan(&args.refresh, args.force, &progress).await?;
+    let text = match args.format {
+        Format::Text => render::text::render(&plan, super::stdout_color()),
+        Format::Json => render::json::render(&plan),
+        Format::Markdown => render::markdown::render(&plan),
+    };
+    print!("{text}");
+    if !plan.problems.is_empty() {
+        return Err(miette::miette!(
+            help = "fix the problems listed above, then run plan again",
+            "the plan cannot be applied: {} problem(s)",
+            plan.problems.len()
+        ));
+    }
+    if let Some(out) = &args.out {
+        SavedPlan::new(&desired, &plan, &args.refresh.file.file).write(out)?;
+        eprintln!(
+            "Saved the plan to {}. Apply exactly this plan with: headcount apply {}",
+            out.display(),
+            out.display()
+        );
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        super::EXIT_CHANGES
+    } else {
+        super::EXIT_OK
+    })
+}
+
+/// Loads the file, reads the providers and computes the plan. Returns the
+/// connected drivers too, so that apply reuses their sessions (tokens).
+pub(crate) async fn make_plan(
+    refresh_args: &RefreshArgs,
+    force: bool,
+    progress: &Progress,
+) -> miette::Result<(Desired, Plan, refresh::Drivers)> {
+    let desired = load(&refresh_args.file.file)?;
+    let options = PlanOptions {
+        force,
+        targets: targets(&desired, &refresh_args.targets)?,
+    };
+    let drivers = refresh::connect_all(&desired, refresh_args.parallelism, |name| {
+        options.includes_provider(name)
+    })?;
+    let remote = refresh::read_all(&drivers, progress).await?;
+    let plan = plan::compute(&desired, &remote, &options);
+    Ok((desired, plan, drivers))
+}
+
+/// Loads and validates the desired state.
+pub(crate) fn load(path: &Path) -> miette::Result<Desired> {
+    desired::load(path).map_err(miette::Report::new)
+}
+
+/// Parses and checks `--target` values against the file's providers.
+pub(crate) fn targets(desired: &Desired, raw: &[String]) -> miette::Result<Vec<Target>> {
+    raw.iter()
+        .map(|text| {
+            let target = Target::parse(text).ok_or_else(|| {
+                miette::miette!(
+                    help = "write --target PROVIDER or --target PROVIDER/KEY",
+                    "invalid --target \"{text}\""
+                )
+            })?;
+            if !desired.providers.contains_key(&target.provider) {
+                let names: Vec<&str> = desired.providers.keys().map(String::as_str).collect();
+                return Err(miette::miette!(
+                    help = format!("the file's providers are: {}", names.join(", ")),
+                    "--target names provider \"{}\", which the file does not define",
+                    target.provider
+                ));
+            }
+            Ok(target)
+        })
+        .collect()
 }

@@ -199,3 +199,64 @@ impl SavedPlan {
 fn absolute(path: &Path) -> std::path::PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
+
+/// One record that changed since the plan was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stale {
+    pub provider: String,
+    pub key: String,
+    /// What changed, in words ("email: \"a@x\" -> \"b@x\"", "created by someone else").
+    pub what: String,
+}
+
+/// Compares the records a saved plan touches with what the providers hold
+/// now. Pure: the caller reads the providers.
+pub fn stale_records(plan: &Plan, remote: &super::Remote) -> Vec<Stale> {
+    let mut stale = Vec::new();
+    for change in &plan.changes {
+        let Some(records) = remote.providers.get(&change.provider) else {
+            continue;
+        };
+        let now = records.iter().rev().find(|r| r.key == change.key);
+        if super::fingerprint::of(now) == change.fingerprint {
+            continue;
+        }
+        let what = match (&change.remote, now) {
+            (None, Some(_)) => {
+                "the account now exists (created since the plan was made)".to_string()
+            }
+            (Some(_), None) => "the account no longer exists".to_string(),
+            (Some(before), Some(now)) => {
+                let mut names: Vec<&String> =
+                    before.fields.keys().chain(now.fields.keys()).collect();
+                names.sort();
+                names.dedup();
+                let diffs: Vec<String> = names
+                    .into_iter()
+                    .filter_map(|name| {
+                        let old = before.fields.get(name);
+                        let new = now.fields.get(name);
+                        (old != new).then(|| {
+                            let show = |v: Option<&crate::model::Value>| {
+                                v.map_or("(not set)".to_string(), |v| v.to_string())
+                            };
+                            format!("{name}: {} -> {}", show(old), show(new))
+                        })
+                    })
+                    .collect();
+                if diffs.is_empty() {
+                    "the account's id changed".to_string()
+                } else {
+                    diffs.join(", ")
+                }
+            }
+            (None, None) => continue,
+        };
+        stale.push(Stale {
+            provider: change.provider.clone(),
+            key: change.key.clone(),
+            what,
+        });
+    }
+    stale
+}

@@ -1,0 +1,128 @@
+//! Progress on standard error: indicatif spinners and bars on a terminal;
+//! without a terminal (CI, cron), plain lines for finished work only.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Where progress goes.
+#[derive(Clone)]
+pub struct Progress {
+    multi: Option<MultiProgress>,
+    /// Print one line per finished item when there are no bars.
+    lines: bool,
+}
+
+impl Progress {
+    /// Bars on a terminal; plain lines otherwise when `lines` is set.
+    pub fn detect(lines: bool) -> Progress {
+        if std::io::stderr().is_terminal() && std::env::var_os("HEADCOUNT_NO_PROGRESS").is_none() {
+            Progress {
+                multi: Some(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+                lines,
+            }
+        } else {
+            Progress { multi: None, lines }
+        }
+    }
+
+    /// Nothing at all.
+    pub fn hidden() -> Progress {
+        Progress {
+            multi: None,
+            lines: false,
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.multi.is_some()
+    }
+
+    /// A spinner with a message; `finish` replaces it with a final line.
+    pub fn spinner(&self, message: &str) -> Item {
+        let bar = self.multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {elapsed:.dim}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(message.to_string());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Item {
+            bar,
+            lines: self.lines,
+        }
+    }
+
+    /// A bar counting to `total`, prefixed with `prefix`.
+    pub fn bar(&self, prefix: &str, total: u64) -> Item {
+        let bar = self.multi.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new(total));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>12} [{bar:30}] {pos}/{len} {elapsed:.dim} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(prefix.to_string());
+            bar
+        });
+        Item {
+            bar,
+            lines: self.lines,
+        }
+    }
+
+    /// A line above the bars (or a plain line when there are none and lines are on).
+    pub fn println(&self, text: &str) {
+        match &self.multi {
+            Some(m) => {
+                if m.println(text).is_err() {
+                    eprintln!("{text}");
+                }
+            }
+            None if self.lines => eprintln!("{text}"),
+            None => {}
+        }
+    }
+}
+
+/// One spinner or bar.
+pub struct Item {
+    bar: Option<ProgressBar>,
+    lines: bool,
+}
+
+impl Item {
+    pub fn set_message(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    pub fn inc(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    /// Ends the item with a final message.
+    pub fn finish(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.finish_with_message(message.to_string()),
+            None if self.lines => eprintln!("{message}"),
+            None => {}
+        }
+    }
+
+    /// Ends the item and removes it from the screen.
+    pub fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Connecting to providers and reading what they hold (the "refresh").
+//!
+//! Used by plan, apply, drift and import. Credentials are resolved here, at
+//! the last moment, and handed to the drivers as `SecretString`s.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use indexmap::IndexMap;
+use secrecy::SecretString;
+
+use crate::desired::{Credential, Desired, Provider, SecretRef};
+use crate::drivers::{self, Driver, DriverError, ProviderConfig};
+use crate::model::{DriverSchema, RemoteRecord};
+use crate::plan::saved::{SavedCredential, SavedPlan, SavedProvider};
+use crate::plan::Remote;
+use crate::progress::Progress;
+
+/// What is needed to connect to one provider (from the file or a saved plan).
+#[derive(Clone, Debug)]
+pub struct ConnectSpec {
+    pub name: String,
+    pub schema: &'static DriverSchema,
+    pub url: url::Url,
+    pub auth: IndexMap<String, Credential>,
+    pub parallelism: Option<u32>,
+    pub timeout: Option<Duration>,
+    pub insecure_http: bool,
+    /// Folder that relative `{ file: }` credentials are relative to.
+    pub base_dir: PathBuf,
+}
+
+impl ConnectSpec {
+    pub fn from_provider(provider: &Provider) -> ConnectSpec {
+        ConnectSpec {
+            name: provider.name.clone(),
+            schema: provider.schema,
+            url: provider.url.clone(),
+            auth: provider.auth.clone(),
+            parallelism: provider.parallelism,
+            timeout: provider.timeout,
+            insecure_http: provider.insecure_http,
+            base_dir: provider
+                .origin
+                .file
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn from_saved(name: &str, saved: &SavedProvider) -> miette::Result<ConnectSpec> {
+        let entry = drivers::vendor(&saved.vendor).ok_or_else(|| {
+            miette::miette!(
+                help = "make the plan again with this version of headcount",
+                "the saved plan names provider {name} of type \"{}\", which this headcount does not support",
+                saved.vendor
+            )
+        })?;
+        let url = url::Url::parse(&saved.url).map_err(|e| {
+            miette::miette!("the saved plan has an invalid url for provider {name}: {e}")
+        })?;
+        Ok(ConnectSpec {
+            name: name.to_string(),
+            schema: entry.schema,
+            url,
+            auth: saved
+                .auth
+                .iter()
+                .map(|(k, v)| {
+                    let cred = match v {
+                        SavedCredential::Plain(p) => Credential::Plain(p.clone()),
+                        SavedCredential::Secret(r) => Credential::Secret(r.clone()),
+                    };
+                    (k.clone(), cred)
+                })
+                .collect(),
+            parallelism: saved.parallelism,
+            timeout: SavedPlan::timeout(saved),
+            insecure_http: saved.insecure_http,
+            base_dir: PathBuf::new(),
+        })
+    }
+
+    /// Resolves the credentials and builds the driver's configuration.
+    pub fn config(&self, parallelism: u32) -> miette::Result<ProviderConfig> {
+        let mut config = ProviderConfig::new(self.name.clone(), self.url.clone());
+        for (field, credential) in &self.auth {
+            let value = match credential {
+                Credential::Plain(v) => SecretString::from(v.clone()),
+                Credential::Secret(secret) => resolve(
+                    secret,
+                    &self.base_dir,
+                    &format!("auth.{field} of provider {}", self.name),
+                )?,
+            };
+            config.credentials.insert(field.clone(), value);
+        }
+        let limit = self
+            .parallelism
+            .map_or(parallelism, |p| p.min(parallelism))
+            .max(1);
+        config.parallelism = limit as usize;
+        if let Some(timeout) = self.timeout {
+            config.timeout = timeout;
+        }
+        config.insecure_http = self.insecure_http;
+        Ok(config)
+    }
+
+    /// Resolves the credentials and connects the driver.
+    pub fn connect(&self, parallelism: u32) -> miette::Result<Arc<dyn Driver>> {
+        let entry = drivers::vendor(self.schema.vendor)
+            .ok_or_else(|| miette::miette!("no driver for provider type {}", self.schema.vendor))?;
+        let config = self.config(parallelism)?;
+        (entry.connect)(config).map_err(driver_report)
+    }
+}
+
+/// Resolves a secret reference into a diagnostic-friendly error.
+pub fn resolve(secret: &SecretRef, base_dir: &Path, purpose: &str) -> miette::Result<SecretString> {
+    secret
+        .resolve(base_dir, purpose)
+        .map_err(miette::Report::new)
+}
+
+/// A driver error as a diagnostic with a hint.
+pub fn driver_report(error: DriverError) -> miette::Report {
+    let hint = error.hint();
+    miette::miette!(code = "headcount::vendor", help = hint, "{error}")
+}
+
+/// Connected drivers by provider name.
+pub type Drivers = IndexMap<String, Arc<dyn Driver>>;
+
+/// Connects every provider of `desired` accepted by `include`.
+pub fn connect_all(
+    desired: &Desired,
+    parallelism: u32,
+    include: impl Fn(&str) -> bool,
+) -> miette::Result<Drivers> {
+    let mut drivers = IndexMap::new();
+    let mut errors = Vec::new();
+    for (name, provider) in &desired.providers {
+        if !include(name) {
+            continue;
+        }
+        match ConnectSpec::from_provider(provider).connect(parallelism) {
+            Ok(driver) => {
+                drivers.insert(name.clone(), driver);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    combine(errors)?;
+    Ok(drivers)
+}
+
+/// Reads every account of every provider, providers concurrently, with a
+/// spinner per provider on a terminal. Fails with every provider's error.
+pub async fn read_all(drivers: &Drivers, progress: &Progress) -> miette::Result<Remote> {
+    let reads = drivers.iter().map(|(name, driver)| {
+        let bar = progress.spinner(&format!("{name}: reading {}s", driver.schema().kind.noun()));
+        async move {
+            let started = Instant::now();
+            let result = driver.list().await;
+            match &result {
+                Ok(records) => bar.finish(&format!(
+                    "{name}: read {} {}s in {:.1}s",
+                    records.len(),
+                    driver.schema().kind.noun(),
+                    started.elapsed().as_secs_f64()
+                )),
+                Err(_) => bar.finish(&format!("{name}: failed")),
+            }
+            (name.clone(), result)
+        }
+    });
+    let mut remote = Remote::default();
+    let mut errors = Vec::new();
+    for (name, result) in join_all(reads).await {
+        match result {
+            Ok(records) => {
+                remote.providers.insert(name, records);
+            }
+            Err(e) => errors.push(driver_report(e)),
+        }
+    }
+    combine(errors)?;
+    Ok(remote)
+}
+
+/// Reads one provider's accounts (for import).
+pub async fn read_one(driver: &Arc<dyn Driver>) -> miette::Result<Vec<RemoteRecord>> {
+    driver.list().await.map_err(driver_report)
+}
+
+/// One error stays as it is; several become one report listing them all.
+pub fn combine(mut errors: Vec<miette::Report>) -> miette::Result<()> {
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        n => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| {
+                    let help = e
+                        .help()
+                        .map(|h| format!("\n    help: {h}"))
+                        .unwrap_or_default();
+                    format!("  - {e}{help}")
+                })
+                .collect();
+            Err(miette::miette!(
+                "{n} providers failed:\n{}",
+                lines.join("\n")
+            ))
+        }
+    }
+}
