@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod desired;
 pub mod drivers;
+pub mod export;
 pub mod model;
 pub mod plan;
 pub mod progress;

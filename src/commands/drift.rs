@@ -1,7 +1,39 @@
-//! `headcount drift`.
+//! `headcount drift`: read-only; exit 0 in sync, 2 drift found, 1 error.
 
-use crate::cli::DriftArgs;
+use crate::cli::{DriftArgs, Format};
+use crate::plan::render::drift::DriftReport;
+use crate::progress::Progress;
 
-pub async fn run(_args: DriftArgs) -> miette::Result<u8> {
-    super::not_yet("drift")
+pub async fn run(args: DriftArgs) -> miette::Result<u8> {
+    // force: the safety threshold is about applying; drift only reports.
+    let (_desired, plan, _drivers) =
+        super::plan::make_plan(&args.refresh, true, &Progress::detect(false)).await?;
+    let report = DriftReport::from_plan(&plan);
+    let text = match args.format {
+        Format::Text => report.text(),
+        Format::Json => report.json(),
+        Format::Markdown => report.markdown(),
+    };
+    let quiet = report.in_sync && !args.verbose && args.format == Format::Text;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| {
+                miette::miette!(
+                    help = "check the folder exists and is writable",
+                    "cannot write the drift report to {}: {e}",
+                    path.display()
+                )
+            })?;
+            if !report.in_sync || args.verbose {
+                eprintln!("{}", report.summary_line());
+            }
+        }
+        None if quiet => {}
+        None => print!("{text}"),
+    }
+    Ok(if report.in_sync {
+        super::EXIT_OK
+    } else {
+        super::EXIT_CHANGES
+    })
 }

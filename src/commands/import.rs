@@ -1,7 +1,56 @@
-//! `headcount import`.
+//! `headcount import --provider NAME`: a provider's accounts as file entries.
+
+use std::io::Write;
 
 use crate::cli::ImportArgs;
+use crate::export;
+use crate::refresh::{self, ConnectSpec};
 
-pub async fn run(_args: ImportArgs) -> miette::Result<u8> {
-    super::not_yet("import")
+pub async fn run(args: ImportArgs) -> miette::Result<u8> {
+    if let Some(out) = &args.out {
+        if out.exists() && !args.force {
+            return Err(miette::miette!(
+                help = "choose another --out path, or pass --force to overwrite it",
+                "{} already exists; import does not overwrite it",
+                out.display()
+            ));
+        }
+    }
+    let desired = super::plan::load(&args.file.file)?;
+    let provider = desired.providers.get(&args.provider).ok_or_else(|| {
+        let names: Vec<&str> = desired.providers.keys().map(String::as_str).collect();
+        miette::miette!(
+            help = format!("the file's providers are: {}", names.join(", ")),
+            "the file defines no provider named \"{}\"",
+            args.provider
+        )
+    })?;
+    let driver = ConnectSpec::from_provider(provider).connect(args.parallelism)?;
+    let records = refresh::read_one(&driver).await?;
+    let yaml = export::entries_yaml(&provider.name, provider.schema, &records);
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &yaml).map_err(|e| {
+                miette::miette!(
+                    help = "check the folder exists and is writable",
+                    "cannot write {}: {e}",
+                    path.display()
+                )
+            })?;
+            eprintln!(
+                "Imported {} {}(s) from {} into {}.",
+                records.len(),
+                provider.schema.kind.noun(),
+                provider.name,
+                path.display()
+            );
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(yaml.as_bytes())
+                .map_err(|e| miette::miette!("cannot write to standard output: {e}"))?;
+        }
+    }
+    Ok(super::EXIT_OK)
 }

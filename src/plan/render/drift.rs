@@ -1,0 +1,210 @@
+//! The drift report (`headcount drift`): the plan seen from the provider's
+//! side, "what the provider has against what the file says".
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::model::Value;
+use crate::plan::{Action, Plan};
+
+/// Version of the JSON drift report.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One account that differs from the file.
+#[derive(Debug, Serialize)]
+pub struct Drifted {
+    pub provider: String,
+    pub kind: String,
+    pub key: String,
+    /// `missing` (in the file, not on the provider), `different`, or `unlisted`
+    /// (on the provider, not in the file).
+    pub status: &'static str,
+    pub fields: Vec<DriftField>,
+}
+
+/// A field whose remote value differs from the file.
+#[derive(Debug, Serialize)]
+pub struct DriftField {
+    pub name: String,
+    /// What the file says.
+    pub file: Option<serde_json::Value>,
+    /// What the provider has.
+    pub remote: Option<serde_json::Value>,
+}
+
+/// The whole drift report.
+#[derive(Debug, Serialize)]
+pub struct DriftReport {
+    pub format_version: u32,
+    pub in_sync: bool,
+    pub summary: DriftSummary,
+    pub drift: Vec<Drifted>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftSummary {
+    pub matching: usize,
+    pub different: usize,
+    pub missing: usize,
+    pub unlisted: usize,
+}
+
+impl DriftReport {
+    pub fn from_plan(plan: &Plan) -> DriftReport {
+        let mut drift = Vec::new();
+        for c in &plan.changes {
+            let listed_deactivation = c.action == Action::Deactivate
+                && plan
+                    .unlisted
+                    .iter()
+                    .any(|u| u.provider == c.provider && u.key == c.key);
+            if listed_deactivation {
+                continue; // reported below, as unlisted
+            }
+            let (status, fields) = match c.action {
+                Action::Create => ("missing", Vec::new()),
+                Action::Update | Action::Deactivate => (
+                    "different",
+                    c.fields
+                        .iter()
+                        .filter(|f| !f.sensitive)
+                        .map(|f| DriftField {
+                            name: f.name.clone(),
+                            file: f.after.as_ref().map(Value::to_json),
+                            remote: f.before.as_ref().map(Value::to_json),
+                        })
+                        .collect(),
+                ),
+            };
+            drift.push(Drifted {
+                provider: c.provider.clone(),
+                kind: c.kind.to_string(),
+                key: c.key.clone(),
+                status,
+                fields,
+            });
+        }
+        for u in &plan.unlisted {
+            drift.push(Drifted {
+                provider: u.provider.clone(),
+                kind: u.kind.to_string(),
+                key: u.key.clone(),
+                status: "unlisted",
+                fields: Vec::new(),
+            });
+        }
+        let count = |s: &str| drift.iter().filter(|d| d.status == s).count();
+        let summary = DriftSummary {
+            matching: plan.unchanged,
+            different: count("different"),
+            missing: count("missing"),
+            unlisted: count("unlisted"),
+        };
+        DriftReport {
+            format_version: FORMAT_VERSION,
+            in_sync: drift.is_empty(),
+            summary,
+            drift,
+        }
+    }
+
+    /// `No drift: ...` or `Drift found: ...`.
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        if self.in_sync {
+            format!("No drift: {} account(s) match the file.", s.matching)
+        } else {
+            format!(
+                "Drift found: {} different, {} missing on the provider, {} unlisted; {} match.",
+                s.different, s.missing, s.unlisted, s.matching
+            )
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for d in &self.drift {
+            match d.status {
+                "missing" => {
+                    let _ = writeln!(
+                        out,
+                        "{}/{} \"{}\": in the file, missing on the provider",
+                        d.provider, d.kind, d.key
+                    );
+                }
+                "unlisted" => {
+                    let _ = writeln!(
+                        out,
+                        "{}/{} \"{}\": on the provider, not in the file",
+                        d.provider, d.kind, d.key
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "{}/{} \"{}\": differs from the file",
+                        d.provider, d.kind, d.key
+                    );
+                    for f in &d.fields {
+                        let _ = writeln!(
+                            out,
+                            "    {}: provider has {}, file says {}",
+                            f.name,
+                            show(&f.remote),
+                            show(&f.file)
+                        );
+                    }
+                }
+            }
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&self.summary_line());
+        out.push('\n');
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the report: {e}\"}}"));
+        text.push('\n');
+        text
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("### headcount drift\n\n");
+        let _ = writeln!(out, "**{}**\n", self.summary_line());
+        if !self.drift.is_empty() {
+            out.push_str(
+                "| account | status | field | provider has | file says |\n|---|---|---|---|---|\n",
+            );
+            for d in self.drift.iter().take(500) {
+                let account = format!("{}/{} `{}`", d.provider, d.kind, d.key.replace('`', "'"));
+                if d.fields.is_empty() {
+                    let _ = writeln!(out, "| {account} | {} | | | |", d.status);
+                }
+                for f in &d.fields {
+                    let _ = writeln!(
+                        out,
+                        "| {account} | {} | {} | {} | {} |",
+                        d.status,
+                        f.name,
+                        show(&f.remote).replace('|', "\\|"),
+                        show(&f.file).replace('|', "\\|")
+                    );
+                }
+            }
+            if self.drift.len() > 500 {
+                let _ = writeln!(out, "\n… and {} more accounts.", self.drift.len() - 500);
+            }
+        }
+        out
+    }
+}
+
+fn show(v: &Option<serde_json::Value>) -> String {
+    v.as_ref()
+        .map_or_else(|| "(not set)".to_string(), |v| v.to_string())
+}
