@@ -374,3 +374,269 @@ fn jitter(wait: Duration) -> Duration {
     let extra = rand::random::<f64>() * 0.25;
     wait.mul_f64(1.0 + extra)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::drivers::{thulium, ErrorKind};
+    use crate::model::{DriverSchema, RemoteRecord, Value};
+    use crate::plan::{fingerprint, FieldChange};
+
+    /// An in-memory vendor whose creates can lose their answer.
+    struct FakeVendor {
+        accounts: Mutex<Vec<RemoteRecord>>,
+        /// Per create call: `Some(kind)` fails it; `lose` = processed, then the answer is lost.
+        script: Mutex<Vec<(Option<ErrorKind>, bool)>>,
+        creates: Mutex<u32>,
+        fail_update_of: Option<&'static str>,
+    }
+
+    impl FakeVendor {
+        fn new(script: Vec<(Option<ErrorKind>, bool)>) -> Self {
+            FakeVendor {
+                accounts: Mutex::new(Vec::new()),
+                script: Mutex::new(script),
+                creates: Mutex::new(0),
+                fail_update_of: None,
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Driver for FakeVendor {
+        fn schema(&self) -> &'static DriverSchema {
+            &thulium::SCHEMA
+        }
+        fn provider(&self) -> &str {
+            "thulium"
+        }
+        async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
+            Ok(self.accounts.lock().unwrap().clone())
+        }
+        async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {
+            Ok(self
+                .accounts
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|r| r.key == key)
+                .cloned())
+        }
+        async fn create(&self, request: &WriteRequest) -> Result<String, DriverError> {
+            *self.creates.lock().unwrap() += 1;
+            let step = {
+                let mut script = self.script.lock().unwrap();
+                if script.is_empty() {
+                    (None, false)
+                } else {
+                    script.remove(0)
+                }
+            };
+            let mut accounts = self.accounts.lock().unwrap();
+            if accounts.iter().any(|r| r.key == request.key) {
+                return Err(DriverError::new(
+                    "thulium",
+                    ErrorKind::Validation,
+                    "login already exists",
+                ));
+            }
+            let processed = step.0.is_none() || step.1;
+            if processed {
+                accounts.push(RemoteRecord {
+                    id: request.key.clone(),
+                    key: request.key.clone(),
+                    fields: request.fields.clone(),
+                });
+            }
+            match step {
+                (Some(kind), lose) => {
+                    let mut e = DriverError::new("thulium", kind, "injected");
+                    e.ambiguous = lose;
+                    Err(e)
+                }
+                (None, _) => Ok(request.key.clone()),
+            }
+        }
+        async fn update(
+            &self,
+            remote: &RemoteRecord,
+            request: &WriteRequest,
+        ) -> Result<(), DriverError> {
+            if Some(remote.key.as_str()) == self.fail_update_of {
+                return Err(DriverError::new(
+                    "thulium",
+                    ErrorKind::Validation,
+                    "surname: too long",
+                )
+                .with_status(400));
+            }
+            let mut accounts = self.accounts.lock().unwrap();
+            let record = accounts.iter_mut().find(|r| r.key == remote.key).unwrap();
+            for (k, v) in &request.fields {
+                record.fields.insert(k.clone(), v.clone());
+            }
+            Ok(())
+        }
+    }
+
+    fn create_change(key: &str) -> Change {
+        Change {
+            action: Action::Create,
+            provider: "thulium".into(),
+            vendor: "thulium".into(),
+            kind: Kind::Agent,
+            key: key.into(),
+            remote: None,
+            fingerprint: fingerprint::ABSENT.into(),
+            fields: vec![FieldChange {
+                name: "login".into(),
+                before: None,
+                after: Some(Value::Str(key.into())),
+                sensitive: false,
+                create_only: false,
+            }],
+            secrets: IndexMap::new(),
+        }
+    }
+
+    fn update_change(key: &str) -> Change {
+        let remote = RemoteRecord {
+            id: key.into(),
+            key: key.into(),
+            fields: IndexMap::new(),
+        };
+        Change {
+            action: Action::Update,
+            fingerprint: fingerprint::of(Some(&remote)),
+            remote: Some(remote),
+            fields: vec![FieldChange {
+                name: "surname".into(),
+                before: None,
+                after: Some(Value::Str("X".into())),
+                sensitive: false,
+                create_only: false,
+            }],
+            ..create_change(key)
+        }
+    }
+
+    fn fast() -> ApplyOptions {
+        ApplyOptions {
+            create_retry_delay: Duration::from_millis(1),
+            ..ApplyOptions::default()
+        }
+    }
+
+    fn drivers(vendor: Arc<FakeVendor>) -> IndexMap<String, Arc<dyn Driver>> {
+        let mut d: IndexMap<String, Arc<dyn Driver>> = IndexMap::new();
+        d.insert("thulium".into(), vendor);
+        d
+    }
+
+    #[tokio::test]
+    async fn lost_answer_of_a_create_is_confirmed_by_reading_not_by_creating_again() {
+        let vendor = Arc::new(FakeVendor::new(vec![(Some(ErrorKind::Transport), true)]));
+        let plan = Plan {
+            changes: vec![create_change("jk")],
+            ..Plan::default()
+        };
+        let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
+        assert!(report.all_applied(), "{report:?}");
+        assert_eq!(*vendor.creates.lock().unwrap(), 1, "no second POST");
+        assert_eq!(vendor.accounts.lock().unwrap().len(), 1, "no duplicate");
+        assert!(report.changes[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("found by reading it back"));
+    }
+
+    #[tokio::test]
+    async fn a_create_refused_before_processing_is_tried_again() {
+        let vendor = Arc::new(FakeVendor::new(vec![
+            (Some(ErrorKind::Server), false),
+            (Some(ErrorKind::RateLimited), false),
+        ]));
+        let plan = Plan {
+            changes: vec![create_change("jk")],
+            ..Plan::default()
+        };
+        let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
+        assert!(report.all_applied());
+        assert_eq!(report.changes[0].attempts, 3);
+        assert_eq!(vendor.accounts.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failure_does_not_stop_independent_changes_and_is_reported_with_the_vendor_message() {
+        let mut vendor = FakeVendor::new(vec![(Some(ErrorKind::Validation), false)]);
+        vendor.accounts.lock().unwrap().push(RemoteRecord {
+            id: "bad".into(),
+            key: "bad".into(),
+            fields: IndexMap::new(),
+        });
+        vendor.fail_update_of = Some("bad");
+        let vendor = Arc::new(vendor);
+        let plan = Plan {
+            changes: vec![create_change("a"), update_change("bad"), create_change("b")],
+            ..Plan::default()
+        };
+        let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
+        let statuses: Vec<&Status> = report.changes.iter().map(|c| &c.status).collect();
+        assert_eq!(
+            statuses,
+            vec![&Status::Failed, &Status::Failed, &Status::Applied]
+        );
+        assert!(report.changes[1]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("surname: too long"));
+        assert_eq!(
+            report.closing_line(),
+            "Apply complete: 1 created, 0 updated, 0 deactivated, 2 failed."
+        );
+        let json = report.to_json();
+        assert_eq!(json["summary"]["failed"], 2);
+    }
+
+    #[tokio::test]
+    async fn interrupted_apply_skips_changes_not_started() {
+        let vendor = Arc::new(FakeVendor::new(vec![]));
+        let options = fast();
+        options.cancel.store(true, Ordering::SeqCst);
+        let plan = Plan {
+            changes: vec![create_change("a")],
+            ..Plan::default()
+        };
+        let report = execute(&plan, &drivers(vendor.clone()), &options).await;
+        assert_eq!(report.changes[0].status, Status::Skipped);
+        assert!(vendor.accounts.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_missing_secret_fails_the_change_naming_the_variable() {
+        let vendor = Arc::new(FakeVendor::new(vec![]));
+        let mut change = create_change("a");
+        change.secrets.insert(
+            "password".into(),
+            crate::desired::SecretRef::Env("HEADCOUNT_TEST_UNSET_PW_VAR".into()),
+        );
+        let plan = Plan {
+            changes: vec![change],
+            ..Plan::default()
+        };
+        let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
+        assert_eq!(report.changes[0].status, Status::Failed);
+        assert!(report.changes[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("HEADCOUNT_TEST_UNSET_PW_VAR"));
+        assert!(vendor.accounts.lock().unwrap().is_empty());
+    }
+}

@@ -605,3 +605,60 @@ proptest! {
         prop_assert!(second.changes.is_empty(), "left: {:?}", second.changes);
     }
 }
+
+#[test]
+fn stale_records_name_the_field_that_changed() {
+    let (d, mut r) = sample();
+    let plan = plan_of(&d, &r);
+    assert!(
+        saved::stale_records(&plan, &r).is_empty(),
+        "fresh plan is current"
+    );
+    // Someone edits anowak's e-mail and creates jkowalski behind our back.
+    let anowak = r.providers["thulium"]
+        .iter_mut()
+        .find(|x| x.key == "anowak")
+        .unwrap();
+    anowak
+        .fields
+        .insert("email".into(), s("changed@example.com"));
+    r.providers
+        .get_mut("thulium")
+        .unwrap()
+        .push(record("jkowalski", "jkowalski", &[]));
+    let stale = saved::stale_records(&plan, &r);
+    assert_eq!(stale.len(), 2, "{stale:?}");
+    assert_eq!(stale[0].key, "jkowalski");
+    assert!(stale[0].what.contains("now exists"));
+    assert_eq!(stale[1].key, "anowak");
+    assert!(
+        stale[1]
+            .what
+            .contains("email: \"anna@example.com\" -> \"changed@example.com\""),
+        "{}",
+        stale[1].what
+    );
+}
+
+#[test]
+fn saved_plan_round_trips_and_holds_no_secret_values() {
+    let (d, r) = sample();
+    let plan = plan_of(&d, &r);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    saved::SavedPlan::new(&d, &plan, std::path::Path::new("headcount.yaml"))
+        .write(&path)
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("\"env\": \"PASSWORD_ENV\""),
+        "references are kept"
+    );
+    let back = saved::SavedPlan::read(&path).unwrap();
+    assert_eq!(back.plan.changes.len(), plan.changes.len());
+    std::fs::write(&path, "{\"kind\": \"something-else\"}").unwrap();
+    assert!(matches!(
+        saved::SavedPlan::read(&path),
+        Err(saved::SavedPlanError::Format { .. })
+    ));
+}
