@@ -117,7 +117,11 @@ pub(super) const VENDOR: VendorEntry = VendorEntry {
 fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
     let api_key = http::credential(&config, "api_key")?;
     let client = HttpClient::new(&config, parse_error)?;
-    let auth = Auth::token(AUTHORIZATION, Some("Bearer"), Box::new(CcpLogin { api_key }));
+    let auth = Auth::token(
+        AUTHORIZATION,
+        Some("Bearer"),
+        Box::new(CcpLogin { api_key }),
+    );
     Ok(Arc::new(Ccp {
         session: Session::new(client, auth),
     }))
@@ -169,8 +173,10 @@ pub fn parse_error(body: &Json) -> VendorMessage {
             let mut field_errors = Vec::new();
             for item in items {
                 match item {
-                    Json::Object(map) => field_errors
-                        .extend(map.iter().map(|(field, msg)| (field.clone(), message_of(msg)))),
+                    Json::Object(map) => field_errors.extend(
+                        map.iter()
+                            .map(|(field, msg)| (field.clone(), message_of(msg))),
+                    ),
                     other => field_errors.push(("request".into(), message_of(other))),
                 }
             }
@@ -379,7 +385,11 @@ impl Driver for Ccp {
         if answer.get("created").and_then(Json::as_bool) == Some(false) {
             return Err(self
                 .http()
-                .error(ErrorKind::Validation, &context, "CCP answered created: false")
+                .error(
+                    ErrorKind::Validation,
+                    &context,
+                    "CCP answered created: false",
+                )
                 .with_status(resp.status));
         }
         answer
@@ -471,7 +481,8 @@ mod tests {
             key: "AgentSale03".into(),
             ..Default::default()
         };
-        req.fields.insert("level".into(), Value::Str("agent".into()));
+        req.fields
+            .insert("level".into(), Value::Str("agent".into()));
         let body = Json::Object(create_body(&req, &SecretString::from("pw")));
         assert_eq!(
             body,

@@ -180,7 +180,11 @@ mod tests {
 
     #[test]
     fn redaction_removes_secrets_everywhere() {
-        let mut e = DriverError::new("dnl", ErrorKind::Validation, "password 'hunter2\"x' is weak");
+        let mut e = DriverError::new(
+            "dnl",
+            ErrorKind::Validation,
+            "password 'hunter2\"x' is weak",
+        );
         e.field_errors
             .push(("passwd".into(), "hunter2\\\"x is too short".into()));
         let e = e.redacted(&["hunter2\"x", ""]);

@@ -53,7 +53,12 @@ pub struct Request {
 }
 
 impl Request {
-    fn new(method: Method, segments: &[&str], context: impl Into<String>, idempotent: bool) -> Self {
+    fn new(
+        method: Method,
+        segments: &[&str],
+        context: impl Into<String>,
+        idempotent: bool,
+    ) -> Self {
         Request {
             method,
             segments: segments.iter().map(|s| s.to_string()).collect(),
@@ -263,8 +268,9 @@ fn snippet(body: &[u8]) -> String {
 impl HttpClient {
     pub fn new(config: &ProviderConfig, parse_error: ErrorParser) -> Result<Self, DriverError> {
         let name = config.name.clone();
-        check_transport(&config.url, config.insecure_http)
-            .map_err(|msg| DriverError::new(&name, ErrorKind::Config, msg).with_context("connect"))?;
+        check_transport(&config.url, config.insecure_http).map_err(|msg| {
+            DriverError::new(&name, ErrorKind::Config, msg).with_context("connect")
+        })?;
         if config.url.cannot_be_a_base() {
             return Err(DriverError::new(
                 &name,
@@ -326,7 +332,11 @@ impl HttpClient {
         let mut url = self.base.clone();
         {
             let mut segs = url.path_segments_mut().map_err(|_| {
-                self.error(ErrorKind::Config, &req.context, "the url cannot take a path")
+                self.error(
+                    ErrorKind::Config,
+                    &req.context,
+                    "the url cannot take a path",
+                )
             })?;
             segs.pop_if_empty();
             segs.extend(req.segments.iter());
@@ -341,7 +351,11 @@ impl HttpClient {
     }
 
     /// Sends `req` (with retries when it is idempotent); a non-2xx answer is an error.
-    pub async fn send(&self, req: &Request, auth: Option<&AuthHeader>) -> Result<Response, DriverError> {
+    pub async fn send(
+        &self,
+        req: &Request,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Response, DriverError> {
         let mut secrets: Vec<&str> = self.credentials.iter().map(|s| s.expose_secret()).collect();
         secrets.extend(req.secrets.iter().map(|s| s.expose_secret()));
         if let Some(a) = auth {
@@ -393,11 +407,13 @@ impl HttpClient {
         }
         if let Some(body) = &req.body {
             let bytes = serde_json::to_vec(body).map_err(|e| {
-                self.error(ErrorKind::Config, &req.context, format!("cannot encode the body: {e}"))
+                self.error(
+                    ErrorKind::Config,
+                    &req.context,
+                    format!("cannot encode the body: {e}"),
+                )
             })?;
-            builder = builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(bytes);
+            builder = builder.header(CONTENT_TYPE, "application/json").body(bytes);
         }
         let mut resp = builder
             .send()
@@ -410,7 +426,10 @@ impl HttpClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
             return Err(self.too_large(req, status));
         }
         let mut body = Vec::new();
@@ -451,7 +470,10 @@ impl HttpClient {
         // The request never left when the connection could not be made.
         let before_sending = e.is_connect() && !e.is_timeout();
         let (kind, what) = if e.is_timeout() {
-            (ErrorKind::Timeout, "no answer within the timeout".to_string())
+            (
+                ErrorKind::Timeout,
+                "no answer within the timeout".to_string(),
+            )
         } else if e.is_connect() {
             (ErrorKind::Transport, "cannot connect".to_string())
         } else {
@@ -463,7 +485,11 @@ impl HttpClient {
             detail = s.to_string();
             source = s.source();
         }
-        let message = if detail.is_empty() { what } else { format!("{what} ({detail})") };
+        let message = if detail.is_empty() {
+            what
+        } else {
+            format!("{what} ({detail})")
+        };
         let mut err = self.error(kind, &req.context, message);
         if !req.idempotent && !before_sending {
             err = err.ambiguous();
@@ -558,8 +584,11 @@ impl Response {
     /// The body as a JSON value that must be present.
     pub fn json_required(&self, http: &HttpClient, context: &str) -> Result<Json, DriverError> {
         self.json(http, context)?.ok_or_else(|| {
-            http.protocol(context, "expected JSON from the API but the answer was empty")
-                .with_status(self.status)
+            http.protocol(
+                context,
+                "expected JSON from the API but the answer was empty",
+            )
+            .with_status(self.status)
         })
     }
 }
@@ -583,7 +612,10 @@ pub enum Auth {
 impl Auth {
     pub fn basic(user: &SecretString, password: &SecretString) -> Auth {
         let raw = format!("{}:{}", user.expose_secret(), password.expose_secret());
-        let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw));
+        let value = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        );
         Auth::Fixed(AuthHeader {
             name: reqwest::header::AUTHORIZATION,
             value: SecretString::from(value.clone()),
@@ -633,7 +665,11 @@ impl TokenAuth {
         self.fetch(http, &mut state).await
     }
 
-    async fn refresh(&self, http: &HttpClient, stale: u64) -> Result<(u64, AuthHeader), DriverError> {
+    async fn refresh(
+        &self,
+        http: &HttpClient,
+        stale: u64,
+    ) -> Result<(u64, AuthHeader), DriverError> {
         let mut state = self.state.lock().await;
         if let Some(e) = &state.refused {
             return Err(e.clone());

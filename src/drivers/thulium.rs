@@ -244,7 +244,8 @@ impl Driver for Thulium {
         let mut body = request_body(request, true);
         body.entry("login")
             .or_insert_with(|| Json::String(request.key.clone()));
-        let mut req = Request::create(&["api", "agents"], context.as_str()).json(Json::Object(body));
+        let mut req =
+            Request::create(&["api", "agents"], context.as_str()).json(Json::Object(body));
         for secret in request.secrets.values() {
             req = req.secret(secret);
         }
@@ -271,8 +272,8 @@ impl Driver for Thulium {
         let context = format!("edit agent \"{}\"", remote.key);
         self.check(request, &context)?;
         let body = request_body(request, false);
-        let req = Request::put(&["api", "agents", &remote.id], context.as_str())
-            .json(Json::Object(body));
+        let req =
+            Request::put(&["api", "agents", &remote.id], context.as_str()).json(Json::Object(body));
         let resp = self.session.send(&req).await?;
         // 204 has no body; anything sent must at least be JSON.
         resp.json(&self.session.http, &context)?;
@@ -306,12 +307,17 @@ mod tests {
             ..Default::default()
         };
         req.fields.insert("number".into(), Value::Int(345));
-        req.fields
-            .insert("roles".into(), Value::List(vec![Value::Int(1), Value::Int(2)]));
+        req.fields.insert(
+            "roles".into(),
+            Value::List(vec![Value::Int(1), Value::Int(2)]),
+        );
         req.secrets
             .insert("password".into(), secrecy::SecretString::from("pass"));
         let body = Json::Object(request_body(&req, true));
-        assert_eq!(body, json!({"number": "345", "roles": [1, 2], "password": "pass"}));
+        assert_eq!(
+            body,
+            json!({"number": "345", "roles": [1, 2], "password": "pass"})
+        );
         let edit = Json::Object(request_body(&req, false));
         assert_eq!(edit, json!({"number": "345", "roles": [1, 2]}));
     }

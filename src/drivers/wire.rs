@@ -171,7 +171,10 @@ mod tests {
 
     #[test]
     fn integers_written_to_text_fields_are_strings() {
-        assert_eq!(write_value(FieldType::String, &Value::Int(345)), json!("345"));
+        assert_eq!(
+            write_value(FieldType::String, &Value::Int(345)),
+            json!("345")
+        );
         assert_eq!(write_value(FieldType::Integer, &Value::Int(5)), json!(5));
     }
 
