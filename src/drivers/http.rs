@@ -606,7 +606,7 @@ pub enum Auth {
     Fixed(AuthHeader),
     /// A token fetched on first use, shared by concurrent calls, fetched
     /// again once when a call gets a 401.
-    Token(TokenAuth),
+    Token(Box<TokenAuth>),
 }
 
 impl Auth {
@@ -629,12 +629,12 @@ impl Auth {
         scheme: Option<&'static str>,
         login: Box<dyn TokenLogin>,
     ) -> Auth {
-        Auth::Token(TokenAuth {
+        Auth::Token(Box::new(TokenAuth {
             header,
             scheme,
             login,
             state: Mutex::new(TokenState::default()),
-        })
+        }))
     }
 }
 
