@@ -281,6 +281,15 @@ async fn thulium_wrong_credentials_give_one_auth_error_without_retries() {
         .to_string()
         .starts_with("thulium: list agents (HTTP 401): Bad user or password"));
     assert_eq!(count(&server, "GET", "/api/agents").await, 1);
+    // Later calls do not send the refused credentials again.
+    let d = thulium(&server);
+    let first = d.list().await.unwrap_err();
+    let req = request("a", json!({"name": "A"}), Some("pw"));
+    let (again, create) = tokio::join!(d.get_by_key("a"), d.create(&req));
+    for e in [first, again.unwrap_err(), create.unwrap_err()] {
+        assert_eq!(e.kind, ErrorKind::Auth);
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
     let text = shown(&err);
     assert!(
         !text.contains("api_pass") && !text.contains("YXBp"),

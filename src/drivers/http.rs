@@ -716,11 +716,17 @@ impl TokenAuth {
 pub struct Session {
     pub http: HttpClient,
     auth: Auth,
+    /// Fixed credentials refused with a 401: later calls fail at once.
+    refused: std::sync::Mutex<Option<DriverError>>,
 }
 
 impl Session {
     pub fn new(http: HttpClient, auth: Auth) -> Session {
-        Session { http, auth }
+        Session {
+            http,
+            auth,
+            refused: std::sync::Mutex::new(None),
+        }
     }
 
     pub fn provider(&self) -> &str {
@@ -728,10 +734,27 @@ impl Session {
     }
 
     /// Sends an authenticated request. With token auth, a 401 fetches a new
-    /// token once and sends the request once more.
+    /// token once and sends the request once more. Credentials refused once
+    /// are not sent again: later calls return the same Auth error at once.
     pub async fn send(&self, req: &Request) -> Result<Response, DriverError> {
         match &self.auth {
-            Auth::Fixed(header) => self.http.send(req, Some(header)).await,
+            Auth::Fixed(header) => {
+                let refused = self
+                    .refused
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                if let Some(e) = refused {
+                    return Err(e.with_context(req.context.as_str()));
+                }
+                let result = self.http.send(req, Some(header)).await;
+                if let Err(e) = &result {
+                    if e.status == Some(401) {
+                        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+                    }
+                }
+                result
+            }
             Auth::Token(token) => {
                 let (generation, header) = token.current(&self.http).await?;
                 match self.http.send(req, Some(&header)).await {
