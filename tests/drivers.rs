@@ -1092,3 +1092,243 @@ async fn dnl_html_answer_is_a_protocol_error() {
     assert_eq!(err.kind, ErrorKind::Protocol);
     assert!(err.to_string().starts_with("dnl: log in"), "{err}");
 }
+
+// ---------------------------------------------------------------- against the sandbox
+
+mod against_the_sandbox {
+    use super::*;
+    use headcount::sandbox::{
+        FaultKind, Sandbox, SandboxOptions, ScheduledFault, Seed, CCP_API_KEY, DNL_PASSWORD,
+        DNL_USER, THULIUM_PASSWORD, THULIUM_USER,
+    };
+
+    async fn start(seed: Seed) -> Sandbox {
+        Sandbox::start(SandboxOptions {
+            seed,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    fn driver(sandbox: &Sandbox, vendor: &str) -> Arc<dyn Driver> {
+        let cfg = match vendor {
+            "thulium" => config(
+                "thulium",
+                &sandbox.thulium_url(),
+                &[("username", THULIUM_USER), ("password", THULIUM_PASSWORD)],
+            ),
+            "ccp" => config("ccp", &sandbox.ccp_url(), &[("api_key", CCP_API_KEY)]),
+            _ => config(
+                "dnl",
+                &sandbox.dnl_url(),
+                &[("username", DNL_USER), ("password", DNL_PASSWORD)],
+            ),
+        };
+        connect(vendor, cfg)
+    }
+
+    /// The create request, an edit and the field that deactivates, per vendor.
+    fn scenario(vendor: &str) -> (WriteRequest, Json, &'static str) {
+        match vendor {
+            "thulium" => (
+                request(
+                    "jkowalski",
+                    json!({"login": "jkowalski", "name": "Jan", "surname": "Kowalski",
+                        "email": "jk@foo.bar", "number": "345", "roles": [1, 2]}),
+                    Some("somepass123!QAZ"),
+                ),
+                json!({"email": "jan.kowalski@foo.bar", "outbound_mode": "auto"}),
+                "active",
+            ),
+            "ccp" => (
+                request(
+                    "AgentSale03",
+                    json!({"username": "AgentSale03", "level": "agent",
+                        "role_uuid": "e40292d3-4707-40e5-a7f2-044d3d639757",
+                        "email": "AgentSale03@demo-ccp.com", "first_name": "AgentSale03",
+                        "extension": "103", "is_create_extension": true, "is_active": true,
+                        "enable_webrtc": false}),
+                    Some("Password@2023!!!"),
+                ),
+                json!({"first_name": "Sale Three", "enable_webrtc": true}),
+                "is_active",
+            ),
+            _ => (
+                request(
+                    "dnhai",
+                    json!({"name": "dnhai", "user_type": "agent", "email": "dnhai@example.net",
+                        "first_name": "Dn", "last_name": "Hai", "active": true,
+                        "auth_ip": ["1.2.3.4"], "client_limits": [5]}),
+                    Some("12345678"),
+                ),
+                json!({"email": "hai@example.net", "landing_page": "/cdr"}),
+                "active",
+            ),
+        }
+    }
+
+    fn with_password(fields: Json, create: &WriteRequest) -> WriteRequest {
+        let mut req = request(&create.key, fields, None);
+        req.secrets = create.secrets.clone();
+        req
+    }
+
+    async fn list_create_edit_deactivate(vendor: &str) {
+        let sandbox = start(Seed::default()).await;
+        let d = driver(&sandbox, vendor);
+        let before = d.list().await.unwrap().len();
+        let (create, edit, active) = scenario(vendor);
+        let id = d.create(&create).await.unwrap();
+        let listed = d.list().await.unwrap();
+        assert_eq!(listed.len(), before + 1, "{vendor}");
+        let rec = listed.into_iter().find(|r| r.key == create.key).unwrap();
+        assert_eq!(rec.id, id, "{vendor}");
+        for (name, value) in &create.fields {
+            let spec = d.schema().field(name).unwrap();
+            if spec.is_readable() {
+                assert_eq!(rec.fields.get(name), Some(value), "{vendor} {name}");
+            }
+        }
+        // Edit some fields.
+        d.update(&rec, &with_password(edit.clone(), &create))
+            .await
+            .unwrap();
+        let rec = d.get_by_key(&create.key).await.unwrap().unwrap();
+        for (name, value) in edit.as_object().unwrap() {
+            assert_eq!(rec.fields[name], Value::from_json(value), "{vendor} {name}");
+        }
+        // Deactivate.
+        d.update(&rec, &with_password(json!({ active: false }), &create))
+            .await
+            .unwrap();
+        let rec = d.get_by_key(&create.key).await.unwrap().unwrap();
+        assert_eq!(rec.fields[active], Value::Bool(false), "{vendor}");
+        // Untouched fields kept their values.
+        let untouched = if vendor == "ccp" {
+            "extension"
+        } else {
+            "email"
+        };
+        let expected = edit
+            .get(untouched)
+            .map(Value::from_json)
+            .unwrap_or_else(|| create.fields[untouched].clone());
+        assert_eq!(rec.fields[untouched], expected, "{vendor}");
+        sandbox.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn thulium_lists_creates_edits_and_deactivates() {
+        list_create_edit_deactivate("thulium").await;
+    }
+
+    #[tokio::test]
+    async fn ccp_lists_creates_edits_and_deactivates() {
+        list_create_edit_deactivate("ccp").await;
+    }
+
+    #[tokio::test]
+    async fn dnl_lists_creates_edits_and_deactivates() {
+        list_create_edit_deactivate("dnl").await;
+    }
+
+    async fn dropped_after_processing(vendor: &str, path_prefix: &str) {
+        let sandbox = start(Seed::default()).await;
+        let d = driver(&sandbox, vendor);
+        // Log in first, so that the fault hits the create itself.
+        d.list().await.unwrap();
+        sandbox.schedule_fault(ScheduledFault {
+            kind: FaultKind::DropAfter,
+            method: Some("POST".into()),
+            path_prefix: Some(path_prefix.into()),
+        });
+        let (create, _, _) = scenario(vendor);
+        let err = d.create(&create).await.unwrap_err();
+        assert!(err.ambiguous, "{vendor}: {err}");
+        let found = d.get_by_key(&create.key).await.unwrap();
+        assert!(found.is_some(), "{vendor}: the create happened");
+        assert_eq!(sandbox.count(vendor).unwrap(), 1, "{vendor}: no duplicate");
+        sandbox.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn thulium_create_dropped_after_processing_is_ambiguous_and_found() {
+        dropped_after_processing("thulium", "/thulium/api/agents").await;
+    }
+
+    #[tokio::test]
+    async fn ccp_create_dropped_after_processing_is_ambiguous_and_found() {
+        dropped_after_processing("ccp", "/ccp/v3/user").await;
+    }
+
+    #[tokio::test]
+    async fn dnl_create_dropped_after_processing_is_ambiguous_and_found() {
+        dropped_after_processing("dnl", "/dnl/user/create").await;
+    }
+
+    #[tokio::test]
+    async fn paging_reads_every_account_of_a_large_sandbox() {
+        let ccp_users: Vec<Json> = (0..250)
+            .map(|i| {
+                json!({"user_uuid": format!("00000000-0000-4000-8000-{i:012}"), "username": format!("u{i:03}"),
+                    "level": "agent", "role_uuid": "r", "user_enabled": "true"})
+            })
+            .collect();
+        let dnl_users: Vec<Json> = (0..250)
+            .map(|i| json!({"user_id": i + 1, "name": format!("u{i:03}"), "user_type": "agent", "active": true}))
+            .collect();
+        let sandbox = start(
+            Seed::default()
+                .with("ccp", ccp_users)
+                .with("dnl", dnl_users),
+        )
+        .await;
+        for vendor in ["ccp", "dnl"] {
+            let list = driver(&sandbox, vendor).list().await.unwrap();
+            assert_eq!(list.len(), 250, "{vendor}");
+            let mut keys: Vec<_> = list.iter().map(|r| r.key.clone()).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), 250, "{vendor}");
+        }
+        sandbox.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn wrong_credentials_against_the_sandbox_are_one_auth_error() {
+        let sandbox = start(Seed::default()).await;
+        for (vendor, cfg) in [
+            (
+                "thulium",
+                config(
+                    "thulium",
+                    &sandbox.thulium_url(),
+                    &[("username", THULIUM_USER), ("password", "wrong-pass")],
+                ),
+            ),
+            (
+                "ccp",
+                config("ccp", &sandbox.ccp_url(), &[("api_key", "wrong-key")]),
+            ),
+            (
+                "dnl",
+                config(
+                    "dnl",
+                    &sandbox.dnl_url(),
+                    &[("username", DNL_USER), ("password", "wrong-pass")],
+                ),
+            ),
+        ] {
+            sandbox.clear_requests();
+            let d = connect(vendor, cfg);
+            let err = d.list().await.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Auth, "{vendor}: {err}");
+            assert!(err.to_string().starts_with(vendor), "{err}");
+            assert!(!shown(&err).contains("wrong-"), "{}", shown(&err));
+            assert!(d.list().await.is_err());
+            assert_eq!(sandbox.requests().len(), 1, "{vendor}");
+        }
+        sandbox.shutdown().await;
+    }
+}
