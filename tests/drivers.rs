@@ -962,7 +962,7 @@ async fn dnl_validation_errors_name_each_field_and_hide_the_password() {
         .and(path("/api_dnl/v1/user/create"))
         .respond_with(ResponseTemplate::new(400).set_body_json(
             json!({"error_type": "validation_error",
-            "success": false, "errors": [{"user_type": ["Missing data for required field."]},
+            "success": false, "errors": [{"user_type": ["Must be one of: admin, agent, client."]},
             {"passwd": ["'pw-0123456' is too short"]}]}),
         ))
         .mount(&server)
@@ -974,7 +974,7 @@ async fn dnl_validation_errors_name_each_field_and_hide_the_password() {
     assert_eq!(err.kind, ErrorKind::Validation);
     assert_eq!(
         err.to_string(),
-        "dnl: create user \"dnhai\" (HTTP 400): validation error; user_type: Missing data for required field.; passwd: '(redacted)' is too short"
+        "dnl: create user \"dnhai\" (HTTP 400): validation error; user_type: Must be one of: admin, agent, client.; passwd: '(redacted)' is too short"
     );
     assert!(!shown(&err).contains("pw-0123456"));
 }

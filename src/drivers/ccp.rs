@@ -116,7 +116,7 @@ pub(super) const VENDOR: VendorEntry = VendorEntry {
 
 fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
     let api_key = http::credential(&config, "api_key")?;
-    let client = HttpClient::new(&config, parse_error)?;
+    let client = HttpClient::new(&config, &SCHEMA, parse_error)?;
     let auth = Auth::token(
         AUTHORIZATION,
         Some("Bearer"),

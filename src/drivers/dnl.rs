@@ -114,7 +114,7 @@ pub(super) const VENDOR: VendorEntry = VendorEntry {
 fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
     let username = http::credential(&config, "username")?;
     let password = http::credential(&config, "password")?;
-    let client = HttpClient::new(&config, parse_error)?;
+    let client = HttpClient::new(&config, &SCHEMA, parse_error)?;
     let auth = Auth::token(
         HeaderName::from_static(TOKEN_HEADER),
         None,

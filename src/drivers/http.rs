@@ -18,6 +18,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::error::{DriverError, ErrorKind};
 use super::ProviderConfig;
+use crate::model::DriverSchema;
 
 /// The User-Agent of every request.
 pub const USER_AGENT: &str = concat!("headcount/", env!("CARGO_PKG_VERSION"));
@@ -266,7 +267,14 @@ fn snippet(body: &[u8]) -> String {
 }
 
 impl HttpClient {
-    pub fn new(config: &ProviderConfig, parse_error: ErrorParser) -> Result<Self, DriverError> {
+    /// A client for one provider. Every credential the schema marks secret
+    /// (and any credential it does not know) is redacted from errors; a plain
+    /// user name is not, so vendor messages mentioning e.g. "admin" stay readable.
+    pub fn new(
+        config: &ProviderConfig,
+        schema: &DriverSchema,
+        parse_error: ErrorParser,
+    ) -> Result<Self, DriverError> {
         let name = config.name.clone();
         check_transport(&config.url, config.insecure_http).map_err(|msg| {
             DriverError::new(&name, ErrorKind::Config, msg).with_context("connect")
@@ -302,7 +310,18 @@ impl HttpClient {
             base_delay: config.retry_base_delay,
             max_delay: config.retry_max_delay,
             parse_error,
-            credentials: config.credentials.values().cloned().collect(),
+            credentials: config
+                .credentials
+                .iter()
+                .filter(|(name, _)| {
+                    schema
+                        .auth
+                        .iter()
+                        .find(|a| a.name == name.as_str())
+                        .is_none_or(|a| a.secret)
+                })
+                .map(|(_, v)| v.clone())
+                .collect(),
         })
     }
 

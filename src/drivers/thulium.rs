@@ -102,7 +102,7 @@ pub(super) const VENDOR: VendorEntry = VendorEntry {
 fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
     let user = http::credential(&config, "username")?;
     let password = http::credential(&config, "password")?;
-    let client = HttpClient::new(&config, parse_error)?;
+    let client = HttpClient::new(&config, &SCHEMA, parse_error)?;
     Ok(Arc::new(Thulium {
         session: Session::new(client, Auth::basic(&user, &password)),
     }))
