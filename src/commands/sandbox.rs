@@ -1,7 +1,75 @@
-//! `headcount sandbox`.
+//! `headcount sandbox`: serve the simulated vendor APIs until Ctrl-C.
+
+use std::io::Write;
 
 use crate::cli::SandboxArgs;
+use crate::sandbox::{
+    parse_kinds, FaultSettings, Sandbox, SandboxError, SandboxOptions, Seed, CCP_API_KEY,
+    DNL_PASSWORD, DNL_USER, THULIUM_PASSWORD, THULIUM_USER,
+};
 
-pub async fn run(_args: SandboxArgs) -> miette::Result<u8> {
-    super::not_yet("sandbox")
+/// Builds the sandbox options from the command line.
+pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
+    let kinds = parse_kinds(&args.faults).map_err(SandboxError::Faults)?;
+    let faults = FaultSettings {
+        rate: args.fault_rate,
+        kinds,
+        latency_ms: args.latency_ms,
+    };
+    faults.validate().map_err(SandboxError::Faults)?;
+    let seed = match &args.seed {
+        Some(path) => Seed::load(path)?,
+        None => Seed::default(),
+    };
+    Ok(SandboxOptions {
+        port: args.port,
+        faults,
+        rng_seed: args.rng_seed,
+        seed,
+    })
+}
+
+/// The banner: a SIMULATION, its URLs and its fixed credentials.
+pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
+    let counts = sandbox.counts();
+    let count = |v: &str| counts.get(v).copied().unwrap_or(0);
+    let kinds: Vec<&str> = faults.kinds.iter().map(|k| k.as_str()).collect();
+    format!(
+        "headcount sandbox: a SIMULATION of the Thulium, CCP and DNL APIs (in memory, not a real vendor)\n\
+         listening on {base}\n\
+         \n\
+         thulium  url: {thulium}   HTTP Basic user {THULIUM_USER:?} password {THULIUM_PASSWORD:?}   ({t} agents)\n\
+         ccp      url: {ccp}   api_key {CCP_API_KEY:?}   ({c} users)\n\
+         dnl      url: {dnl}   email_or_name {DNL_USER:?} password {DNL_PASSWORD:?}   ({d} users)\n\
+         control  url: {base}/_sandbox/state (see `GET /_sandbox/...` in the docs)\n\
+         faults: rate {rate} kinds {kinds} latency {latency} ms\n\
+         \n\
+         Press Ctrl-C to stop.\n",
+        base = sandbox.base_url(),
+        thulium = sandbox.thulium_url(),
+        ccp = sandbox.ccp_url(),
+        dnl = sandbox.dnl_url(),
+        t = count("thulium"),
+        c = count("ccp"),
+        d = count("dnl"),
+        rate = faults.rate,
+        kinds = kinds.join(","),
+        latency = faults.latency_ms,
+    )
+}
+
+pub async fn run(args: SandboxArgs) -> miette::Result<u8> {
+    let options = options(&args)?;
+    let faults = options.faults.clone();
+    let sandbox = Sandbox::start(options).await?;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner(&sandbox, &faults).as_bytes());
+    let _ = out.flush();
+    drop(out);
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| miette::miette!("could not wait for Ctrl-C: {e}"))?;
+    eprintln!("stopping the sandbox");
+    sandbox.shutdown().await;
+    Ok(super::EXIT_OK)
 }

@@ -1,8 +1,31 @@
 //! DNL class-4 softswitch users (`/user/...`, X-Auth-Token from `POST /auth`).
+//!
+//! login `POST /auth {"email_or_name","password"}`, list
+//! `GET /user/list?page=P&per_page=100` (P from 0; pages after the first
+//! fetched concurrently), create `POST /user/create`, edit
+//! `PATCH /user/{user_id}` with the changed fields. Every answer carries
+//! `success`; `success: false` is an error even with HTTP 200.
 
-use crate::model::{AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind};
+use std::sync::Arc;
 
-use super::VendorEntry;
+use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
+use reqwest::header::HeaderName;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Map, Value as Json};
+
+use crate::model::{
+    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, RemoteRecord, Value, WriteRequest,
+};
+
+use super::http::{self, Auth, HttpClient, Request, Response, Session, TokenLogin, VendorMessage};
+use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
+
+/// Users asked for per page (the documented UI maximum).
+pub const PAGE_SIZE: usize = 100;
+
+/// The header carrying the session token.
+pub const TOKEN_HEADER: &str = "x-auth-token";
 
 /// DNL's user fields as the `users:` section names them.
 pub static SCHEMA: DriverSchema = DriverSchema {
@@ -88,12 +111,389 @@ pub(super) const VENDOR: VendorEntry = VendorEntry {
     connect,
 };
 
-fn connect(
-    config: super::ProviderConfig,
-) -> Result<std::sync::Arc<dyn super::Driver>, super::DriverError> {
-    Err(super::DriverError::new(
-        config.name,
-        super::ErrorKind::Config,
-        "the dnl driver is not built yet",
-    ))
+fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
+    let username = http::credential(&config, "username")?;
+    let password = http::credential(&config, "password")?;
+    let client = HttpClient::new(&config, &SCHEMA, parse_error)?;
+    let auth = Auth::token(
+        HeaderName::from_static(TOKEN_HEADER),
+        None,
+        Box::new(DnlLogin { username, password }),
+    );
+    Ok(Arc::new(Dnl {
+        session: Session::new(client, auth),
+    }))
+}
+
+struct DnlLogin {
+    username: SecretString,
+    password: SecretString,
+}
+
+#[async_trait]
+impl TokenLogin for DnlLogin {
+    async fn login(&self, http: &HttpClient) -> Result<SecretString, DriverError> {
+        let context = "log in";
+        let req = Request::login(&["auth"], context)
+            .json(json!({
+                "email_or_name": self.username.expose_secret(),
+                "password": self.password.expose_secret(),
+            }))
+            .secret(&self.password);
+        let resp = http.send(&req, None).await.map_err(|mut e| {
+            if e.kind == ErrorKind::Auth {
+                e.message = format!("the username or password was refused ({})", e.message);
+            }
+            e
+        })?;
+        let payload = payload(http, &resp, context)?;
+        match payload.get("token").and_then(Json::as_str) {
+            Some(token) if !token.is_empty() => Ok(SecretString::from(token.to_string())),
+            _ => Err(http.protocol(context, "the login answer has no payload.token")),
+        }
+    }
+}
+
+/// The DNL driver.
+pub struct Dnl {
+    session: Session,
+}
+
+/// Reads DNL's error bodies: `{"success": false, "error_type", "errors":
+/// [{"<field>": ["<message>"]}]}` or `{..., "error": {"message", "code", "reason"}}`.
+pub fn parse_error(body: &Json) -> VendorMessage {
+    let text = |v: &Json| match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut field_errors = Vec::new();
+    let mut collect = |map: &Map<String, Json>| {
+        for (field, msgs) in map {
+            match msgs {
+                Json::Array(list) => {
+                    field_errors.extend(list.iter().map(|m| (field.clone(), text(m))))
+                }
+                other => field_errors.push((field.clone(), text(other))),
+            }
+        }
+    };
+    match body.get("errors") {
+        Some(Json::Array(items)) => items
+            .iter()
+            .filter_map(Json::as_object)
+            .for_each(&mut collect),
+        Some(Json::Object(map)) => collect(map),
+        _ => {}
+    }
+    let message = match body.get("error") {
+        Some(Json::Object(err)) => {
+            let msg = err.get("message").map(text);
+            let detail: Vec<String> = [
+                err.get("reason").map(text),
+                err.get("code")
+                    .and_then(wire::id_text)
+                    .map(|c| format!("code {c}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            msg.map(|m| {
+                if detail.is_empty() {
+                    m
+                } else {
+                    format!("{m} ({})", detail.join(", "))
+                }
+            })
+        }
+        Some(Json::String(msg)) => Some(msg.clone()),
+        _ => None,
+    };
+    let message = message.or_else(|| {
+        body.get("error_type")
+            .and_then(Json::as_str)
+            .map(|t| t.replace('_', " "))
+    });
+    VendorMessage {
+        message,
+        field_errors,
+    }
+}
+
+/// The kind of a `success: false` answer, from its `error_type`.
+pub fn kind_of_error_type(error_type: &str) -> ErrorKind {
+    match error_type {
+        "unauthenticated_error" | "unauthorized_error" | "permission_error" | "forbidden_error" => {
+            ErrorKind::Auth
+        }
+        "not_found_error" | "not_found" => ErrorKind::NotFound,
+        "validation_error" | "operation_error" => ErrorKind::Validation,
+        _ => ErrorKind::Validation,
+    }
+}
+
+/// The `payload` of a successful answer (or the whole body when it has none);
+/// `success: false` becomes an error even with HTTP 200.
+fn payload(http: &HttpClient, resp: &Response, context: &str) -> Result<Json, DriverError> {
+    let body = resp.json_required(http, context)?;
+    if !body.is_object() {
+        return Err(http.protocol(context, "expected a JSON object with \"success\""));
+    }
+    if body.get("success").and_then(Json::as_bool) == Some(false) {
+        let parsed = parse_error(&body);
+        let kind = kind_of_error_type(
+            body.get("error_type")
+                .and_then(Json::as_str)
+                .unwrap_or_default(),
+        );
+        return Err(http
+            .error(
+                kind,
+                context,
+                parsed
+                    .message
+                    .unwrap_or_else(|| "DNL answered success: false".into()),
+            )
+            .with_status(resp.status)
+            .with_field_errors(parsed.field_errors));
+    }
+    Ok(match body.get("payload") {
+        Some(p) => p.clone(),
+        None => body,
+    })
+}
+
+/// A user object as headcount reads it.
+pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
+    Some(RemoteRecord {
+        id: obj.get("user_id").and_then(wire::id_text)?,
+        key: obj.get("name").and_then(wire::id_text)?,
+        fields: wire::read_fields(&SCHEMA, obj, &[]),
+    })
+}
+
+/// One field for the wire: `auth_ip: ["1.2.3.4"]` is `[{"ip": "1.2.3.4"}]`,
+/// `client_limits: [5]` is `[{"client_id": 5}]`.
+pub fn wire_value(name: &str, value: &Value) -> Json {
+    match (name, value) {
+        ("auth_ip", Value::List(ips)) => Json::Array(
+            ips.iter()
+                .map(|ip| json!({ "ip": wire::write_value(FieldType::String, ip) }))
+                .collect(),
+        ),
+        ("client_limits", Value::List(ids)) => Json::Array(
+            ids.iter()
+                .map(|id| json!({ "client_id": id.to_json() }))
+                .collect(),
+        ),
+        _ => {
+            let ty = SCHEMA.field(name).map_or(FieldType::String, |f| f.ty);
+            wire::write_value(ty, value)
+        }
+    }
+}
+
+/// The request body: the request's fields, and `passwd` when a password is given.
+pub fn request_body(request: &WriteRequest, password: Option<&SecretString>) -> Map<String, Json> {
+    let mut body: Map<String, Json> = request
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), wire_value(k, v)))
+        .collect();
+    if let Some(pw) = password {
+        body.insert(
+            "passwd".into(),
+            Json::String(pw.expose_secret().to_string()),
+        );
+    }
+    body
+}
+
+impl Dnl {
+    fn http(&self) -> &HttpClient {
+        &self.session.http
+    }
+
+    fn check(&self, request: &WriteRequest, context: &str) -> Result<(), DriverError> {
+        let unknown = wire::unknown_fields(&SCHEMA, request);
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(self.http().error(
+            ErrorKind::Config,
+            context,
+            format!("not DNL user fields: {}", unknown.join(", ")),
+        ))
+    }
+
+    /// One page (0-based): its records and the total the vendor reports.
+    async fn page(
+        &self,
+        page: usize,
+        per_page: usize,
+    ) -> Result<(Vec<RemoteRecord>, usize), DriverError> {
+        let context = format!("list users (page {page})");
+        let req = Request::get(&["user", "list"], context.as_str())
+            .query("page", page)
+            .query("per_page", per_page);
+        let resp = self.session.send(&req).await?;
+        let payload = payload(self.http(), &resp, &context)?;
+        let shape = || {
+            self.http().protocol(
+                &context,
+                "expected {\"success\": true, \"payload\": {\"items\": [users], \"total\", \"page\"}}",
+            )
+        };
+        let items = match payload.get("items") {
+            Some(Json::Array(items)) => items.as_slice(),
+            Some(Json::Null) => &[],
+            _ => return Err(shape()),
+        };
+        let total = payload
+            .get("total")
+            .and_then(wire::count)
+            .ok_or_else(shape)?;
+        let records = items
+            .iter()
+            .map(|item| {
+                item.as_object().and_then(record_from_json).ok_or_else(|| {
+                    self.http()
+                        .protocol(&context, "a user in the list has no user_id or name")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((records, total))
+    }
+}
+
+#[async_trait]
+impl Driver for Dnl {
+    fn schema(&self) -> &'static DriverSchema {
+        &SCHEMA
+    }
+
+    fn provider(&self) -> &str {
+        self.session.provider()
+    }
+
+    async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
+        let (first, total) = self.page(0, PAGE_SIZE).await?;
+        let rest = wire::remaining_pages(total, first.len())
+            .map_err(|msg| self.http().protocol("list users", msg))?;
+        // When the vendor caps the page size lower than asked, ask for its size
+        // so that page numbers line up with what it returned.
+        let per_page = first.len().min(PAGE_SIZE);
+        let pages: Vec<Vec<RemoteRecord>> = futures::stream::iter(rest)
+            .map(|p| self.page(p, per_page))
+            .buffered(self.http().parallelism())
+            .map_ok(|(records, _)| records)
+            .try_collect()
+            .await?;
+        Ok(wire::merge_pages(std::iter::once(first).chain(pages)))
+    }
+
+    async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {
+        // DNL documents no filter by name: read the list.
+        Ok(self.list().await?.into_iter().find(|r| r.key == key))
+    }
+
+    async fn create(&self, request: &WriteRequest) -> Result<String, DriverError> {
+        let context = format!("create user \"{}\"", request.key);
+        self.check(request, &context)?;
+        let password = request.secrets.get("password");
+        let mut body = request_body(request, password);
+        body.entry("name")
+            .or_insert_with(|| Json::String(request.key.clone()));
+        let mut req =
+            Request::create(&["user", "create"], context.as_str()).json(Json::Object(body));
+        if let Some(pw) = password {
+            req = req.secret(pw);
+        }
+        let resp = self.session.send(&req).await?;
+        let answer = payload(self.http(), &resp, &context)?;
+        answer
+            .get("object_id")
+            .and_then(wire::id_text)
+            .ok_or_else(|| {
+                self.http()
+                    .protocol(&context, "expected {\"object_id\", \"success\": true}")
+            })
+    }
+
+    async fn update(
+        &self,
+        remote: &RemoteRecord,
+        request: &WriteRequest,
+    ) -> Result<(), DriverError> {
+        let context = format!("edit user \"{}\"", remote.key);
+        self.check(request, &context)?;
+        let body = request_body(request, None);
+        let req = Request::patch(&["user", &remote.id], context.as_str()).json(Json::Object(body));
+        let resp = self.session.send(&req).await?;
+        if resp.json(self.http(), &context)?.is_some() {
+            payload(self.http(), &resp, &context)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_wrapped_as_the_vendor_documents() {
+        let ips = Value::List(vec![Value::Str("1.2.3.4".into())]);
+        assert_eq!(wire_value("auth_ip", &ips), json!([{"ip": "1.2.3.4"}]));
+        let ids = Value::List(vec![Value::Int(5)]);
+        assert_eq!(wire_value("client_limits", &ids), json!([{"client_id": 5}]));
+        assert_eq!(wire_value("role_id", &Value::Int(3)), json!(3));
+    }
+
+    #[test]
+    fn password_travels_as_passwd() {
+        let mut req = WriteRequest {
+            key: "dnhai".into(),
+            ..Default::default()
+        };
+        req.fields.insert("name".into(), Value::Str("dnhai".into()));
+        let pw = SecretString::from("12345678");
+        let body = Json::Object(request_body(&req, Some(&pw)));
+        assert_eq!(body, json!({"name": "dnhai", "passwd": "12345678"}));
+    }
+
+    #[test]
+    fn user_objects_read_every_schema_field_but_secrets() {
+        let obj = json!({"user_id": 1795, "name": "dnhai", "fullname": "D N", "user_type": "agent",
+            "active": true, "role_id": "3", "email": "a@b.c", "passwd": "x", "last_login_time": null});
+        let rec = record_from_json(obj.as_object().unwrap()).unwrap();
+        assert_eq!(rec.id, "1795");
+        assert_eq!(rec.key, "dnhai");
+        assert_eq!(rec.fields["role_id"], Value::Int(3));
+        assert_eq!(rec.fields["active"], Value::Bool(true));
+        assert!(!rec.fields.contains_key("passwd"));
+        assert!(!rec.fields.contains_key("fullname"));
+    }
+
+    #[test]
+    fn both_error_bodies_are_read() {
+        let v = parse_error(&json!({"error_type": "validation_error", "success": false,
+            "errors": [{"field_name": ["Missing data for required field."]}]}));
+        assert_eq!(v.message.as_deref(), Some("validation error"));
+        assert_eq!(
+            v.field_errors,
+            vec![(
+                "field_name".to_string(),
+                "Missing data for required field.".to_string()
+            )]
+        );
+        let v = parse_error(
+            &json!({"error_type": "unauthenticated_error", "success": false,
+            "error": {"message": "No header X-Auth-Token present", "code": 110, "reason": "auth_token_not_provided"}}),
+        );
+        assert_eq!(
+            v.message.as_deref(),
+            Some("No header X-Auth-Token present (auth_token_not_provided, code 110)")
+        );
+        assert_eq!(kind_of_error_type("unauthenticated_error"), ErrorKind::Auth);
+    }
 }

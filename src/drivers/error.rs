@@ -72,6 +72,34 @@ impl DriverError {
         self
     }
 
+    pub fn with_field_errors(mut self, field_errors: Vec<(String, String)>) -> Self {
+        self.field_errors = field_errors;
+        self
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Marks the failure as ambiguous: the vendor may have done it.
+    pub fn ambiguous(mut self) -> Self {
+        self.ambiguous = true;
+        self
+    }
+
+    /// Replaces every occurrence of each secret in the message and field
+    /// errors with `(redacted)` (vendors may echo what was sent).
+    pub fn redacted(mut self, secrets: &[&str]) -> Self {
+        self.context = redact(&self.context, secrets);
+        self.message = redact(&self.message, secrets);
+        for (field, msg) in &mut self.field_errors {
+            *field = redact(field, secrets);
+            *msg = redact(msg, secrets);
+        }
+        self
+    }
+
     /// Worth trying again (for an idempotent call).
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -115,6 +143,23 @@ impl fmt::Display for DriverError {
 
 impl std::error::Error for DriverError {}
 
+/// `text` with every non-empty secret (and its JSON-escaped form) replaced by `(redacted)`.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    // Longest first, so a secret containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for secret in secrets {
+        out = out.replace(secret, "(redacted)");
+        let escaped = serde_json::Value::String(secret.to_string()).to_string();
+        let escaped = &escaped[1..escaped.len() - 1];
+        if escaped != secret {
+            out = out.replace(escaped, "(redacted)");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +176,20 @@ mod tests {
             "ccp: create user \"bad/name\" (HTTP 400): rejected; username: Does not match pattern"
         );
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn redaction_removes_secrets_everywhere() {
+        let mut e = DriverError::new(
+            "dnl",
+            ErrorKind::Validation,
+            "password 'hunter2\"x' is weak",
+        );
+        e.field_errors
+            .push(("passwd".into(), "hunter2\\\"x is too short".into()));
+        let e = e.redacted(&["hunter2\"x", ""]);
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("(redacted)"), "{shown}");
     }
 }

@@ -1,1 +1,879 @@
-//! Shared HTTP client for drivers (filled in by the drivers work).
+//! The HTTP layer every driver shares: one reqwest client per provider
+//! (rustls, timeouts, no redirects, connection reuse), a concurrency limit,
+//! retries with backoff for idempotent calls, authentication (HTTP Basic or a
+//! token fetched once and refreshed once on a 401), and the mapping of
+//! answers to [`DriverError`]s with every secret redacted.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use base64::Engine;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value as Json;
+use tokio::sync::{Mutex, Semaphore};
+
+use super::error::{DriverError, ErrorKind};
+use super::ProviderConfig;
+use crate::model::DriverSchema;
+
+/// The User-Agent of every request.
+pub const USER_AGENT: &str = concat!("headcount/", env!("CARGO_PKG_VERSION"));
+
+/// The largest answer body read; larger answers are a protocol error.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// A vendor's error body in plain words: its message and its field errors.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VendorMessage {
+    pub message: Option<String>,
+    pub field_errors: Vec<(String, String)>,
+}
+
+/// Reads a vendor's documented error body.
+pub type ErrorParser = fn(&Json) -> VendorMessage;
+
+/// One logical call. Not `Debug`: the body may hold a password.
+pub struct Request {
+    pub method: Method,
+    /// Path segments appended to the provider's base URL (each is escaped).
+    pub segments: Vec<String>,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Json>,
+    /// What is being done, for messages ("create user \"x\"").
+    pub context: String,
+    /// Safe to send twice: retried on 5xx, 429 and transport failures.
+    /// A non-idempotent call (a create) is never retried, and a failure after
+    /// it may have been sent is marked ambiguous.
+    pub idempotent: bool,
+    /// Secrets sent in the body, redacted from any error.
+    pub secrets: Vec<SecretString>,
+}
+
+impl Request {
+    fn new(
+        method: Method,
+        segments: &[&str],
+        context: impl Into<String>,
+        idempotent: bool,
+    ) -> Self {
+        Request {
+            method,
+            segments: segments.iter().map(|s| s.to_string()).collect(),
+            query: Vec::new(),
+            body: None,
+            context: context.into(),
+            idempotent,
+            secrets: Vec::new(),
+        }
+    }
+
+    pub fn get(segments: &[&str], context: impl Into<String>) -> Self {
+        Request::new(Method::GET, segments, context, true)
+    }
+
+    /// A POST that creates something: never retried.
+    pub fn create(segments: &[&str], context: impl Into<String>) -> Self {
+        Request::new(Method::POST, segments, context, false)
+    }
+
+    /// A POST that creates nothing (a login): safe to retry.
+    pub fn login(segments: &[&str], context: impl Into<String>) -> Self {
+        Request::new(Method::POST, segments, context, true)
+    }
+
+    pub fn put(segments: &[&str], context: impl Into<String>) -> Self {
+        Request::new(Method::PUT, segments, context, true)
+    }
+
+    pub fn patch(segments: &[&str], context: impl Into<String>) -> Self {
+        Request::new(Method::PATCH, segments, context, true)
+    }
+
+    pub fn query(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.query.push((name, value.to_string()));
+        self
+    }
+
+    pub fn json(mut self, body: Json) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn secret(mut self, secret: &SecretString) -> Self {
+        self.secrets.push(secret.clone());
+        self
+    }
+}
+
+/// A 2xx answer.
+pub struct Response {
+    pub status: u16,
+    content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A header carrying a credential, and the secret inside it (for redaction).
+#[derive(Clone)]
+pub struct AuthHeader {
+    pub name: HeaderName,
+    pub value: SecretString,
+    pub secret: SecretString,
+}
+
+/// One provider's HTTP client. Cheap to share by reference across
+/// concurrent calls.
+pub struct HttpClient {
+    provider: String,
+    base: url::Url,
+    client: reqwest::Client,
+    limit: Arc<Semaphore>,
+    parallelism: usize,
+    max_retries: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    parse_error: ErrorParser,
+    /// Every configured credential, redacted from any error.
+    credentials: Vec<SecretString>,
+}
+
+/// Whether a URL's host is on this machine (plain http is allowed there).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks the transport rule: https, or http to a loopback host (or with
+/// `insecure_http`). Returns the reason for a refusal.
+pub fn check_transport(url: &url::Url, insecure_http: bool) -> Result<(), String> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("the url carries credentials; put them in the provider's auth: block".into());
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) || insecure_http => Ok(()),
+        "http" => Err(format!(
+            "refusing plain http:// to {} (credentials would travel unencrypted); use https://, or set insecure_http: true for a trusted network",
+            url.host_str().unwrap_or("the host")
+        )),
+        other => Err(format!("unsupported url scheme {other}:// (use https://)")),
+    }
+}
+
+/// Parses a `Retry-After` value: delay-seconds or an HTTP date (IMF-fixdate).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = parse_http_date(value)?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Parses `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let rest = s.split_once(", ").map(|(_, r)| r).unwrap_or(s);
+    let parts: Vec<&str> = rest.split_whitespace().collect();
+    let [day, month, year, time, zone] = parts.as_slice() else {
+        return None;
+    };
+    if *zone != "GMT" && *zone != "UTC" {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i64 + 1;
+    let day: i64 = day.parse().ok()?;
+    let year: i64 = year.parse().ok()?;
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = hms.as_slice() else {
+        return None;
+    };
+    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *sec > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + m * 60 + sec;
+    let secs = u64::try_from(secs).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// The wait before retry number `attempt` (0-based): exponential from `base`
+/// with jitter (between half and all of it), capped at `max`; a vendor's
+/// `Retry-After` replaces it, still capped at `max`.
+pub fn backoff_delay(
+    attempt: u32,
+    base: Duration,
+    max: Duration,
+    retry_after: Option<Duration>,
+) -> Duration {
+    if let Some(wait) = retry_after {
+        return wait.min(max);
+    }
+    let exp = base
+        .saturating_mul(2u32.saturating_pow(attempt.min(30)))
+        .min(max);
+    let half = exp / 2;
+    let jitter = rand::random_range(0..=half.as_millis().min(u64::MAX as u128) as u64);
+    (half + Duration::from_millis(jitter)).min(max)
+}
+
+/// The `ErrorKind` of an HTTP status that is not a success.
+pub fn kind_of_status(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Auth,
+        404 | 410 => ErrorKind::NotFound,
+        429 => ErrorKind::RateLimited,
+        400 | 409 | 422 => ErrorKind::Validation,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::Protocol,
+    }
+}
+
+fn looks_like_html(content_type: &str, body: &[u8]) -> bool {
+    let start = String::from_utf8_lossy(&body[..body.len().min(64)])
+        .trim_start()
+        .to_ascii_lowercase();
+    content_type.contains("html") || start.starts_with("<!doctype") || start.starts_with("<html")
+}
+
+/// A short one-line extract of a body, for messages.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = one_line.chars().take(120).collect();
+    if cut.len() < one_line.len() {
+        cut.push_str("...");
+    }
+    cut
+}
+
+impl HttpClient {
+    /// A client for one provider. Every credential the schema marks secret
+    /// (and any credential it does not know) is redacted from errors; a plain
+    /// user name is not, so vendor messages mentioning e.g. "admin" stay readable.
+    pub fn new(
+        config: &ProviderConfig,
+        schema: &DriverSchema,
+        parse_error: ErrorParser,
+    ) -> Result<Self, DriverError> {
+        let name = config.name.clone();
+        check_transport(&config.url, config.insecure_http).map_err(|msg| {
+            DriverError::new(&name, ErrorKind::Config, msg).with_context("connect")
+        })?;
+        if config.url.cannot_be_a_base() {
+            return Err(DriverError::new(
+                &name,
+                ErrorKind::Config,
+                "the url cannot take a path (expected https://host[/prefix])",
+            ));
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(config.parallelism.max(1))
+            .build()
+            .map_err(|e| {
+                DriverError::new(
+                    &name,
+                    ErrorKind::Config,
+                    format!("cannot build the HTTP client: {}", e.without_url()),
+                )
+            })?;
+        Ok(HttpClient {
+            provider: name,
+            base: config.url.clone(),
+            client,
+            limit: Arc::new(Semaphore::new(config.parallelism.max(1))),
+            parallelism: config.parallelism.max(1),
+            max_retries: config.max_retries,
+            base_delay: config.retry_base_delay,
+            max_delay: config.retry_max_delay,
+            parse_error,
+            credentials: config
+                .credentials
+                .iter()
+                .filter(|(name, _)| {
+                    schema
+                        .auth
+                        .iter()
+                        .find(|a| a.name == name.as_str())
+                        .is_none_or(|a| a.secret)
+                })
+                .map(|(_, v)| v.clone())
+                .collect(),
+        })
+    }
+
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// The parallelism this client allows.
+    pub fn parallelism(&self) -> usize {
+        self.parallelism
+    }
+
+    /// An error of this provider, redacted of every credential.
+    pub fn error(&self, kind: ErrorKind, context: &str, message: impl Into<String>) -> DriverError {
+        let secrets: Vec<&str> = self.credentials.iter().map(|s| s.expose_secret()).collect();
+        DriverError::new(&self.provider, kind, message)
+            .with_context(context)
+            .redacted(&secrets)
+    }
+
+    /// A Protocol error: the answer had not the documented shape.
+    pub fn protocol(&self, context: &str, message: impl Into<String>) -> DriverError {
+        self.error(ErrorKind::Protocol, context, message)
+    }
+
+    fn url(&self, req: &Request) -> Result<url::Url, DriverError> {
+        let mut url = self.base.clone();
+        {
+            let mut segs = url.path_segments_mut().map_err(|_| {
+                self.error(
+                    ErrorKind::Config,
+                    &req.context,
+                    "the url cannot take a path",
+                )
+            })?;
+            segs.pop_if_empty();
+            segs.extend(req.segments.iter());
+        }
+        if !req.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &req.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Sends `req` (with retries when it is idempotent); a non-2xx answer is an error.
+    pub async fn send(
+        &self,
+        req: &Request,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Response, DriverError> {
+        let mut secrets: Vec<&str> = self.credentials.iter().map(|s| s.expose_secret()).collect();
+        secrets.extend(req.secrets.iter().map(|s| s.expose_secret()));
+        if let Some(a) = auth {
+            secrets.push(a.secret.expose_secret());
+            secrets.push(a.value.expose_secret());
+        }
+        let url = self.url(req)?;
+        let mut attempt = 0u32;
+        loop {
+            let result = self.attempt(req, &url, auth).await;
+            let err = match result {
+                Ok(resp) => return Ok(resp),
+                Err(e) => e.redacted(&secrets),
+            };
+            if !req.idempotent || !err.is_retryable() || attempt >= self.max_retries {
+                return Err(err);
+            }
+            let wait = backoff_delay(attempt, self.base_delay, self.max_delay, err.retry_after);
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request,
+        url: &url::Url,
+        auth: Option<&AuthHeader>,
+    ) -> Result<Response, DriverError> {
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|_| self.error(ErrorKind::Transport, &req.context, "client closed"))?;
+        let mut builder = self
+            .client
+            .request(req.method.clone(), url.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(a) = auth {
+            let mut value = HeaderValue::from_str(a.value.expose_secret()).map_err(|_| {
+                self.error(
+                    ErrorKind::Config,
+                    &req.context,
+                    "the credential holds characters not allowed in an HTTP header",
+                )
+            })?;
+            value.set_sensitive(true);
+            builder = builder.header(a.name.clone(), value);
+        }
+        if let Some(body) = &req.body {
+            let bytes = serde_json::to_vec(body).map_err(|e| {
+                self.error(
+                    ErrorKind::Config,
+                    &req.context,
+                    format!("cannot encode the body: {e}"),
+                )
+            })?;
+            builder = builder.header(CONTENT_TYPE, "application/json").body(bytes);
+        }
+        let mut resp = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(req, &e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(self.too_large(req, status));
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_BODY_BYTES {
+                        return Err(self.too_large(req, status));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.transport_error(req, &e)),
+            }
+        }
+        if (200..300).contains(&status) {
+            return Ok(Response {
+                status,
+                content_type,
+                body,
+            });
+        }
+        Err(self.status_error(req, status, &headers, &content_type, &body))
+    }
+
+    fn too_large(&self, req: &Request, status: u16) -> DriverError {
+        self.protocol(
+            &req.context,
+            format!(
+                "the answer is larger than {} MiB",
+                MAX_BODY_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_status(status)
+    }
+
+    fn transport_error(&self, req: &Request, e: &reqwest::Error) -> DriverError {
+        // The request never left when the connection could not be made.
+        let before_sending = e.is_connect() && !e.is_timeout();
+        let (kind, what) = if e.is_timeout() {
+            (
+                ErrorKind::Timeout,
+                "no answer within the timeout".to_string(),
+            )
+        } else if e.is_connect() {
+            (ErrorKind::Transport, "cannot connect".to_string())
+        } else {
+            (ErrorKind::Transport, "the connection failed".to_string())
+        };
+        let mut detail = String::new();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            detail = s.to_string();
+            source = s.source();
+        }
+        let message = if detail.is_empty() {
+            what
+        } else {
+            format!("{what} ({detail})")
+        };
+        let mut err = self.error(kind, &req.context, message);
+        if !req.idempotent && !before_sending {
+            err = err.ambiguous();
+            err.message.push_str(
+                "; the request may have been processed: check the account before trying again",
+            );
+        }
+        err
+    }
+
+    fn status_error(
+        &self,
+        req: &Request,
+        status: u16,
+        headers: &HeaderMap,
+        content_type: &str,
+        body: &[u8],
+    ) -> DriverError {
+        let kind = kind_of_status(status);
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let reason = reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("error")
+            .to_ascii_lowercase();
+        let (message, field_errors) = if (300..400).contains(&status) {
+            let to = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("another address");
+            (
+                format!("the server redirects to {to}; headcount does not follow redirects (credentials could leak): set the provider url to the final address"),
+                Vec::new(),
+            )
+        } else {
+            match serde_json::from_slice::<Json>(body) {
+                Ok(json) => {
+                    let parsed = (self.parse_error)(&json);
+                    let message = parsed.message.unwrap_or_else(|| {
+                        if parsed.field_errors.is_empty() {
+                            format!("{reason}: {}", snippet(body))
+                        } else {
+                            "the request was rejected".to_string()
+                        }
+                    });
+                    (message, parsed.field_errors)
+                }
+                Err(_) if body.iter().all(u8::is_ascii_whitespace) => (reason, Vec::new()),
+                Err(_) if looks_like_html(content_type, body) => (
+                    format!("{reason}; the answer is an HTML page, not the API's JSON (check the provider url)"),
+                    Vec::new(),
+                ),
+                Err(_) => (format!("{reason}: {}", snippet(body)), Vec::new()),
+            }
+        };
+        let mut err = self
+            .error(kind, &req.context, message)
+            .with_status(status)
+            .with_field_errors(field_errors)
+            .with_retry_after(retry_after);
+        // A gateway failure on a create may hide a create that happened.
+        if !req.idempotent && matches!(status, 500 | 502 | 504) {
+            err = err.ambiguous();
+        }
+        err
+    }
+}
+
+impl Response {
+    /// The body as JSON; an empty body is `None`. Not JSON is a Protocol error.
+    pub fn json(&self, http: &HttpClient, context: &str) -> Result<Option<Json>, DriverError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        serde_json::from_slice(&self.body).map(Some).map_err(|_| {
+            let what = if looks_like_html(&self.content_type, &self.body) {
+                "an HTML page".to_string()
+            } else {
+                format!("\"{}\"", snippet(&self.body))
+            };
+            http.protocol(
+                context,
+                format!("expected JSON from the API but got {what} (check the provider url points at the API)"),
+            )
+            .with_status(self.status)
+        })
+    }
+
+    /// The body as a JSON value that must be present.
+    pub fn json_required(&self, http: &HttpClient, context: &str) -> Result<Json, DriverError> {
+        self.json(http, context)?.ok_or_else(|| {
+            http.protocol(
+                context,
+                "expected JSON from the API but the answer was empty",
+            )
+            .with_status(self.status)
+        })
+    }
+}
+
+/// Fetches a session token (CCP's `/v3/auth/token`, DNL's `/auth`).
+#[async_trait]
+pub trait TokenLogin: Send + Sync {
+    /// The token; an Auth error when the credentials are refused.
+    async fn login(&self, http: &HttpClient) -> Result<SecretString, DriverError>;
+}
+
+/// How a provider authenticates every call.
+pub enum Auth {
+    /// A fixed header (HTTP Basic).
+    Fixed(AuthHeader),
+    /// A token fetched on first use, shared by concurrent calls, fetched
+    /// again once when a call gets a 401.
+    Token(Box<TokenAuth>),
+}
+
+impl Auth {
+    pub fn basic(user: &SecretString, password: &SecretString) -> Auth {
+        let raw = format!("{}:{}", user.expose_secret(), password.expose_secret());
+        let value = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        );
+        Auth::Fixed(AuthHeader {
+            name: reqwest::header::AUTHORIZATION,
+            value: SecretString::from(value.clone()),
+            secret: SecretString::from(value),
+        })
+    }
+
+    /// Token auth sending `header: <scheme> <token>` (or the bare token).
+    pub fn token(
+        header: HeaderName,
+        scheme: Option<&'static str>,
+        login: Box<dyn TokenLogin>,
+    ) -> Auth {
+        Auth::Token(Box::new(TokenAuth {
+            header,
+            scheme,
+            login,
+            state: Mutex::new(TokenState::default()),
+        }))
+    }
+}
+
+pub struct TokenAuth {
+    header: HeaderName,
+    scheme: Option<&'static str>,
+    login: Box<dyn TokenLogin>,
+    state: Mutex<TokenState>,
+}
+
+#[derive(Default)]
+struct TokenState {
+    generation: u64,
+    header: Option<AuthHeader>,
+    /// Credentials refused: every later call fails the same way, without asking again.
+    refused: Option<DriverError>,
+}
+
+impl TokenAuth {
+    async fn current(&self, http: &HttpClient) -> Result<(u64, AuthHeader), DriverError> {
+        let mut state = self.state.lock().await;
+        if let Some(e) = &state.refused {
+            return Err(e.clone());
+        }
+        if let Some(h) = &state.header {
+            return Ok((state.generation, h.clone()));
+        }
+        self.fetch(http, &mut state).await
+    }
+
+    async fn refresh(
+        &self,
+        http: &HttpClient,
+        stale: u64,
+    ) -> Result<(u64, AuthHeader), DriverError> {
+        let mut state = self.state.lock().await;
+        if let Some(e) = &state.refused {
+            return Err(e.clone());
+        }
+        if state.generation != stale {
+            if let Some(h) = &state.header {
+                return Ok((state.generation, h.clone()));
+            }
+        }
+        self.fetch(http, &mut state).await
+    }
+
+    async fn fetch(
+        &self,
+        http: &HttpClient,
+        state: &mut TokenState,
+    ) -> Result<(u64, AuthHeader), DriverError> {
+        match self.login.login(http).await {
+            Ok(token) => {
+                let value = match self.scheme {
+                    Some(scheme) => format!("{scheme} {}", token.expose_secret()),
+                    None => token.expose_secret().to_string(),
+                };
+                let header = AuthHeader {
+                    name: self.header.clone(),
+                    value: SecretString::from(value),
+                    secret: token,
+                };
+                state.generation += 1;
+                state.header = Some(header.clone());
+                Ok((state.generation, header))
+            }
+            Err(e) => {
+                if e.kind == ErrorKind::Auth {
+                    state.refused = Some(e.clone());
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A provider's client with its authentication.
+pub struct Session {
+    pub http: HttpClient,
+    auth: Auth,
+    /// Fixed credentials refused with a 401: later calls fail at once.
+    refused: std::sync::Mutex<Option<DriverError>>,
+}
+
+impl Session {
+    pub fn new(http: HttpClient, auth: Auth) -> Session {
+        Session {
+            http,
+            auth,
+            refused: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn provider(&self) -> &str {
+        self.http.provider()
+    }
+
+    /// Sends an authenticated request. With token auth, a 401 fetches a new
+    /// token once and sends the request once more. Credentials refused once
+    /// are not sent again: later calls return the same Auth error at once.
+    pub async fn send(&self, req: &Request) -> Result<Response, DriverError> {
+        match &self.auth {
+            Auth::Fixed(header) => {
+                let refused = self
+                    .refused
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                if let Some(e) = refused {
+                    return Err(e.with_context(req.context.as_str()));
+                }
+                let result = self.http.send(req, Some(header)).await;
+                if let Err(e) = &result {
+                    if e.status == Some(401) {
+                        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+                    }
+                }
+                result
+            }
+            Auth::Token(token) => {
+                let (generation, header) = token.current(&self.http).await?;
+                match self.http.send(req, Some(&header)).await {
+                    Err(e) if e.status == Some(401) => {
+                        let (_, header) = token.refresh(&self.http, generation).await?;
+                        self.http.send(req, Some(&header)).await
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+}
+
+/// Reads a required credential from the provider's `auth:` block.
+pub fn credential(config: &ProviderConfig, name: &str) -> Result<SecretString, DriverError> {
+    match config.credentials.get(name) {
+        Some(v) if !v.expose_secret().is_empty() => Ok(v.clone()),
+        _ => Err(DriverError::new(
+            &config.name,
+            ErrorKind::Config,
+            format!("the provider's auth: block has no `{name}` (required by this vendor)"),
+        )
+        .with_context("connect")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> url::Url {
+        url::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        assert!(check_transport(&url("https://acme.thulium.com"), false).is_ok());
+        assert!(check_transport(&url("http://127.0.0.1:8080/x"), false).is_ok());
+        assert!(check_transport(&url("http://127.8.9.1"), false).is_ok());
+        assert!(check_transport(&url("http://localhost:1"), false).is_ok());
+        assert!(check_transport(&url("http://[::1]:1"), false).is_ok());
+        let refused = check_transport(&url("http://switch.example.net/api"), false).unwrap_err();
+        assert!(refused.contains("switch.example.net"), "{refused}");
+        assert!(check_transport(&url("http://10.0.0.1"), true).is_ok());
+        assert!(check_transport(&url("ftp://x"), true).is_err());
+        let with_creds = check_transport(&url("https://u:hunter2@x"), false).unwrap_err();
+        assert!(!with_creds.contains("hunter2"));
+    }
+
+    #[test]
+    fn retry_after_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        for attempt in 0..8 {
+            let d = backoff_delay(attempt, base, max, None);
+            let full = (base * 2u32.pow(attempt)).min(max);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+        assert_eq!(
+            backoff_delay(0, base, max, Some(Duration::from_secs(120))),
+            max
+        );
+        assert_eq!(
+            backoff_delay(3, base, max, Some(Duration::from_millis(300))),
+            Duration::from_millis(300)
+        );
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert_eq!(kind_of_status(401), ErrorKind::Auth);
+        assert_eq!(kind_of_status(403), ErrorKind::Auth);
+        assert_eq!(kind_of_status(404), ErrorKind::NotFound);
+        assert_eq!(kind_of_status(400), ErrorKind::Validation);
+        assert_eq!(kind_of_status(429), ErrorKind::RateLimited);
+        assert_eq!(kind_of_status(503), ErrorKind::Server);
+        assert_eq!(kind_of_status(302), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn html_is_recognised() {
+        assert!(looks_like_html("text/html; charset=utf-8", b"x"));
+        assert!(looks_like_html("", b"  <!DOCTYPE html><html>"));
+        assert!(!looks_like_html("application/json", b"{}"));
+    }
+}

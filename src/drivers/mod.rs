@@ -10,6 +10,7 @@ pub mod dnl;
 pub mod error;
 pub mod http;
 pub mod thulium;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;

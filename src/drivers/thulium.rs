@@ -1,8 +1,20 @@
 //! Thulium agents (`/api/agents`, HTTP Basic auth).
+//!
+//! list `GET /api/agents` (bare array), read `GET /api/agents/{login}`,
+//! create `POST /api/agents` (201), edit `PUT /api/agents/{login}` with the
+//! changed fields (204). The remote id is the login.
 
-use crate::model::{AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind};
+use std::sync::Arc;
 
-use super::VendorEntry;
+use async_trait::async_trait;
+use serde_json::{Map, Value as Json};
+
+use crate::model::{
+    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, RemoteRecord, WriteRequest,
+};
+
+use super::http::{self, Auth, HttpClient, Request, Session, VendorMessage};
+use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Thulium's agent fields as the `agents:` section names them.
 pub static SCHEMA: DriverSchema = DriverSchema {
@@ -87,12 +99,237 @@ pub(super) const VENDOR: VendorEntry = VendorEntry {
     connect,
 };
 
-fn connect(
-    config: super::ProviderConfig,
-) -> Result<std::sync::Arc<dyn super::Driver>, super::DriverError> {
-    Err(super::DriverError::new(
-        config.name,
-        super::ErrorKind::Config,
-        "the thulium driver is not built yet",
-    ))
+fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
+    let user = http::credential(&config, "username")?;
+    let password = http::credential(&config, "password")?;
+    let client = HttpClient::new(&config, &SCHEMA, parse_error)?;
+    Ok(Arc::new(Thulium {
+        session: Session::new(client, Auth::basic(&user, &password)),
+    }))
+}
+
+/// The Thulium driver.
+pub struct Thulium {
+    session: Session,
+}
+
+/// Reads Thulium's error body `{"request_id", "errors": [{"message", "code"}]}`.
+pub fn parse_error(body: &Json) -> VendorMessage {
+    let messages: Vec<String> = body
+        .get("errors")
+        .and_then(Json::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| {
+                    let msg = e.get("message").and_then(Json::as_str)?;
+                    Some(match e.get("code").and_then(wire::id_text) {
+                        Some(code) => format!("{msg} (code {code})"),
+                        None => msg.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut message = (!messages.is_empty()).then(|| messages.join("; "));
+    if let (Some(m), Some(id)) = (
+        message.as_mut(),
+        body.get("request_id").and_then(wire::id_text),
+    ) {
+        m.push_str(&format!(" [request_id {id}]"));
+    }
+    VendorMessage {
+        message,
+        field_errors: Vec::new(),
+    }
+}
+
+/// An agent object as headcount reads it (`number` comes back as an integer).
+pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
+    let login = obj.get("login").and_then(wire::id_text)?;
+    Some(RemoteRecord {
+        id: login.clone(),
+        key: login,
+        fields: wire::read_fields(&SCHEMA, obj, &[]),
+    })
+}
+
+/// The wire body for a create or an edit: every field of the request (the
+/// secret `password` included when `with_secrets`).
+pub fn request_body(request: &WriteRequest, with_secrets: bool) -> Map<String, Json> {
+    let mut body = Map::new();
+    for (name, value) in &request.fields {
+        let ty = SCHEMA.field(name).map_or(FieldType::String, |f| f.ty);
+        body.insert(name.clone(), wire::write_value(ty, value));
+    }
+    if with_secrets {
+        for (name, secret) in &request.secrets {
+            body.insert(
+                name.clone(),
+                Json::String(secrecy::ExposeSecret::expose_secret(secret).to_string()),
+            );
+        }
+    }
+    body
+}
+
+impl Thulium {
+    fn check(&self, request: &WriteRequest, context: &str) -> Result<(), DriverError> {
+        let unknown = wire::unknown_fields(&SCHEMA, request);
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(self.session.http.error(
+            ErrorKind::Config,
+            context,
+            format!("not Thulium agent fields: {}", unknown.join(", ")),
+        ))
+    }
+}
+
+#[async_trait]
+impl Driver for Thulium {
+    fn schema(&self) -> &'static DriverSchema {
+        &SCHEMA
+    }
+
+    fn provider(&self) -> &str {
+        self.session.provider()
+    }
+
+    async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
+        let context = "list agents";
+        let req = Request::get(&["api", "agents"], context);
+        let resp = self.session.send(&req).await?;
+        let body = resp.json_required(&self.session.http, context)?;
+        let items = body.as_array().ok_or_else(|| {
+            self.session
+                .http
+                .protocol(context, "expected a JSON array of agents")
+        })?;
+        items
+            .iter()
+            .map(|item| {
+                item.as_object().and_then(record_from_json).ok_or_else(|| {
+                    self.session
+                        .http
+                        .protocol(context, "an agent in the list has no login")
+                })
+            })
+            .collect()
+    }
+
+    async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {
+        let context = format!("read agent \"{key}\"");
+        let req = Request::get(&["api", "agents", key], context.as_str());
+        let resp = match self.session.send(&req).await {
+            Ok(resp) => resp,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let body = resp.json_required(&self.session.http, &context)?;
+        body.as_object()
+            .and_then(record_from_json)
+            .map(Some)
+            .ok_or_else(|| {
+                self.session
+                    .http
+                    .protocol(&context, "expected an agent object with a login")
+            })
+    }
+
+    async fn create(&self, request: &WriteRequest) -> Result<String, DriverError> {
+        let context = format!("create agent \"{}\"", request.key);
+        self.check(request, &context)?;
+        let mut body = request_body(request, true);
+        body.entry("login")
+            .or_insert_with(|| Json::String(request.key.clone()));
+        let mut req =
+            Request::create(&["api", "agents"], context.as_str()).json(Json::Object(body));
+        for secret in request.secrets.values() {
+            req = req.secret(secret);
+        }
+        let resp = self.session.send(&req).await?;
+        if let Some(answer) = resp.json(&self.session.http, &context)? {
+            if !answer.is_object() {
+                return Err(self
+                    .session
+                    .http
+                    .protocol(&context, "expected {\"agent_id\", \"agent_login\"}"));
+            }
+            if let Some(login) = answer.get("agent_login").and_then(wire::id_text) {
+                return Ok(login);
+            }
+        }
+        Ok(request.key.clone())
+    }
+
+    async fn update(
+        &self,
+        remote: &RemoteRecord,
+        request: &WriteRequest,
+    ) -> Result<(), DriverError> {
+        let context = format!("edit agent \"{}\"", remote.key);
+        self.check(request, &context)?;
+        let body = request_body(request, false);
+        let req =
+            Request::put(&["api", "agents", &remote.id], context.as_str()).json(Json::Object(body));
+        let resp = self.session.send(&req).await?;
+        // 204 has no body; anything sent must at least be JSON.
+        resp.json(&self.session.http, &context)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Value;
+    use serde_json::json;
+
+    #[test]
+    fn number_is_read_back_as_text() {
+        let obj = json!({"agent_id": 1, "login": "jkowalski", "name": "Jan", "surname": "Kowalski",
+            "email": "jk@foo.bar", "active": true, "number": 559933, "outbound_mode": "manual", "group_id": 3});
+        let rec = record_from_json(obj.as_object().unwrap()).unwrap();
+        assert_eq!(rec.id, "jkowalski");
+        assert_eq!(rec.key, "jkowalski");
+        assert_eq!(rec.fields["number"], Value::Str("559933".into()));
+        assert_eq!(rec.fields["active"], Value::Bool(true));
+        assert!(!rec.fields.contains_key("group_id"));
+        assert!(!rec.fields.contains_key("agent_id"));
+    }
+
+    #[test]
+    fn create_body_sends_number_as_string_and_password() {
+        let mut req = WriteRequest {
+            key: "jkowalski".into(),
+            ..Default::default()
+        };
+        req.fields.insert("number".into(), Value::Int(345));
+        req.fields.insert(
+            "roles".into(),
+            Value::List(vec![Value::Int(1), Value::Int(2)]),
+        );
+        req.secrets
+            .insert("password".into(), secrecy::SecretString::from("pass"));
+        let body = Json::Object(request_body(&req, true));
+        assert_eq!(
+            body,
+            json!({"number": "345", "roles": [1, 2], "password": "pass"})
+        );
+        let edit = Json::Object(request_body(&req, false));
+        assert_eq!(edit, json!({"number": "345", "roles": [1, 2]}));
+    }
+
+    #[test]
+    fn error_body_lists_every_message_with_request_id() {
+        let parsed = parse_error(&json!({"request_id": "53678450401cf",
+            "errors": [{"message": "Login already exists", "code": 111111}, {"message": "Bad number", "code": "2"}]}));
+        assert_eq!(
+            parsed.message.as_deref(),
+            Some("Login already exists (code 111111); Bad number (code 2) [request_id 53678450401cf]")
+        );
+        assert_eq!(parse_error(&json!({"x": 1})).message, None);
+    }
 }

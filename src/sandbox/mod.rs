@@ -1,1 +1,552 @@
-//! Simulated vendor APIs (Thulium, CCP, DNL) on loopback.
+//! Simulated vendor APIs (Thulium, CCP, DNL) on one loopback port.
+//!
+//! This is a SIMULATION for tests, demos and benchmarks: it keeps accounts
+//! in memory and answers as the vendors' documents say (see
+//! `vendors.md`), never as any particular client expects.
+//!
+//! | vendor  | prefix     | example                         | credentials |
+//! |---------|------------|---------------------------------|-------------|
+//! | Thulium | `/thulium` | `GET /thulium/api/agents`       | Basic [`THULIUM_USER`] / [`THULIUM_PASSWORD`] |
+//! | CCP     | `/ccp`     | `GET /ccp/v3/user?limit=100`    | `POST /ccp/v3/auth/token {"api_key": CCP_API_KEY}` then `Authorization: Bearer <token>` |
+//! | DNL     | `/dnl`     | `GET /dnl/user/list?page=0`     | `POST /dnl/auth {"email_or_name": DNL_USER, "password": DNL_PASSWORD}` then `X-Auth-Token: <token>` |
+//!
+//! Tokens (CCP, DNL) live 24 hours, or until the control API expires them.
+//!
+//! # Faults
+//!
+//! Vendor routes (never `/_sandbox/`) get a fixed latency, and at a given
+//! rate one of the chosen [`FaultKind`]s: `500`, `503`, `429` (with
+//! `Retry-After: 1`), `hang` (no answer until the sandbox stops),
+//! `drop-before` (the connection is closed and the request is not
+//! processed) and `drop-after` (the request is processed, then the connection
+//! is closed with no response). The draw uses a seeded `StdRng`, so a
+//! sequential client sees the same faults for the same `--rng-seed`.
+//! A [`ScheduledFault`] hits the next matching request whatever the rate.
+//!
+//! # Control API (no auth; not part of any vendor)
+//!
+//! | route | does |
+//! |---|---|
+//! | `GET /_sandbox/state` | every account per vendor, in the seed-file format, passwords left out |
+//! | `GET /_sandbox/counts` | `{"thulium": N, "ccp": N, "dnl": N}` |
+//! | `GET /_sandbox/accounts/{vendor}/{key}` | one account by natural key (login, username, name) |
+//! | `POST /_sandbox/accounts/{vendor}` | create an account, bypassing the vendor's validation |
+//! | `PATCH /_sandbox/accounts/{vendor}/{key}` | merge fields into an account (drift), bypassing validation |
+//! | `GET /_sandbox/faults` | `{"rate", "kinds", "latency_ms", "scheduled": [...]}` |
+//! | `PUT /_sandbox/faults` | set any of `rate`, `kinds`, `latency_ms` |
+//! | `POST /_sandbox/faults/schedule` | `{"kind", "method"?, "path_prefix"?}`: fault for the next matching request |
+//! | `POST /_sandbox/expire-tokens` | expire every CCP and DNL token now: `{"expired": N}` |
+//! | `GET /_sandbox/requests` | log of vendor requests: `{"total", "requests": [{seq, method, path, vendor, status, fault}]}` (never bodies, queries or headers) |
+//! | `DELETE /_sandbox/requests` | clear the log |
+//! | `POST /_sandbox/reset` | back to the seed accounts, no tokens, empty log, startup faults |
+//!
+//! The same operations are methods of [`Sandbox`].
+
+mod ccp;
+mod control;
+mod dnl;
+mod faults;
+mod seed;
+mod server;
+mod table;
+mod thulium;
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Router;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::watch;
+
+pub use faults::{parse_kinds, FaultKind, FaultSettings, ScheduledFault};
+pub use seed::Seed;
+
+/// Thulium API user accepted by the sandbox (HTTP Basic).
+pub const THULIUM_USER: &str = "sandbox";
+/// Thulium API password accepted by the sandbox.
+pub const THULIUM_PASSWORD: &str = "sandbox-thulium-pass";
+/// CCP API key accepted by `POST /ccp/v3/auth/token`.
+pub const CCP_API_KEY: &str = "sandbox-ccp-api-key";
+/// DNL admin name accepted by `POST /dnl/auth` (as `email_or_name`).
+pub const DNL_USER: &str = "admin";
+/// DNL admin password accepted by `POST /dnl/auth`.
+pub const DNL_PASSWORD: &str = "sandbox-dnl-pass";
+
+/// How long CCP and DNL tokens live.
+pub(crate) const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Most request records kept (older ones are forgotten, `total` keeps counting).
+const LOG_CAPACITY: usize = 100_000;
+
+/// One simulated vendor: its routes and its accounts. Adding a vendor is one
+/// file implementing this and one line in [`registry`].
+pub(crate) trait VendorSim: Send + Sync + 'static {
+    /// Path prefix and name in seeds and the control API.
+    fn name(&self) -> &'static str;
+    /// The vendor's routes (nested under `/{name}`).
+    fn router(self: Arc<Self>) -> Router;
+    /// Replaces every account with `accounts` (seed format) and forgets tokens.
+    fn load(&self, accounts: &[Value]) -> Result<(), String>;
+    fn count(&self) -> usize;
+    fn snapshot(&self) -> Vec<Value>;
+    fn get(&self, key: &str) -> Option<Value>;
+    fn create_raw(&self, account: &Value) -> Result<Value, String>;
+    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String>;
+    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool>;
+    fn expire_tokens(&self) -> usize;
+    /// The vendor's error body for an injected error status.
+    fn fault_response(&self, status: StatusCode) -> Response;
+}
+
+fn registry() -> Vec<Arc<dyn VendorSim>> {
+    vec![
+        Arc::new(thulium::Thulium::default()),
+        Arc::new(ccp::Ccp::default()),
+        Arc::new(dnl::Dnl::default()),
+    ]
+}
+
+/// Names of the simulated vendors, in path order.
+pub fn vendor_names() -> Vec<&'static str> {
+    registry().iter().map(|v| v.name()).collect()
+}
+
+/// Locks a mutex, recovering from a poisoned lock (state stays usable).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How to start a sandbox.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Latency, fault rate and kinds at startup.
+    pub faults: FaultSettings,
+    /// Seed of the fault generator (random when absent).
+    pub rng_seed: Option<u64>,
+    /// Accounts to start with.
+    pub seed: Seed,
+}
+
+/// Errors of the sandbox and of its control operations.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum SandboxError {
+    #[error("could not listen on 127.0.0.1:{port}")]
+    #[diagnostic(
+        code(headcount::sandbox::bind),
+        help("another program may use this port: pick another with --port, or --port 0 for a free one")
+    )]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not read the seed file {}", path.display())]
+    #[diagnostic(
+        code(headcount::sandbox::seed_read),
+        help("check the path given to --seed")
+    )]
+    SeedRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the seed file {} is not valid: {message}", path.display())]
+    #[diagnostic(
+        code(headcount::sandbox::seed_parse),
+        help("a seed is YAML or JSON: {{thulium: [agent objects], ccp: [user objects], dnl: [user objects]}} with the vendors' own field names")
+    )]
+    SeedParse { path: PathBuf, message: String },
+    #[error("the {vendor} accounts of the seed are not valid: {message}")]
+    #[diagnostic(
+        code(headcount::sandbox::seed_accounts),
+        help("use the vendor's own field names and types; keys (login, username, name) must be unique")
+    )]
+    SeedAccounts { vendor: String, message: String },
+    #[error("unknown sandbox vendor {0:?}")]
+    #[diagnostic(
+        code(headcount::sandbox::vendor),
+        help("the sandbox simulates: thulium, ccp, dnl")
+    )]
+    UnknownVendor(String),
+    #[error("invalid fault settings: {0}")]
+    #[diagnostic(
+        code(headcount::sandbox::faults),
+        help("--fault-rate is between 0.0 and 1.0; --faults takes 500,503,429,hang,drop-before,drop-after")
+    )]
+    Faults(String),
+    #[error("{vendor} account: {message}")]
+    #[diagnostic(code(headcount::sandbox::account))]
+    Account { vendor: String, message: String },
+}
+
+/// One vendor request the sandbox received (never a body, query or header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// 1-based position among all vendor requests since start (or reset).
+    pub seq: u64,
+    pub method: String,
+    /// Full path, e.g. `/ccp/v3/user`.
+    pub path: String,
+    pub vendor: String,
+    /// Status produced; for `drop-after` the status that was never delivered;
+    /// none for `hang` and `drop-before`.
+    pub status: Option<u16>,
+    /// The injected fault, if any.
+    pub fault: Option<FaultKind>,
+}
+
+#[derive(Default)]
+struct RequestLog {
+    entries: VecDeque<RequestRecord>,
+    total: u64,
+}
+
+/// State shared by the server, the control API and [`Sandbox`].
+pub(crate) struct Shared {
+    vendors: Vec<Arc<dyn VendorSim>>,
+    injector: Mutex<faults::Injector>,
+    startup_faults: FaultSettings,
+    log: Mutex<RequestLog>,
+    seed: Seed,
+}
+
+impl Shared {
+    fn new(options: &SandboxOptions) -> Result<Self, SandboxError> {
+        options.faults.validate().map_err(SandboxError::Faults)?;
+        let vendors = registry();
+        let shared = Self {
+            vendors,
+            injector: Mutex::new(faults::Injector::new(
+                options.faults.clone(),
+                options.rng_seed,
+            )),
+            startup_faults: options.faults.clone(),
+            log: Mutex::new(RequestLog::default()),
+            seed: options.seed.clone(),
+        };
+        shared.load_seed()?;
+        Ok(shared)
+    }
+
+    fn load_seed(&self) -> Result<(), SandboxError> {
+        for name in self.seed.accounts.keys() {
+            self.vendor(name)?;
+        }
+        for vendor in &self.vendors {
+            let accounts = self
+                .seed
+                .accounts
+                .get(vendor.name())
+                .map_or(&[][..], Vec::as_slice);
+            vendor
+                .load(accounts)
+                .map_err(|message| SandboxError::SeedAccounts {
+                    vendor: vendor.name().to_string(),
+                    message,
+                })?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn vendor(&self, name: &str) -> Result<&Arc<dyn VendorSim>, SandboxError> {
+        self.vendors
+            .iter()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| SandboxError::UnknownVendor(name.to_string()))
+    }
+
+    pub(crate) fn vendor_for_path(&self, path: &str) -> Option<&Arc<dyn VendorSim>> {
+        let first = path.trim_start_matches('/').split('/').next()?;
+        self.vendors.iter().find(|v| v.name() == first)
+    }
+
+    pub(crate) fn decide_fault(&self, method: &str, path: &str) -> (Duration, Option<FaultKind>) {
+        let mut injector = lock(&self.injector);
+        let fault = injector.decide(method, path);
+        (injector.latency(), fault)
+    }
+
+    pub(crate) fn log(
+        &self,
+        method: &str,
+        path: &str,
+        vendor: &str,
+        status: Option<StatusCode>,
+        fault: Option<FaultKind>,
+    ) {
+        let mut log = lock(&self.log);
+        log.total += 1;
+        let record = RequestRecord {
+            seq: log.total,
+            method: method.to_string(),
+            path: path.to_string(),
+            vendor: vendor.to_string(),
+            status: status.map(|s| s.as_u16()),
+            fault,
+        };
+        if log.entries.len() >= LOG_CAPACITY {
+            log.entries.pop_front();
+        }
+        log.entries.push_back(record);
+    }
+
+    pub(crate) fn state(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        for vendor in &self.vendors {
+            map.insert(vendor.name().to_string(), Value::Array(vendor.snapshot()));
+        }
+        Value::Object(map)
+    }
+
+    pub(crate) fn counts(&self) -> IndexMap<String, usize> {
+        self.vendors
+            .iter()
+            .map(|v| (v.name().to_string(), v.count()))
+            .collect()
+    }
+
+    pub(crate) fn faults(&self) -> FaultSettings {
+        lock(&self.injector).settings().clone()
+    }
+
+    pub(crate) fn scheduled_faults(&self) -> Vec<ScheduledFault> {
+        lock(&self.injector).scheduled()
+    }
+
+    pub(crate) fn set_faults(&self, settings: FaultSettings) -> Result<(), SandboxError> {
+        settings.validate().map_err(SandboxError::Faults)?;
+        lock(&self.injector).set(settings);
+        Ok(())
+    }
+
+    pub(crate) fn schedule_fault(&self, fault: ScheduledFault) {
+        lock(&self.injector).schedule(fault);
+    }
+
+    pub(crate) fn expire_tokens(&self) -> usize {
+        self.vendors.iter().map(|v| v.expire_tokens()).sum()
+    }
+
+    pub(crate) fn requests(&self) -> (u64, Vec<RequestRecord>) {
+        let log = lock(&self.log);
+        (log.total, log.entries.iter().cloned().collect())
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        let mut log = lock(&self.log);
+        log.entries.clear();
+        log.total = 0;
+    }
+
+    pub(crate) fn reset(&self) -> Result<(), SandboxError> {
+        self.load_seed()?;
+        self.clear_requests();
+        let mut injector = lock(&self.injector);
+        injector.set(self.startup_faults.clone());
+        injector.clear_scheduled();
+        Ok(())
+    }
+
+    fn account_error(vendor: &str, message: String) -> SandboxError {
+        SandboxError::Account {
+            vendor: vendor.to_string(),
+            message,
+        }
+    }
+
+    pub(crate) fn create_account(
+        &self,
+        vendor: &str,
+        account: &Value,
+    ) -> Result<Value, SandboxError> {
+        self.vendor(vendor)?
+            .create_raw(account)
+            .map_err(|m| Self::account_error(vendor, m))
+    }
+
+    pub(crate) fn edit_account(
+        &self,
+        vendor: &str,
+        key: &str,
+        patch: &Value,
+    ) -> Result<Value, SandboxError> {
+        self.vendor(vendor)?
+            .edit_raw(key, patch)
+            .map_err(|m| Self::account_error(vendor, m))
+    }
+}
+
+/// A running sandbox. Dropping it stops the server (in the background);
+/// [`Sandbox::shutdown`] stops it and waits.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("addr", &self.addr).finish()
+    }
+}
+
+impl Sandbox {
+    /// Loads the seed and starts serving on 127.0.0.1:`options.port`.
+    pub async fn start(options: SandboxOptions) -> Result<Sandbox, SandboxError> {
+        let shared = Arc::new(Shared::new(&options)?);
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port))
+            .await
+            .map_err(|source| SandboxError::Bind {
+                port: options.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            port: options.port,
+            source,
+        })?;
+        let mut router = Router::new().nest("/_sandbox", control::router(shared.clone()));
+        for vendor in &shared.vendors {
+            router = router.nest(&format!("/{}", vendor.name()), vendor.clone().router());
+        }
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), router, stopped));
+        Ok(Sandbox {
+            addr,
+            shared,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// The address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Base URL of the simulated Thulium (`base_url() + "/thulium"`; the driver appends `/api/...`).
+    pub fn thulium_url(&self) -> String {
+        format!("{}/thulium", self.base_url())
+    }
+
+    /// Base URL of the simulated CCP (`base_url() + "/ccp"`; the driver appends `/v3/...`).
+    pub fn ccp_url(&self) -> String {
+        format!("{}/ccp", self.base_url())
+    }
+
+    /// Base URL of the simulated DNL (`base_url() + "/dnl"`; the driver appends `/auth`, `/user/...`).
+    pub fn dnl_url(&self) -> String {
+        format!("{}/dnl", self.base_url())
+    }
+
+    /// Every account per vendor (`{"thulium": [...], "ccp": [...], "dnl": [...]}`),
+    /// in the seed format, without passwords.
+    pub fn state(&self) -> Value {
+        self.shared.state()
+    }
+
+    /// Number of accounts of `vendor` ("thulium", "ccp", "dnl").
+    pub fn count(&self, vendor: &str) -> Result<usize, SandboxError> {
+        Ok(self.shared.vendor(vendor)?.count())
+    }
+
+    /// Number of accounts per vendor.
+    pub fn counts(&self) -> IndexMap<String, usize> {
+        self.shared.counts()
+    }
+
+    /// One account by natural key (Thulium login, CCP username, DNL name), as stored.
+    pub fn account(&self, vendor: &str, key: &str) -> Result<Option<Value>, SandboxError> {
+        Ok(self.shared.vendor(vendor)?.get(key))
+    }
+
+    /// Creates an account bypassing the vendor's validation (ids are assigned if absent).
+    pub fn create_account(&self, vendor: &str, account: Value) -> Result<Value, SandboxError> {
+        self.shared.create_account(vendor, &account)
+    }
+
+    /// Merges `patch` into an account bypassing validation: an out-of-band edit (drift).
+    pub fn edit_account(
+        &self,
+        vendor: &str,
+        key: &str,
+        patch: Value,
+    ) -> Result<Value, SandboxError> {
+        self.shared.edit_account(vendor, key, &patch)
+    }
+
+    /// Whether the stored password of an account is `candidate` (none if no such account).
+    pub fn password_matches(
+        &self,
+        vendor: &str,
+        key: &str,
+        candidate: &str,
+    ) -> Result<Option<bool>, SandboxError> {
+        Ok(self.shared.vendor(vendor)?.password_matches(key, candidate))
+    }
+
+    /// The current latency and random-fault settings.
+    pub fn faults(&self) -> FaultSettings {
+        self.shared.faults()
+    }
+
+    /// Changes latency and random faults at run time.
+    pub fn set_faults(&self, settings: FaultSettings) -> Result<(), SandboxError> {
+        self.shared.set_faults(settings)
+    }
+
+    /// Injects `fault.kind` into the next vendor request that matches.
+    pub fn schedule_fault(&self, fault: ScheduledFault) {
+        self.shared.schedule_fault(fault);
+    }
+
+    /// Expires every CCP and DNL token now; returns how many were valid.
+    pub fn expire_tokens(&self) -> usize {
+        self.shared.expire_tokens()
+    }
+
+    /// The vendor requests received (the latest 100,000).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.requests().1
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.shared.clear_requests();
+    }
+
+    /// Back to the seed accounts, no tokens, empty log, startup faults.
+    pub fn reset(&self) -> Result<(), SandboxError> {
+        self.shared.reset()
+    }
+
+    /// Stops serving: open connections are closed, hung requests end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

@@ -1,0 +1,223 @@
+//! Small pure helpers between a vendor's JSON and headcount's [`Value`]s,
+//! shared by the drivers: reading fields by schema type, ids that come as
+//! strings or numbers, paging arithmetic, checking a request's field names.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json};
+
+use crate::model::{DriverSchema, FieldType, RemoteRecord, Value, WriteRequest};
+
+/// Reads one wire value as a field of type `ty`, normalising what vendors
+/// are known to mix up: numbers for strings (Thulium `number`), strings for
+/// booleans (CCP `user_enabled`), strings of digits for integers.
+pub fn read_value(ty: FieldType, v: &Json) -> Value {
+    match (ty, v) {
+        (FieldType::Boolean, Json::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Value::Bool(true),
+            "false" | "0" => Value::Bool(false),
+            _ => Value::Str(s.clone()),
+        },
+        (FieldType::Boolean, Json::Number(n)) => match n.as_i64() {
+            Some(0) => Value::Bool(false),
+            Some(1) => Value::Bool(true),
+            _ => Value::from_json(v),
+        },
+        (FieldType::Integer, Json::String(s)) => match s.trim().parse::<i64>() {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::Str(s.clone()),
+        },
+        (FieldType::String | FieldType::Email | FieldType::Enum(_), Json::Number(n)) => {
+            match Value::from_json(v) {
+                Value::Int(i) => Value::Str(i.to_string()),
+                _ => Value::Str(n.to_string()),
+            }
+        }
+        _ => Value::from_json(v),
+    }
+}
+
+/// Writes one field value for the wire. Text fields given as integers are
+/// sent as their digits (Thulium takes `number` as a string).
+pub fn write_value(ty: FieldType, v: &Value) -> Json {
+    match (ty, v) {
+        (FieldType::String | FieldType::Email | FieldType::Enum(_), Value::Int(i)) => {
+            Json::String(i.to_string())
+        }
+        _ => v.to_json(),
+    }
+}
+
+/// Reads every readable schema field present in a vendor object.
+/// `wire_names` gives, for a field whose wire name differs, the wire names to
+/// try in order (CCP's `is_active` is read back as `user_enabled`).
+pub fn read_fields(
+    schema: &DriverSchema,
+    obj: &Map<String, Json>,
+    wire_names: &[(&str, &[&str])],
+) -> IndexMap<String, Value> {
+    let mut fields = IndexMap::new();
+    for spec in schema.fields.iter().filter(|f| f.is_readable()) {
+        let names = wire_names
+            .iter()
+            .find(|(ours, _)| *ours == spec.name)
+            .map(|(_, wire)| *wire)
+            .unwrap_or(std::slice::from_ref(&spec.name));
+        if let Some(v) = names.iter().find_map(|n| obj.get(*n)) {
+            fields.insert(spec.name.to_string(), read_value(spec.ty, v));
+        }
+    }
+    fields
+}
+
+/// An identifier that a vendor may send as a string or as a number.
+pub fn id_text(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Json::Number(n) => match Value::from_json(v) {
+            Value::Int(i) => Some(i.to_string()),
+            _ => Some(n.to_string()),
+        },
+        _ => None,
+    }
+}
+
+/// A non-negative count that may come as a number or a string of digits.
+pub fn count(v: &Json) -> Option<usize> {
+    match v {
+        Json::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Json::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The pages still to fetch after the first one, as page indexes (1, 2, ...)
+/// of `step` records each, where `step` is the size of the first page the
+/// vendor actually returned (it may cap our page size lower).
+/// `Err` when the vendor claims more records but returned none.
+pub fn remaining_pages(total: usize, first_count: usize) -> Result<Vec<usize>, String> {
+    if first_count >= total {
+        return Ok(Vec::new());
+    }
+    if first_count == 0 {
+        return Err(format!(
+            "the first page was empty although the total is {total}"
+        ));
+    }
+    let pages = total.div_ceil(first_count);
+    Ok((1..pages).collect())
+}
+
+/// Records of several pages, without the duplicates a page shift may cause.
+pub fn merge_pages(pages: impl IntoIterator<Item = Vec<RemoteRecord>>) -> Vec<RemoteRecord> {
+    let mut seen = std::collections::HashSet::new();
+    pages
+        .into_iter()
+        .flatten()
+        .filter(|r| seen.insert(r.id.clone()))
+        .collect()
+}
+
+/// Field names in the request that the schema does not know (a bug in the
+/// caller, refused before anything is sent).
+pub fn unknown_fields(schema: &DriverSchema, request: &WriteRequest) -> Vec<String> {
+    request
+        .fields
+        .keys()
+        .chain(request.secrets.keys())
+        .filter(|name| schema.field(name).is_none())
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_read_as_text_fields_become_their_digits() {
+        assert_eq!(
+            read_value(FieldType::String, &json!(559933)),
+            Value::Str("559933".into())
+        );
+        assert_eq!(
+            read_value(FieldType::String, &json!("345")),
+            Value::Str("345".into())
+        );
+    }
+
+    #[test]
+    fn boolean_strings_read_as_booleans() {
+        assert_eq!(
+            read_value(FieldType::Boolean, &json!("false")),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            read_value(FieldType::Boolean, &json!("true")),
+            Value::Bool(true)
+        );
+        assert_eq!(read_value(FieldType::Boolean, &json!(1)), Value::Bool(true));
+        assert_eq!(
+            read_value(FieldType::Boolean, &json!("maybe")),
+            Value::Str("maybe".into())
+        );
+    }
+
+    #[test]
+    fn digit_strings_read_as_integers() {
+        assert_eq!(read_value(FieldType::Integer, &json!("12")), Value::Int(12));
+        assert_eq!(read_value(FieldType::Integer, &json!(12)), Value::Int(12));
+    }
+
+    #[test]
+    fn integers_written_to_text_fields_are_strings() {
+        assert_eq!(
+            write_value(FieldType::String, &Value::Int(345)),
+            json!("345")
+        );
+        assert_eq!(write_value(FieldType::Integer, &Value::Int(5)), json!(5));
+    }
+
+    #[test]
+    fn ids_come_as_strings_or_numbers() {
+        assert_eq!(id_text(&json!("11")), Some("11".into()));
+        assert_eq!(id_text(&json!(11)), Some("11".into()));
+        assert_eq!(id_text(&json!("")), None);
+        assert_eq!(id_text(&json!(null)), None);
+    }
+
+    #[test]
+    fn paging_follows_the_size_the_vendor_returned() {
+        assert_eq!(remaining_pages(250, 100), Ok(vec![1, 2]));
+        assert_eq!(remaining_pages(100, 100), Ok(vec![]));
+        assert_eq!(remaining_pages(0, 0), Ok(vec![]));
+        assert_eq!(remaining_pages(250, 50), Ok(vec![1, 2, 3, 4]));
+        assert!(remaining_pages(5, 0).is_err());
+    }
+
+    #[test]
+    fn read_fields_uses_alternative_wire_names() {
+        let obj = json!({"username": "a", "user_enabled": "false", "level": "agent", "extra": 1});
+        let fields = read_fields(
+            &crate::drivers::ccp::SCHEMA,
+            obj.as_object().unwrap(),
+            &[("is_active", &["user_enabled", "is_active"])],
+        );
+        assert_eq!(fields.get("is_active"), Some(&Value::Bool(false)));
+        assert_eq!(fields.get("username"), Some(&Value::Str("a".into())));
+        assert!(!fields.contains_key("extra"));
+        assert!(!fields.contains_key("password"));
+    }
+
+    #[test]
+    fn pages_are_merged_without_duplicates() {
+        let r = |id: &str| RemoteRecord {
+            id: id.into(),
+            key: id.into(),
+            fields: Default::default(),
+        };
+        let merged = merge_pages(vec![vec![r("a"), r("b")], vec![r("b"), r("c")]]);
+        let ids: Vec<_> = merged.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,651 @@
+//! Simulated CCP (TEL4VN Pitel Call Center v3) users API (`/ccp/v3/...`).
+//!
+//! `POST /v3/auth/token {"api_key"}` gives a Bearer token (24 h; `expired_in`
+//! is in seconds). `GET /v3/user?limit&offset` (`{"data","limit","offset","total"}`,
+//! limit 10 by default, at most 100), `GET /v3/user/{uuid}` (bare object),
+//! `POST /v3/user` (200 `{"created":true,"user_uuid"}`), `PUT /v3/user/{uuid}`
+//! (full body with password and confirm_password; `{"extension_uuid","user_uuid"}`).
+//!
+//! Validation answers 400 `{"error":[{"<field>":"<message>"}]}` with the
+//! JSON-schema messages of the vendor's page; a missing required string is
+//! checked as an empty one (as the page's password example shows). Other
+//! errors are `{"error":"<message>"}`. As with the vendor's Go binding, fields
+//! it does not know are ignored. A PUT replaces the documented fields (an
+//! absent optional one is cleared); `last_name`/`middle_name` change only when
+//! sent. `is_active` is stored as `user_enabled` and read back as "true"/"false".
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{json, Map, Value};
+
+use super::table::{
+    body_object, json_type, page_range, read_view, stored_view, Password, Row, Table, TokenCheck,
+    Tokens,
+};
+use super::{lock, VendorSim, CCP_API_KEY, TOKEN_TTL};
+
+/// The pattern the vendor checks usernames against, as its messages print it.
+const USERNAME_PATTERN_TEXT: &str = r"^[a-zA-Z0-9\s.\-\_]+$";
+/// The same pattern in `regex` syntax.
+const USERNAME_PATTERN: &str = r"^[a-zA-Z0-9\s.\-_]+$";
+const MIN_LENGTH: &str = "String length must be greater than or equal to 1";
+/// The sandbox's tenant.
+const DOMAIN_UUID: &str = "5a1c4d0e-0000-4000-8000-00000000ccp0";
+const API_USER_UUID: &str = "5a1c4d0e-0000-4000-8000-0000000api00";
+const DEFAULT_LIMIT: usize = 10;
+const MAX_LIMIT: usize = 100;
+
+fn username_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(USERNAME_PATTERN).unwrap_or_else(|_| unreachable!()))
+}
+
+/// A stored user, in CCP's field names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct User {
+    user_uuid: String,
+    domain_uuid: String,
+    username: String,
+    api_key: String,
+    first_name: String,
+    middle_name: String,
+    last_name: String,
+    email: String,
+    /// Written as `is_active`, read as the string "true"/"false".
+    #[serde(
+        alias = "is_active",
+        serialize_with = "ser_string_bool",
+        deserialize_with = "de_string_bool"
+    )]
+    user_enabled: bool,
+    user_status: String,
+    level: String,
+    role_uuid: String,
+    role_name: String,
+    group_name: String,
+    enable_webrtc: bool,
+    extension: String,
+    extension_uuid: String,
+    password: Password,
+}
+
+impl Default for User {
+    fn default() -> Self {
+        Self {
+            user_uuid: String::new(),
+            domain_uuid: DOMAIN_UUID.into(),
+            username: String::new(),
+            api_key: String::new(),
+            first_name: String::new(),
+            middle_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            user_enabled: true,
+            user_status: "Logged Out".into(),
+            level: "agent".into(),
+            role_uuid: String::new(),
+            role_name: String::new(),
+            group_name: String::new(),
+            enable_webrtc: false,
+            extension: String::new(),
+            extension_uuid: String::new(),
+            password: Password::default(),
+        }
+    }
+}
+
+fn ser_string_bool<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if *value { "true" } else { "false" })
+}
+
+fn de_string_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Str(String),
+    }
+    match B::deserialize(d)? {
+        B::Bool(b) => Ok(b),
+        B::Str(s) if s == "true" => Ok(true),
+        B::Str(s) if s == "false" => Ok(false),
+        B::Str(s) => Err(serde::de::Error::custom(format!(
+            "expected \"true\" or \"false\", not {s:?}"
+        ))),
+    }
+}
+
+impl Row for User {
+    const PASSWORD_FIELD: &'static str = "password";
+    const HIDDEN: &'static [&'static str] = &["password", "extension_uuid"];
+    fn id(&self) -> String {
+        self.user_uuid.clone()
+    }
+    fn key(&self) -> &str {
+        &self.username
+    }
+}
+
+/// A user as `GET` returns it.
+fn user_view(user: &User) -> Value {
+    let mut view = read_view(user);
+    if let Value::Object(map) = &mut view {
+        map.insert("groups".into(), Value::Null);
+        map.insert("campaigns".into(), Value::Null);
+    }
+    view
+}
+
+#[derive(Default)]
+struct Store {
+    users: Table<User>,
+    /// role_uuid -> role_name, learned from seeded and edited users.
+    roles: HashMap<String, String>,
+}
+
+impl Store {
+    fn insert_raw(&mut self, mut user: User) -> Result<Value, String> {
+        if user.username.is_empty() {
+            return Err("username is required".into());
+        }
+        if user.user_uuid.is_empty() {
+            user.user_uuid = uuid::Uuid::new_v4().to_string();
+        }
+        self.learn_role(&user);
+        let view = stored_view(&user);
+        self.users.insert(user).map_err(|e| e.to_string())?;
+        Ok(view)
+    }
+
+    fn learn_role(&mut self, user: &User) {
+        if !user.role_uuid.is_empty() && !user.role_name.is_empty() {
+            self.roles
+                .insert(user.role_uuid.clone(), user.role_name.clone());
+        }
+    }
+
+    fn role_name(&self, role_uuid: &str) -> String {
+        self.roles.get(role_uuid).cloned().unwrap_or_default()
+    }
+}
+
+/// The simulated CCP.
+#[derive(Default)]
+pub(crate) struct Ccp {
+    store: Mutex<Store>,
+    tokens: Mutex<Tokens>,
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn field_errors(errors: Vec<(&'static str, String)>) -> Response {
+    let list: Vec<Value> = errors
+        .into_iter()
+        .map(|(field, message)| {
+            let mut entry = Map::new();
+            entry.insert(field.to_string(), Value::String(message));
+            Value::Object(entry)
+        })
+        .collect();
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": list }))).into_response()
+}
+
+impl Ccp {
+    fn check_auth(&self, headers: &HeaderMap) -> Result<(), Response> {
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        else {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "authorization token is required",
+            ));
+        };
+        let token = match value.split_once(' ') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ => value,
+        };
+        match lock(&self.tokens).check(token) {
+            TokenCheck::Valid => Ok(()),
+            TokenCheck::Expired => Err(error(StatusCode::UNAUTHORIZED, "token is expired")),
+            TokenCheck::Unknown => Err(error(StatusCode::UNAUTHORIZED, "token is invalid")),
+        }
+    }
+}
+
+/// The documented user body, checked.
+struct UserInput {
+    username: String,
+    level: String,
+    role_uuid: String,
+    password: String,
+    email: String,
+    first_name: String,
+    last_name: Option<String>,
+    middle_name: Option<String>,
+    extension: String,
+    is_active: bool,
+    enable_webrtc: bool,
+    user_uuid: Option<String>,
+}
+
+fn check_user(body: &Map<String, Value>) -> Result<UserInput, Response> {
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let string =
+        |field: &'static str, errors: &mut Vec<(&'static str, String)>| match body.get(field) {
+            None | Some(Value::Null) => Some(String::new()),
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                errors.push((
+                    field,
+                    format!(
+                        "Invalid type. Expected: string, given: {}",
+                        json_type(other)
+                    ),
+                ));
+                None
+            }
+        };
+    let username = string("username", &mut errors);
+    if let Some(u) = &username {
+        if u.is_empty() {
+            errors.push(("username", MIN_LENGTH.into()));
+        }
+        if !username_regex().is_match(u) {
+            errors.push((
+                "username",
+                format!("Does not match pattern '{USERNAME_PATTERN_TEXT}'"),
+            ));
+        }
+    }
+    let level = string("level", &mut errors);
+    if let Some(l) = &level {
+        if l.is_empty() {
+            errors.push(("level", MIN_LENGTH.into()));
+        } else if l != "admin" && l != "agent" {
+            errors.push((
+                "level",
+                "Must be one of the following: \"admin\", \"agent\"".into(),
+            ));
+        }
+    }
+    let required = |field: &'static str, errors: &mut Vec<(&'static str, String)>| {
+        let value = string(field, errors);
+        if value.as_deref() == Some("") {
+            errors.push((field, MIN_LENGTH.into()));
+        }
+        value
+    };
+    let role_uuid = required("role_uuid", &mut errors);
+    let password = required("password", &mut errors);
+    let confirm = required("confirm_password", &mut errors);
+    if let (Some(p), Some(c)) = (&password, &confirm) {
+        if !p.is_empty() && !c.is_empty() && p != c {
+            errors.push(("confirm_password", "Does not match password".into()));
+        }
+    }
+    let email = string("email", &mut errors);
+    let first_name = string("first_name", &mut errors);
+    let extension = string("extension", &mut errors);
+    let optional =
+        |field: &'static str, errors: &mut Vec<(&'static str, String)>| match body.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                errors.push((
+                    field,
+                    format!(
+                        "Invalid type. Expected: string, given: {}",
+                        json_type(other)
+                    ),
+                ));
+                None
+            }
+        };
+    let last_name = optional("last_name", &mut errors);
+    let middle_name = optional("middle_name", &mut errors);
+    let user_uuid = optional("user_uuid", &mut errors);
+    let boolean =
+        |field: &'static str, default: bool, errors: &mut Vec<(&'static str, String)>| match body
+            .get(field)
+        {
+            None | Some(Value::Null) => default,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                errors.push((
+                    field,
+                    format!(
+                        "Invalid type. Expected: boolean, given: {}",
+                        json_type(other)
+                    ),
+                ));
+                default
+            }
+        };
+    let is_create_extension = boolean("is_create_extension", false, &mut errors);
+    let is_active = boolean("is_active", true, &mut errors);
+    let enable_webrtc = boolean("enable_webrtc", false, &mut errors);
+    if is_create_extension && extension.as_deref() == Some("") {
+        errors.push(("extension", MIN_LENGTH.into()));
+    }
+    if !errors.is_empty() {
+        return Err(field_errors(errors));
+    }
+    Ok(UserInput {
+        username: username.unwrap_or_default(),
+        level: level.unwrap_or_default(),
+        role_uuid: role_uuid.unwrap_or_default(),
+        password: password.unwrap_or_default(),
+        email: email.unwrap_or_default(),
+        first_name: first_name.unwrap_or_default(),
+        last_name,
+        middle_name,
+        extension: extension.unwrap_or_default(),
+        is_active,
+        enable_webrtc,
+        user_uuid,
+    })
+}
+
+impl UserInput {
+    /// Writes the input over `user` (a full replace of the documented fields).
+    fn apply(self, user: &mut User, store: &Store) {
+        if user.role_uuid != self.role_uuid {
+            user.role_name = store.role_name(&self.role_uuid);
+        }
+        user.username = self.username;
+        user.level = self.level;
+        user.role_uuid = self.role_uuid;
+        user.password = Password(self.password);
+        user.email = self.email;
+        user.first_name = self.first_name;
+        if let Some(v) = self.last_name {
+            user.last_name = v;
+        }
+        if let Some(v) = self.middle_name {
+            user.middle_name = v;
+        }
+        if self.extension.is_empty() {
+            user.extension_uuid.clear();
+        } else if self.extension != user.extension || user.extension_uuid.is_empty() {
+            user.extension_uuid = uuid::Uuid::new_v4().to_string();
+        }
+        user.extension = self.extension;
+        user.user_enabled = self.is_active;
+        user.enable_webrtc = self.enable_webrtc;
+    }
+}
+
+async fn token(State(sim): State<Arc<Ccp>>, body: Bytes) -> Response {
+    let Some(body) = body_object(&body) else {
+        return error(StatusCode::BAD_REQUEST, "invalid request body");
+    };
+    if body.get("api_key").and_then(Value::as_str) != Some(CCP_API_KEY) {
+        return error(StatusCode::UNAUTHORIZED, "api_key is invalid");
+    }
+    let token = lock(&sim.tokens).issue("ccp", TOKEN_TTL);
+    Json(json!({
+        "client_id": "sandbox",
+        "domain_uuid": DOMAIN_UUID,
+        "expired_in": TOKEN_TTL.as_secs(),
+        "refresh_token": "",
+        "token": token,
+        "token_type": "Bearer",
+        "user_id": API_USER_UUID,
+    }))
+    .into_response()
+}
+
+fn parse_count(raw: Option<&String>, field: &str, default: usize) -> Result<usize, Response> {
+    match raw.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<usize>()
+            .map_err(|_| error(StatusCode::BAD_REQUEST, &format!("{field} is invalid"))),
+    }
+}
+
+async fn list(
+    State(sim): State<Arc<Ccp>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let (limit, offset) = match (
+        parse_count(query.get("limit"), "limit", DEFAULT_LIMIT),
+        parse_count(query.get("offset"), "offset", 0),
+    ) {
+        (Ok(l), Ok(o)) => (l, o),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let limit = match limit {
+        0 => DEFAULT_LIMIT,
+        l => l.min(MAX_LIMIT),
+    };
+    let store = lock(&sim.store);
+    let rows = store.users.rows();
+    let data: Vec<Value> = rows[page_range(rows.len(), offset, limit)]
+        .iter()
+        .map(user_view)
+        .collect();
+    Json(json!({"data": data, "limit": limit, "offset": offset, "total": rows.len()}))
+        .into_response()
+}
+
+fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "user not found")
+}
+
+async fn get_one(
+    State(sim): State<Arc<Ccp>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let store = lock(&sim.store);
+    match store
+        .users
+        .index_of_id(&uuid)
+        .and_then(|i| store.users.get(i))
+    {
+        Some(user) => Json(user_view(user)).into_response(),
+        None => not_found(),
+    }
+}
+
+const USERNAME_EXISTS: &str = "username is exists";
+
+async fn create(State(sim): State<Arc<Ccp>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let Some(body) = body_object(&body) else {
+        return error(StatusCode::BAD_REQUEST, "invalid request body");
+    };
+    let input = match check_user(&body) {
+        Ok(input) => input,
+        Err(response) => return response,
+    };
+    let mut store = lock(&sim.store);
+    if store.users.index_of_key(&input.username).is_some() {
+        return error(StatusCode::BAD_REQUEST, USERNAME_EXISTS);
+    }
+    let mut user = User {
+        user_uuid: uuid::Uuid::new_v4().to_string(),
+        ..User::default()
+    };
+    input.apply(&mut user, &store);
+    let user_uuid = user.user_uuid.clone();
+    if let Err(e) = store.users.insert(user) {
+        return error(StatusCode::BAD_REQUEST, &e.to_string());
+    }
+    Json(json!({"created": true, "user_uuid": user_uuid})).into_response()
+}
+
+async fn update(
+    State(sim): State<Arc<Ccp>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let mut store = lock(&sim.store);
+    let Some(index) = store.users.index_of_id(&uuid) else {
+        return not_found();
+    };
+    let Some(body) = body_object(&body) else {
+        return error(StatusCode::BAD_REQUEST, "invalid request body");
+    };
+    let input = match check_user(&body) {
+        Ok(input) => input,
+        Err(response) => return response,
+    };
+    if input.user_uuid.as_deref().is_some_and(|u| u != uuid) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "user_uuid does not match the user in the path",
+        );
+    }
+    if !store.users.key_free_for(&input.username, index) {
+        return error(StatusCode::BAD_REQUEST, USERNAME_EXISTS);
+    }
+    let Some(mut user) = store.users.get(index).cloned() else {
+        return not_found();
+    };
+    input.apply(&mut user, &store);
+    let response = json!({"extension_uuid": user.extension_uuid, "user_uuid": user.user_uuid});
+    if let Err(e) = store.users.replace(index, user) {
+        return error(StatusCode::BAD_REQUEST, &e.to_string());
+    }
+    Json(response).into_response()
+}
+
+async fn unknown_uri(State(sim): State<Arc<Ccp>>, headers: HeaderMap) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    error(StatusCode::NOT_FOUND, "not found")
+}
+
+async fn method_not_allowed() -> Response {
+    error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+}
+
+impl VendorSim for Ccp {
+    fn name(&self) -> &'static str {
+        "ccp"
+    }
+
+    fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/v3/auth/token", post(token))
+            .route("/v3/user", get(list).post(create))
+            .route("/v3/user/{uuid}", get(get_one).put(update))
+            .fallback(unknown_uri)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(self)
+    }
+
+    fn load(&self, accounts: &[Value]) -> Result<(), String> {
+        let mut store = Store::default();
+        for (i, account) in accounts.iter().enumerate() {
+            let user: User = serde_json::from_value(account.clone())
+                .map_err(|e| format!("user #{}: {e}", i + 1))?;
+            store
+                .insert_raw(user)
+                .map_err(|e| format!("user #{}: {e}", i + 1))?;
+        }
+        *lock(&self.store) = store;
+        lock(&self.tokens).clear();
+        Ok(())
+    }
+
+    fn count(&self) -> usize {
+        lock(&self.store).users.len()
+    }
+
+    fn snapshot(&self) -> Vec<Value> {
+        lock(&self.store).users.snapshot()
+    }
+
+    fn get(&self, key: &str) -> Option<Value> {
+        let store = lock(&self.store);
+        let index = store.users.index_of_key(key)?;
+        store.users.get(index).map(stored_view)
+    }
+
+    fn create_raw(&self, account: &Value) -> Result<Value, String> {
+        let user: User = serde_json::from_value(account.clone()).map_err(|e| e.to_string())?;
+        lock(&self.store).insert_raw(user)
+    }
+
+    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String> {
+        let mut store = lock(&self.store);
+        let view = store.users.raw_edit(key, patch)?;
+        if let Ok(user) = serde_json::from_value::<User>(view.clone()) {
+            store.learn_role(&user);
+        }
+        Ok(view)
+    }
+
+    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool> {
+        let store = lock(&self.store);
+        let index = store.users.index_of_key(key)?;
+        store.users.get(index).map(|u| u.password.0 == candidate)
+    }
+
+    fn expire_tokens(&self) -> usize {
+        lock(&self.tokens).expire_all()
+    }
+
+    fn fault_response(&self, status: StatusCode) -> Response {
+        error(status, &format!("{status} (injected by the sandbox)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_enabled_reads_back_as_a_string_and_is_active_seeds_it() {
+        let user: User =
+            serde_json::from_value(json!({"username": "a", "is_active": false})).unwrap();
+        assert!(!user.user_enabled);
+        let view = user_view(&user);
+        assert_eq!(view["user_enabled"], "false");
+        assert!(view.get("password").is_none());
+        let user: User =
+            serde_json::from_value(json!({"username": "a", "user_enabled": "true"})).unwrap();
+        assert!(user.user_enabled);
+    }
+
+    #[test]
+    fn the_username_pattern_matches_the_documented_one() {
+        let re = username_regex();
+        assert!(re.is_match("AgentSale03"));
+        assert!(re.is_match("agent.sale-03_x y"));
+        assert!(!re.is_match("agent@sale"));
+        assert!(!re.is_match(""));
+    }
+}

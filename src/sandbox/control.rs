@@ -1,0 +1,169 @@
+//! The control API under `/_sandbox/` (see the module docs of `sandbox`).
+//! Not part of any vendor: no auth, no faults, not logged.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::faults::{FaultKind, FaultSettings, ScheduledFault};
+use super::{SandboxError, Shared};
+
+type S = State<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/state", get(state))
+        .route("/counts", get(counts))
+        .route("/accounts/{vendor}", post(create_account))
+        .route("/accounts/{vendor}/{key}", patch(edit_account).get(account))
+        .route("/faults", get(faults).put(set_faults))
+        .route("/faults/schedule", post(schedule))
+        .route("/expire-tokens", post(expire_tokens))
+        .route("/requests", get(requests).delete(clear_requests))
+        .route("/reset", post(reset))
+        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such control route") })
+        .with_state(shared)
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn from_error(error: &SandboxError) -> Response {
+    let status = match error {
+        SandboxError::UnknownVendor(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    problem(status, &error.to_string())
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(body)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, &format!("invalid body: {e}")))
+}
+
+async fn state(State(shared): S) -> Response {
+    Json(shared.state()).into_response()
+}
+
+async fn counts(State(shared): S) -> Response {
+    Json(shared.counts()).into_response()
+}
+
+async fn account(State(shared): S, Path((vendor, key)): Path<(String, String)>) -> Response {
+    match shared.vendor(&vendor) {
+        Ok(sim) => match sim.get(&key) {
+            Some(account) => Json(account).into_response(),
+            None => problem(StatusCode::NOT_FOUND, "no such account"),
+        },
+        Err(e) => from_error(&e),
+    }
+}
+
+async fn create_account(State(shared): S, Path(vendor): Path<String>, body: Bytes) -> Response {
+    let account: Value = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match shared.create_account(&vendor, &account) {
+        Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
+        Err(e) => from_error(&e),
+    }
+}
+
+async fn edit_account(
+    State(shared): S,
+    Path((vendor, key)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let patch: Value = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Ok(sim) = shared.vendor(&vendor) {
+        if sim.get(&key).is_none() {
+            return problem(StatusCode::NOT_FOUND, "no such account");
+        }
+    }
+    match shared.edit_account(&vendor, &key, &patch) {
+        Ok(edited) => Json(edited).into_response(),
+        Err(e) => from_error(&e),
+    }
+}
+
+fn faults_view(shared: &Shared) -> Value {
+    let settings = shared.faults();
+    json!({
+        "rate": settings.rate,
+        "kinds": settings.kinds,
+        "latency_ms": settings.latency_ms,
+        "scheduled": shared.scheduled_faults(),
+    })
+}
+
+async fn faults(State(shared): S) -> Response {
+    Json(faults_view(&shared)).into_response()
+}
+
+/// `PUT /_sandbox/faults`: any of the fields; the others keep their value.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsPatch {
+    rate: Option<f64>,
+    kinds: Option<Vec<FaultKind>>,
+    latency_ms: Option<u64>,
+}
+
+async fn set_faults(State(shared): S, body: Bytes) -> Response {
+    let patch: FaultsPatch = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let current = shared.faults();
+    let settings = FaultSettings {
+        rate: patch.rate.unwrap_or(current.rate),
+        kinds: patch.kinds.unwrap_or(current.kinds),
+        latency_ms: patch.latency_ms.unwrap_or(current.latency_ms),
+    };
+    match shared.set_faults(settings) {
+        Ok(()) => Json(faults_view(&shared)).into_response(),
+        Err(e) => from_error(&e),
+    }
+}
+
+async fn schedule(State(shared): S, body: Bytes) -> Response {
+    let fault: ScheduledFault = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    shared.schedule_fault(fault);
+    Json(faults_view(&shared)).into_response()
+}
+
+async fn expire_tokens(State(shared): S) -> Response {
+    Json(json!({ "expired": shared.expire_tokens() })).into_response()
+}
+
+async fn requests(State(shared): S) -> Response {
+    let (total, requests) = shared.requests();
+    Json(json!({ "total": total, "requests": requests })).into_response()
+}
+
+async fn clear_requests(State(shared): S) -> Response {
+    shared.clear_requests();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn reset(State(shared): S) -> Response {
+    match shared.reset() {
+        Ok(()) => Json(json!({ "reset": true, "counts": shared.counts() })).into_response(),
+        Err(e) => from_error(&e),
+    }
+}

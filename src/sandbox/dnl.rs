@@ -1,0 +1,868 @@
+//! Simulated DNL (Denovolab class-4) users API (`/dnl/...`, the part after
+//! `/api_dnl/v1` on a real switch).
+//!
+//! `POST /auth {"email_or_name","password"[,"expire_after_minutes"]}` gives a
+//! token for `X-Auth-Token` (24 h unless `expire_after_minutes`).
+//! `GET /user/list?page&per_page[&user_type][&active][&order_dir=asc|desc]`
+//! (page from 0, per_page 10 by default, at most 100; ordered by user_id),
+//! `GET /user/{id}`, `POST /user/create` (`{"object_id","success":true}`),
+//! `PATCH /user/{id}` (partial, `{"success":true}`).
+//!
+//! Bodies are checked as marshmallow would: 400 `{"error_type":"validation_error",
+//! "success":false,"errors":[{"<field>":["<message>"]}]}` for missing required
+//! fields (name, passwd, user_type), wrong types and unknown fields. A
+//! missing token is the documented 401 (code 110); an unknown token is code
+//! 111 `auth_token_invalid`, an expired one code 112 `auth_token_expired`
+//! (inferred). Both the Confluence names (first_name, last_name, auth_ip) and
+//! the web UI's (fullname, login_ip) are accepted. Read-back: every column but
+//! `passwd` (and the write-only auth_ip, client_limits, client).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::table::{
+    body_object, now_rfc3339, page_range, read_view, rfc3339, stored_view, Password, Row, Table,
+    TokenCheck, Tokens,
+};
+use super::{lock, VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
+
+const DEFAULT_PER_PAGE: usize = 10;
+const MAX_PER_PAGE: usize = 100;
+const USER_TYPES: &[&str] = &["admin", "agent", "client"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AuthIp {
+    ip: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ClientLimit {
+    client_id: i64,
+}
+
+/// A stored user, in DNL's column names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct User {
+    user_id: u64,
+    name: String,
+    #[serde(alias = "password")]
+    passwd: Password,
+    fullname: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    user_type: String,
+    role_id: Option<i64>,
+    active: bool,
+    client_id: Option<i64>,
+    reseller_id: Option<i64>,
+    card_id: Option<i64>,
+    avatar_id: Option<i64>,
+    landing_page: Option<String>,
+    default_mod: Option<String>,
+    default_mod2: Option<String>,
+    report_group: bool,
+    outbound_report: bool,
+    all_termination: bool,
+    show_carrier_trunk_drop_only: bool,
+    report_fields: Option<String>,
+    login_ip: Option<String>,
+    create_time: String,
+    create_user_id: Option<u64>,
+    last_login_time: Option<String>,
+    is_online: bool,
+    last_seen: Option<String>,
+    auth_ip: Vec<AuthIp>,
+    client_limits: Vec<ClientLimit>,
+    client: Option<Map<String, Value>>,
+}
+
+impl Default for User {
+    fn default() -> Self {
+        Self {
+            user_id: 0,
+            name: String::new(),
+            passwd: Password::default(),
+            fullname: String::new(),
+            first_name: None,
+            last_name: None,
+            email: None,
+            user_type: "agent".into(),
+            role_id: None,
+            active: true,
+            client_id: None,
+            reseller_id: None,
+            card_id: None,
+            avatar_id: None,
+            landing_page: None,
+            default_mod: None,
+            default_mod2: None,
+            report_group: false,
+            outbound_report: false,
+            all_termination: false,
+            show_carrier_trunk_drop_only: false,
+            report_fields: None,
+            login_ip: None,
+            create_time: String::new(),
+            create_user_id: None,
+            last_login_time: None,
+            is_online: false,
+            last_seen: None,
+            auth_ip: Vec::new(),
+            client_limits: Vec::new(),
+            client: None,
+        }
+    }
+}
+
+impl Row for User {
+    const PASSWORD_FIELD: &'static str = "passwd";
+    const HIDDEN: &'static [&'static str] = &["passwd", "auth_ip", "client_limits", "client"];
+    fn id(&self) -> String {
+        self.user_id.to_string()
+    }
+    fn key(&self) -> &str {
+        &self.name
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    Int,
+    Bool,
+    UserType,
+    AuthIp,
+    ClientLimits,
+    Client,
+}
+
+/// The fields a create or edit may carry.
+const FIELDS: &[(&str, Kind)] = &[
+    ("name", Kind::Str),
+    ("passwd", Kind::Str),
+    ("user_type", Kind::UserType),
+    ("fullname", Kind::Str),
+    ("first_name", Kind::Str),
+    ("last_name", Kind::Str),
+    ("email", Kind::Str),
+    ("role_id", Kind::Int),
+    ("active", Kind::Bool),
+    ("client_id", Kind::Int),
+    ("reseller_id", Kind::Int),
+    ("card_id", Kind::Int),
+    ("avatar_id", Kind::Int),
+    ("landing_page", Kind::Str),
+    ("default_mod", Kind::Str),
+    ("default_mod2", Kind::Str),
+    ("report_group", Kind::Bool),
+    ("outbound_report", Kind::Bool),
+    ("all_termination", Kind::Bool),
+    ("show_carrier_trunk_drop_only", Kind::Bool),
+    ("report_fields", Kind::Str),
+    ("login_ip", Kind::Str),
+    ("auth_ip", Kind::AuthIp),
+    ("client_limits", Kind::ClientLimits),
+    ("client", Kind::Client),
+];
+const REQUIRED: &[&str] = &["name", "passwd", "user_type"];
+/// Fields whose stored column is not nullable.
+const NOT_NULL: &[&str] = &[
+    "name",
+    "passwd",
+    "user_type",
+    "active",
+    "report_group",
+    "outbound_report",
+    "all_termination",
+    "show_carrier_trunk_drop_only",
+];
+
+const MISSING: &str = "Missing data for required field.";
+
+fn as_int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => Some(true),
+            "false" | "0" | "no" | "off" | "f" | "n" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Converts one field as marshmallow would, or gives its error message.
+fn convert(kind: Kind, value: &Value) -> Result<Value, &'static str> {
+    match kind {
+        Kind::Str => match value {
+            Value::String(_) => Ok(value.clone()),
+            _ => Err("Not a valid string."),
+        },
+        Kind::Int => as_int(value).map(Value::from).ok_or("Not a valid integer."),
+        Kind::Bool => as_bool(value)
+            .map(Value::Bool)
+            .ok_or("Not a valid boolean."),
+        Kind::UserType => match value.as_str() {
+            Some(t) if USER_TYPES.contains(&t) => Ok(value.clone()),
+            Some(_) => Err("Must be one of: admin, agent, client."),
+            None => Err("Not a valid string."),
+        },
+        Kind::AuthIp => {
+            let items = value.as_array().ok_or("Not a valid list.")?;
+            items
+                .iter()
+                .map(|item| match item.get("ip") {
+                    Some(Value::String(ip)) if item.as_object().is_some_and(|o| o.len() == 1) => {
+                        Ok(json!({ "ip": ip }))
+                    }
+                    _ => Err("Invalid input type."),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+        }
+        Kind::ClientLimits => {
+            let items = value.as_array().ok_or("Not a valid list.")?;
+            items
+                .iter()
+                .map(|item| match item.get("client_id").and_then(as_int) {
+                    Some(id) if item.as_object().is_some_and(|o| o.len() == 1) => {
+                        Ok(json!({ "client_id": id }))
+                    }
+                    _ => Err("Invalid input type."),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+        }
+        Kind::Client => match value {
+            Value::Object(_) => Ok(value.clone()),
+            _ => Err("Invalid input type."),
+        },
+    }
+}
+
+/// Checks a body; `create` requires the required fields. Gives the
+/// converted fields, or the marshmallow-style error list.
+fn check(body: &Map<String, Value>, create: bool) -> Result<Map<String, Value>, Response> {
+    let mut errors: Vec<(String, &'static str)> = Vec::new();
+    let mut fields = Map::new();
+    if create {
+        for field in REQUIRED {
+            if !body.contains_key(*field) {
+                errors.push((field.to_string(), MISSING));
+            }
+        }
+    }
+    for (field, value) in body {
+        let Some((_, kind)) = FIELDS.iter().find(|(f, _)| f == field) else {
+            errors.push((field.clone(), "Unknown field."));
+            continue;
+        };
+        if value.is_null() {
+            if NOT_NULL.contains(&field.as_str()) {
+                errors.push((field.clone(), "Field may not be null."));
+            } else {
+                fields.insert(field.clone(), Value::Null);
+            }
+            continue;
+        }
+        match convert(*kind, value) {
+            Ok(converted) => {
+                if (field == "name" || field == "passwd")
+                    && converted.as_str().is_some_and(str::is_empty)
+                {
+                    errors.push((field.clone(), "Shorter than minimum length 1."));
+                } else {
+                    fields.insert(field.clone(), converted);
+                }
+            }
+            Err(message) => errors.push((field.clone(), message)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(fields)
+    } else {
+        Err(validation_errors(errors))
+    }
+}
+
+fn validation_errors(errors: Vec<(String, &'static str)>) -> Response {
+    let list: Vec<Value> = errors
+        .into_iter()
+        .map(|(field, message)| {
+            let mut entry = Map::new();
+            entry.insert(field, json!([message]));
+            Value::Object(entry)
+        })
+        .collect();
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error_type": "validation_error", "success": false, "errors": list})),
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, error_type: &str, message: &str, code: u32, reason: &str) -> Response {
+    (
+        status,
+        Json(json!({
+            "error_type": error_type,
+            "success": false,
+            "error": {"message": message, "code": code, "reason": reason},
+        })),
+    )
+        .into_response()
+}
+
+fn not_found(what: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found_error",
+        &format!("{what} not found"),
+        404,
+        "object_not_found",
+    )
+}
+
+/// Merges checked fields into a user (and keeps `fullname` in step with the names).
+fn merged(user: &User, fields: Map<String, Value>) -> Result<User, String> {
+    let mut value = match serde_json::to_value(user) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err("the stored user could not be read".into()),
+    };
+    let names_changed = fields.contains_key("first_name") || fields.contains_key("last_name");
+    let fullname_given = fields.contains_key("fullname");
+    for (field, v) in fields {
+        value.insert(field, v);
+    }
+    let mut user: User = serde_json::from_value(Value::Object(value)).map_err(|e| e.to_string())?;
+    if names_changed && !fullname_given {
+        let parts: Vec<&str> = [user.first_name.as_deref(), user.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
+        user.fullname = parts.join(" ");
+    }
+    Ok(user)
+}
+
+#[derive(Default)]
+struct Store {
+    users: Table<User>,
+    next_id: u64,
+}
+
+impl Store {
+    fn take_id(&mut self) -> u64 {
+        self.next_id = self.next_id.max(1);
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn insert_raw(&mut self, mut user: User) -> Result<Value, String> {
+        if user.name.is_empty() {
+            return Err("name is required".into());
+        }
+        if user.user_id == 0 {
+            user.user_id = self.take_id();
+        }
+        if user.create_time.is_empty() {
+            user.create_time = now_rfc3339();
+        }
+        self.next_id = self.next_id.max(user.user_id + 1);
+        let view = stored_view(&user);
+        self.users.insert(user).map_err(|e| e.to_string())?;
+        Ok(view)
+    }
+}
+
+/// The simulated DNL.
+#[derive(Default)]
+pub(crate) struct Dnl {
+    store: Mutex<Store>,
+    tokens: Mutex<Tokens>,
+}
+
+impl Dnl {
+    fn check_auth(&self, headers: &HeaderMap) -> Result<(), Response> {
+        let Some(token) = headers
+            .get("x-auth-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated_error",
+                "No header X-Auth-Token present",
+                110,
+                "auth_token_not_provided",
+            ));
+        };
+        match lock(&self.tokens).check(token) {
+            TokenCheck::Valid => Ok(()),
+            TokenCheck::Unknown => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated_error",
+                "Invalid X-Auth-Token",
+                111,
+                "auth_token_invalid",
+            )),
+            TokenCheck::Expired => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated_error",
+                "X-Auth-Token expired",
+                112,
+                "auth_token_expired",
+            )),
+        }
+    }
+}
+
+async fn auth(State(sim): State<Arc<Dnl>>, body: Bytes) -> Response {
+    let Some(body) = body_object(&body) else {
+        return validation_errors(vec![("_schema".into(), "Invalid input type.")]);
+    };
+    let mut errors = Vec::new();
+    for field in ["email_or_name", "password"] {
+        match body.get(field) {
+            None => errors.push((field.to_string(), MISSING)),
+            Some(Value::String(_)) => {}
+            Some(_) => errors.push((field.to_string(), "Not a valid string.")),
+        }
+    }
+    let ttl = match body.get("expire_after_minutes") {
+        None | Some(Value::Null) => TOKEN_TTL,
+        Some(v) => match as_int(v) {
+            Some(m) if m > 0 => Duration::from_secs(m as u64 * 60),
+            _ => {
+                errors.push(("expire_after_minutes".into(), "Not a valid integer."));
+                TOKEN_TTL
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return validation_errors(errors);
+    }
+    let user = body.get("email_or_name").and_then(Value::as_str);
+    let password = body.get("password").and_then(Value::as_str);
+    if user != Some(DNL_USER) || password != Some(DNL_PASSWORD) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "operation_error",
+            "Wrong email/name or password",
+            101,
+            "invalid_credentials",
+        );
+    }
+    let token = lock(&sim.tokens).issue("dnl", ttl);
+    let expired = rfc3339(SystemTime::now() + ttl);
+    Json(json!({"success": true, "payload": {"token": token, "expired": expired}})).into_response()
+}
+
+fn query_int(
+    query: &HashMap<String, String>,
+    field: &str,
+    default: usize,
+) -> Result<usize, Response> {
+    match query.get(field).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s
+            .parse()
+            .map_err(|_| validation_errors(vec![(field.to_string(), "Not a valid integer.")])),
+    }
+}
+
+async fn list(
+    State(sim): State<Arc<Dnl>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let (page, per_page) = match (
+        query_int(&query, "page", 0),
+        query_int(&query, "per_page", DEFAULT_PER_PAGE),
+    ) {
+        (Ok(p), Ok(n)) => (p, n),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let per_page = match per_page {
+        0 => DEFAULT_PER_PAGE,
+        n => n.min(MAX_PER_PAGE),
+    };
+    let user_type = query
+        .get("user_type")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    if let Some(t) = user_type {
+        if !USER_TYPES.contains(&t) {
+            return validation_errors(vec![(
+                "user_type".into(),
+                "Must be one of: admin, agent, client.",
+            )]);
+        }
+    }
+    let active = match query
+        .get("active")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => match as_bool(&Value::String(s.to_string())) {
+            Some(b) => Some(b),
+            None => {
+                return validation_errors(vec![("active".into(), "Not a valid boolean.")]);
+            }
+        },
+    };
+    let descending = query
+        .get("order_dir")
+        .is_some_and(|d| d.eq_ignore_ascii_case("desc"));
+    let offset = page.saturating_mul(per_page);
+    let store = lock(&sim.store);
+    let rows = store.users.rows();
+    let (items, total): (Vec<Value>, usize) = if user_type.is_none() && active.is_none() {
+        // Rows are in user_id order: a page is a slice.
+        let range = if descending {
+            let r = page_range(rows.len(), offset, per_page);
+            (rows.len() - r.end)..(rows.len() - r.start)
+        } else {
+            page_range(rows.len(), offset, per_page)
+        };
+        let mut items: Vec<Value> = rows[range].iter().map(read_view).collect();
+        if descending {
+            items.reverse();
+        }
+        (items, rows.len())
+    } else {
+        let keep = |u: &&User| {
+            user_type.is_none_or(|t| u.user_type == t) && active.is_none_or(|a| u.active == a)
+        };
+        let matching: Vec<&User> = if descending {
+            rows.iter().rev().filter(keep).collect()
+        } else {
+            rows.iter().filter(keep).collect()
+        };
+        let range = page_range(matching.len(), offset, per_page);
+        (
+            matching[range].iter().map(|u| read_view(*u)).collect(),
+            matching.len(),
+        )
+    };
+    Json(json!({"success": true, "payload": {"items": items, "total": total, "page": page}}))
+        .into_response()
+}
+
+fn index_of(store: &Store, id: &str) -> Option<usize> {
+    let id: u64 = id.trim().parse().ok()?;
+    store.users.index_of_id(&id.to_string())
+}
+
+async fn get_one(
+    State(sim): State<Arc<Dnl>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let store = lock(&sim.store);
+    match index_of(&store, &id).and_then(|i| store.users.get(i)) {
+        Some(user) => Json(json!({"success": true, "payload": read_view(user)})).into_response(),
+        None => not_found("User"),
+    }
+}
+
+fn name_taken(name: &str) -> Response {
+    let mut entry = Map::new();
+    entry.insert(
+        "name".into(),
+        json!([format!("User with name {name:?} already exists.")]),
+    );
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error_type": "validation_error", "success": false, "errors": [entry]})),
+    )
+        .into_response()
+}
+
+fn bad_body() -> Response {
+    validation_errors(vec![("_schema".into(), "Invalid input type.")])
+}
+
+async fn create(State(sim): State<Arc<Dnl>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let Some(body) = body_object(&body) else {
+        return bad_body();
+    };
+    let fields = match check(&body, true) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let mut store = lock(&sim.store);
+    let name = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if store.users.index_of_key(name).is_some() {
+        return name_taken(name);
+    }
+    let base = User {
+        create_time: now_rfc3339(),
+        ..User::default()
+    };
+    let mut user = match merged(&base, fields) {
+        Ok(user) => user,
+        Err(message) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "operation_error",
+                &message,
+                400,
+                "invalid_data",
+            )
+        }
+    };
+    user.user_id = store.take_id();
+    let object_id = user.user_id;
+    if let Err(e) = store.users.insert(user) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "operation_error",
+            &e.to_string(),
+            400,
+            "invalid_data",
+        );
+    }
+    Json(json!({"object_id": object_id, "success": true})).into_response()
+}
+
+async fn update(
+    State(sim): State<Arc<Dnl>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    let mut store = lock(&sim.store);
+    let Some(index) = index_of(&store, &id) else {
+        return not_found("User");
+    };
+    let Some(body) = body_object(&body) else {
+        return bad_body();
+    };
+    let fields = match check(&body, false) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    if let Some(name) = fields.get("name").and_then(Value::as_str) {
+        if !store.users.key_free_for(name, index) {
+            return name_taken(name);
+        }
+    }
+    let Some(old) = store.users.get(index) else {
+        return not_found("User");
+    };
+    let result = merged(old, fields)
+        .and_then(|user| store.users.replace(index, user).map_err(|e| e.to_string()));
+    match result {
+        Ok(()) => Json(json!({"success": true})).into_response(),
+        Err(message) => error(
+            StatusCode::BAD_REQUEST,
+            "operation_error",
+            &message,
+            400,
+            "invalid_data",
+        ),
+    }
+}
+
+async fn unknown_uri(State(sim): State<Arc<Dnl>>, headers: HeaderMap) -> Response {
+    if let Err(denied) = sim.check_auth(&headers) {
+        return denied;
+    }
+    not_found("Resource")
+}
+
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "operation_error",
+        "Method not allowed",
+        405,
+        "method_not_allowed",
+    )
+}
+
+impl VendorSim for Dnl {
+    fn name(&self) -> &'static str {
+        "dnl"
+    }
+
+    fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/auth", post(auth))
+            .route("/user/list", get(list))
+            .route("/user/create", post(create))
+            .route("/user/{id}", get(get_one).patch(update))
+            .fallback(unknown_uri)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(self)
+    }
+
+    fn load(&self, accounts: &[Value]) -> Result<(), String> {
+        let mut users = Vec::with_capacity(accounts.len());
+        for (i, account) in accounts.iter().enumerate() {
+            let user: User = serde_json::from_value(account.clone())
+                .map_err(|e| format!("user #{}: {e}", i + 1))?;
+            users.push(user);
+        }
+        // Stored in user_id order so that pages are slices; new ids come last.
+        users.sort_by_key(|u| (u.user_id == 0, u.user_id));
+        let mut store = Store::default();
+        for user in users {
+            let name = user.name.clone();
+            store
+                .insert_raw(user)
+                .map_err(|e| format!("user {name:?}: {e}"))?;
+        }
+        *lock(&self.store) = store;
+        lock(&self.tokens).clear();
+        Ok(())
+    }
+
+    fn count(&self) -> usize {
+        lock(&self.store).users.len()
+    }
+
+    fn snapshot(&self) -> Vec<Value> {
+        lock(&self.store).users.snapshot()
+    }
+
+    fn get(&self, key: &str) -> Option<Value> {
+        let store = lock(&self.store);
+        let index = store.users.index_of_key(key)?;
+        store.users.get(index).map(stored_view)
+    }
+
+    fn create_raw(&self, account: &Value) -> Result<Value, String> {
+        let user: User = serde_json::from_value(account.clone()).map_err(|e| e.to_string())?;
+        let mut store = lock(&self.store);
+        if user.user_id != 0 && user.user_id < store.next_id {
+            // Ids are kept in insertion order so that pages are slices.
+            return Err(format!(
+                "user_id {} is below the next free id {}",
+                user.user_id, store.next_id
+            ));
+        }
+        store.insert_raw(user)
+    }
+
+    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String> {
+        lock(&self.store).users.raw_edit(key, patch)
+    }
+
+    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool> {
+        let store = lock(&self.store);
+        let index = store.users.index_of_key(key)?;
+        store.users.get(index).map(|u| u.passwd.0 == candidate)
+    }
+
+    fn expire_tokens(&self) -> usize {
+        lock(&self.tokens).expire_all()
+    }
+
+    fn fault_response(&self, status: StatusCode) -> Response {
+        error(
+            status,
+            "server_error",
+            &format!("{status} (injected by the sandbox)"),
+            u32::from(status.as_u16()),
+            "injected_fault",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn marshmallow_conversions() {
+        let fields = check(
+            &obj(json!({"name": "a", "passwd": "p", "user_type": "agent", "role_id": "3", "active": "false"})),
+            true,
+        )
+        .unwrap();
+        assert_eq!(fields["role_id"], 3);
+        assert_eq!(fields["active"], false);
+        assert!(check(&obj(json!({"name": "a"})), true).is_err());
+        assert!(check(&obj(json!({"nickname": "a"})), false).is_err());
+        assert!(check(&obj(json!({"user_type": "boss"})), false).is_err());
+        assert!(check(&obj(json!({})), false).unwrap().is_empty());
+    }
+
+    #[test]
+    fn fullname_follows_first_and_last_name() {
+        let user = merged(
+            &User::default(),
+            obj(json!({"name": "dnhai", "first_name": "Do", "last_name": "Hai"})),
+        )
+        .unwrap();
+        assert_eq!(user.fullname, "Do Hai");
+        let user = merged(&user, obj(json!({"fullname": "Hai D."}))).unwrap();
+        assert_eq!(user.fullname, "Hai D.");
+    }
+
+    #[test]
+    fn seeded_ids_must_keep_the_order() {
+        let sim = Dnl::default();
+        sim.load(&[json!({"user_id": 10, "name": "a"})]).unwrap();
+        assert!(sim.create_raw(&json!({"user_id": 5, "name": "b"})).is_err());
+        assert_eq!(
+            sim.create_raw(&json!({"name": "b"})).unwrap()["user_id"],
+            11
+        );
+    }
+}

@@ -1,0 +1,678 @@
+//! Simulated Thulium agents API (`/thulium/api/agents`).
+//!
+//! HTTP Basic on every call. `GET /api/agents` (bare array, no paging),
+//! `GET /api/agents/{login}`, `POST /api/agents` (201
+//! `{"agent_id":"11","agent_login":...}`), `PUT /api/agents/{login}` (partial,
+//! 204). Errors: `{"request_id","errors":[{"message","code"}]}` with 400, 401,
+//! 404, 405. The error codes are the sandbox's own (Thulium publishes none):
+//! 1001 auth, 1002 required, 1003 invalid value, 1004 duplicate login,
+//! 1005 not found, 1006 method, 1007 body not a JSON object, 1008 injected.
+//! Fields the vendor does not document are ignored.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::table::{body_object, stored_view, Password, Row, Table};
+use super::{lock, VendorSim, THULIUM_PASSWORD, THULIUM_USER};
+
+const CODE_AUTH: u32 = 1001;
+const CODE_REQUIRED: u32 = 1002;
+const CODE_INVALID: u32 = 1003;
+const CODE_EXISTS: u32 = 1004;
+const CODE_NOT_FOUND: u32 = 1005;
+const CODE_METHOD: u32 = 1006;
+const CODE_BODY: u32 = 1007;
+const CODE_INJECTED: u32 = 1008;
+
+/// A stored agent, in Thulium's field names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct Agent {
+    agent_id: u64,
+    login: String,
+    name: String,
+    surname: String,
+    email: Option<String>,
+    active: bool,
+    /// Read back as an integer; taken as a string of digits or an integer.
+    #[serde(deserialize_with = "de_number")]
+    number: u64,
+    outbound_mode: String,
+    group_id: Option<u64>,
+    password: Password,
+    change_password: bool,
+    callerid: String,
+    language: String,
+    roles: Vec<i64>,
+}
+
+impl Default for Agent {
+    fn default() -> Self {
+        Self {
+            agent_id: 0,
+            login: String::new(),
+            name: String::new(),
+            surname: String::new(),
+            email: None,
+            active: true,
+            number: 0,
+            outbound_mode: "manual".into(),
+            group_id: None,
+            password: Password::default(),
+            change_password: false,
+            callerid: String::new(),
+            language: "pl".into(),
+            roles: Vec::new(),
+        }
+    }
+}
+
+fn de_number<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        Int(u64),
+        Str(String),
+    }
+    match N::deserialize(d)? {
+        N::Int(n) => Ok(n),
+        N::Str(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("number {s:?} is not digits"))),
+    }
+}
+
+impl Row for Agent {
+    const PASSWORD_FIELD: &'static str = "password";
+    const HIDDEN: &'static [&'static str] = &[
+        "password",
+        "change_password",
+        "callerid",
+        "language",
+        "roles",
+    ];
+    fn id(&self) -> String {
+        self.agent_id.to_string()
+    }
+    fn key(&self) -> &str {
+        &self.login
+    }
+}
+
+/// What `GET /api/agents[/{login}]` returns.
+#[derive(Serialize)]
+struct AgentView<'a> {
+    agent_id: u64,
+    login: &'a str,
+    name: &'a str,
+    surname: &'a str,
+    email: Option<&'a str>,
+    active: bool,
+    number: u64,
+    outbound_mode: &'a str,
+    group_id: Option<u64>,
+}
+
+impl<'a> From<&'a Agent> for AgentView<'a> {
+    fn from(a: &'a Agent) -> Self {
+        AgentView {
+            agent_id: a.agent_id,
+            login: &a.login,
+            name: &a.name,
+            surname: &a.surname,
+            email: a.email.as_deref(),
+            active: a.active,
+            number: a.number,
+            outbound_mode: &a.outbound_mode,
+            group_id: a.group_id,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Store {
+    agents: Table<Agent>,
+    next_id: u64,
+}
+
+impl Store {
+    fn take_id(&mut self) -> u64 {
+        self.next_id = self.next_id.max(1);
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn insert_raw(&mut self, mut agent: Agent) -> Result<Value, String> {
+        if agent.login.is_empty() {
+            return Err("login is required".into());
+        }
+        if agent.agent_id == 0 {
+            agent.agent_id = self.take_id();
+        }
+        self.next_id = self.next_id.max(agent.agent_id + 1);
+        let view = stored_view(&agent);
+        self.agents.insert(agent).map_err(|e| e.to_string())?;
+        Ok(view)
+    }
+}
+
+/// The simulated Thulium.
+#[derive(Default)]
+pub(crate) struct Thulium {
+    store: Mutex<Store>,
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(0x5367_8450_401c);
+
+fn error(status: StatusCode, errors: Vec<(String, u32)>) -> Response {
+    let request_id = format!("{:013x}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
+    let errors: Vec<Value> = errors
+        .into_iter()
+        .map(|(message, code)| json!({"message": message, "code": code}))
+        .collect();
+    let mut response = (
+        status,
+        Json(json!({"request_id": request_id, "errors": errors})),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+fn error1(status: StatusCode, message: impl Into<String>, code: u32) -> Response {
+    error(status, vec![(message.into(), code)])
+}
+
+fn check_auth(headers: &HeaderMap) -> Result<(), Response> {
+    let ok = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then(|| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(rest.trim())
+                    .ok()
+            })?
+        })
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .is_some_and(|pair| pair == format!("{THULIUM_USER}:{THULIUM_PASSWORD}"));
+    if ok {
+        Ok(())
+    } else {
+        Err(error1(
+            StatusCode::UNAUTHORIZED,
+            "Invalid API user or password.",
+            CODE_AUTH,
+        ))
+    }
+}
+
+/// Collects the validation errors of one body.
+struct Checker<'a> {
+    body: &'a Map<String, Value>,
+    errors: Vec<(String, u32)>,
+}
+
+impl<'a> Checker<'a> {
+    fn required_missing(&mut self, field: &str) {
+        self.errors
+            .push((format!("Field '{field}' is required."), CODE_REQUIRED));
+    }
+
+    fn invalid(&mut self, field: &str, what: &str) {
+        self.errors
+            .push((format!("Field '{field}' {what}."), CODE_INVALID));
+    }
+
+    /// A string; `required` also refuses an empty one.
+    fn string(&mut self, field: &str, required: bool) -> Option<String> {
+        match self.body.get(field) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.required_missing(field);
+                }
+                None
+            }
+            Some(Value::String(s)) if required && s.trim().is_empty() => {
+                self.required_missing(field);
+                None
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                self.invalid(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, field: &str) -> Option<bool> {
+        match self.body.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.invalid(field, "must be true or false");
+                None
+            }
+        }
+    }
+
+    fn one_of(&mut self, field: &str, allowed: &[&str]) -> Option<String> {
+        let value = self.string(field, false)?;
+        if allowed.contains(&value.as_str()) {
+            Some(value)
+        } else {
+            self.invalid(field, &format!("must be one of: {}", allowed.join(", ")));
+            None
+        }
+    }
+
+    fn number(&mut self, required: bool) -> Option<u64> {
+        match self.body.get("number") {
+            None | Some(Value::Null) => {
+                if required {
+                    self.required_missing("number");
+                }
+                None
+            }
+            Some(Value::String(s)) if s.trim().is_empty() && required => {
+                self.required_missing("number");
+                None
+            }
+            Some(Value::String(s)) => match s.trim().parse::<u64>() {
+                Ok(n) if s.trim().bytes().all(|b| b.is_ascii_digit()) => Some(n),
+                _ => {
+                    self.invalid("number", "must contain digits only");
+                    None
+                }
+            },
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(n) => Some(n),
+                None => {
+                    self.invalid("number", "must contain digits only");
+                    None
+                }
+            },
+            Some(_) => {
+                self.invalid("number", "must contain digits only");
+                None
+            }
+        }
+    }
+
+    fn roles(&mut self) -> Option<Vec<i64>> {
+        match self.body.get("roles") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let roles: Option<Vec<i64>> = items.iter().map(Value::as_i64).collect();
+                if roles.is_none() {
+                    self.invalid("roles", "must be an array of integer role ids");
+                }
+                roles
+            }
+            Some(_) => {
+                self.invalid("roles", "must be an array of integer role ids");
+                None
+            }
+        }
+    }
+}
+
+const LANGUAGES: &[&str] = &["pl", "en"];
+const OUTBOUND_MODES: &[&str] = &["manual", "auto"];
+
+fn default_callerid(name: &str, surname: &str) -> String {
+    match name.chars().next() {
+        Some(initial) => format!("{initial}.{surname}"),
+        None => surname.to_string(),
+    }
+}
+
+fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::from(bytes),
+    )
+        .into_response()
+}
+
+async fn list(State(sim): State<Arc<Thulium>>, headers: HeaderMap) -> Response {
+    if let Err(denied) = check_auth(&headers) {
+        return denied;
+    }
+    let store = lock(&sim.store);
+    let views: Vec<AgentView<'_>> = store.agents.rows().iter().map(AgentView::from).collect();
+    match serde_json::to_vec(&views) {
+        Ok(bytes) => json_bytes(StatusCode::OK, bytes),
+        Err(e) => error1(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string(),
+            CODE_INJECTED,
+        ),
+    }
+}
+
+async fn get_one(
+    State(sim): State<Arc<Thulium>>,
+    headers: HeaderMap,
+    Path(login): Path<String>,
+) -> Response {
+    if let Err(denied) = check_auth(&headers) {
+        return denied;
+    }
+    let store = lock(&sim.store);
+    match store
+        .agents
+        .index_of_key(&login)
+        .and_then(|i| store.agents.get(i))
+    {
+        Some(agent) => Json(AgentView::from(agent)).into_response(),
+        None => not_found_agent(&login),
+    }
+}
+
+fn not_found_agent(login: &str) -> Response {
+    error1(
+        StatusCode::NOT_FOUND,
+        format!("Agent '{login}' not found."),
+        CODE_NOT_FOUND,
+    )
+}
+
+fn bad_body() -> Response {
+    error1(
+        StatusCode::BAD_REQUEST,
+        "Request body must be a JSON object.",
+        CODE_BODY,
+    )
+}
+
+async fn create(State(sim): State<Arc<Thulium>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(denied) = check_auth(&headers) {
+        return denied;
+    }
+    let Some(body) = body_object(&body) else {
+        return bad_body();
+    };
+    let mut c = Checker {
+        body: &body,
+        errors: Vec::new(),
+    };
+    let name = c.string("name", true);
+    let surname = c.string("surname", true);
+    let login = c.string("login", true);
+    let password = c.string("password", true);
+    let number = c.number(true);
+    let email = c.string("email", false);
+    let change_password = c.boolean("change_password");
+    let callerid = c.string("callerid", false);
+    let language = c.one_of("language", LANGUAGES);
+    let active = c.boolean("active");
+    let outbound_mode = c.one_of("outbound_mode", OUTBOUND_MODES);
+    let roles = c.roles();
+    let errors = c.errors;
+    let (Some(name), Some(surname), Some(login), Some(password), Some(number), true) =
+        (name, surname, login, password, number, errors.is_empty())
+    else {
+        return error(StatusCode::BAD_REQUEST, errors);
+    };
+    let mut store = lock(&sim.store);
+    if store.agents.index_of_key(&login).is_some() {
+        return error1(
+            StatusCode::BAD_REQUEST,
+            format!("Agent with login '{login}' already exists."),
+            CODE_EXISTS,
+        );
+    }
+    let agent_id = store.take_id();
+    let agent = Agent {
+        agent_id,
+        callerid: callerid.unwrap_or_else(|| default_callerid(&name, &surname)),
+        login: login.clone(),
+        name,
+        surname,
+        email,
+        active: active.unwrap_or(true),
+        number,
+        outbound_mode: outbound_mode.unwrap_or_else(|| "manual".into()),
+        group_id: None,
+        password: Password(password),
+        change_password: change_password.unwrap_or(false),
+        language: language.unwrap_or_else(|| "pl".into()),
+        roles: roles.unwrap_or_default(),
+    };
+    if let Err(e) = store.agents.insert(agent) {
+        return error1(StatusCode::BAD_REQUEST, e.to_string(), CODE_EXISTS);
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({"agent_id": agent_id.to_string(), "agent_login": login})),
+    )
+        .into_response()
+}
+
+async fn update(
+    State(sim): State<Arc<Thulium>>,
+    headers: HeaderMap,
+    Path(login): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(denied) = check_auth(&headers) {
+        return denied;
+    }
+    let mut store = lock(&sim.store);
+    let Some(index) = store.agents.index_of_key(&login) else {
+        return not_found_agent(&login);
+    };
+    let Some(body) = body_object(&body) else {
+        return bad_body();
+    };
+    let mut c = Checker {
+        body: &body,
+        errors: Vec::new(),
+    };
+    let present = |f: &str| body.get(f).is_some_and(|v| !v.is_null());
+    let new_login = c.string("login", present("login"));
+    if new_login.as_deref().is_some_and(|l| l != login) {
+        c.invalid("login", "cannot be changed");
+    }
+    let name = c.string("name", present("name"));
+    let surname = c.string("surname", present("surname"));
+    let password = c.string("password", present("password"));
+    let number = c.number(false);
+    let email = c.string("email", false);
+    let change_password = c.boolean("change_password");
+    let callerid = c.string("callerid", false);
+    let language = c.one_of("language", LANGUAGES);
+    let active = c.boolean("active");
+    let outbound_mode = c.one_of("outbound_mode", OUTBOUND_MODES);
+    let roles = c.roles();
+    if !c.errors.is_empty() {
+        return error(StatusCode::BAD_REQUEST, c.errors);
+    }
+    let Some(mut agent) = store.agents.get(index).cloned() else {
+        return not_found_agent(&login);
+    };
+    if let Some(v) = name {
+        agent.name = v;
+    }
+    if let Some(v) = surname {
+        agent.surname = v;
+    }
+    if let Some(v) = password {
+        agent.password = Password(v);
+    }
+    if let Some(v) = number {
+        agent.number = v;
+    }
+    if body.contains_key("email") {
+        agent.email = email;
+    }
+    if let Some(v) = change_password {
+        agent.change_password = v;
+    }
+    if let Some(v) = callerid {
+        agent.callerid = v;
+    }
+    if let Some(v) = language {
+        agent.language = v;
+    }
+    if let Some(v) = active {
+        agent.active = v;
+    }
+    if let Some(v) = outbound_mode {
+        agent.outbound_mode = v;
+    }
+    if let Some(v) = roles {
+        agent.roles = v;
+    }
+    if let Err(e) = store.agents.replace(index, agent) {
+        return error1(StatusCode::BAD_REQUEST, e.to_string(), CODE_INVALID);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn unknown_uri(headers: HeaderMap) -> Response {
+    if let Err(denied) = check_auth(&headers) {
+        return denied;
+    }
+    error1(StatusCode::NOT_FOUND, "URI not found.", CODE_NOT_FOUND)
+}
+
+async fn method_not_allowed(headers: HeaderMap) -> Response {
+    if let Err(denied) = check_auth(&headers) {
+        return denied;
+    }
+    error1(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed for this resource.",
+        CODE_METHOD,
+    )
+}
+
+impl VendorSim for Thulium {
+    fn name(&self) -> &'static str {
+        "thulium"
+    }
+
+    fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/api/agents", get(list).post(create))
+            .route("/api/agents/{login}", get(get_one).put(update))
+            .fallback(unknown_uri)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(self)
+    }
+
+    fn load(&self, accounts: &[Value]) -> Result<(), String> {
+        let mut store = Store::default();
+        for (i, account) in accounts.iter().enumerate() {
+            let agent: Agent = serde_json::from_value(account.clone())
+                .map_err(|e| format!("agent #{}: {e}", i + 1))?;
+            store
+                .insert_raw(agent)
+                .map_err(|e| format!("agent #{}: {e}", i + 1))?;
+        }
+        *lock(&self.store) = store;
+        Ok(())
+    }
+
+    fn count(&self) -> usize {
+        lock(&self.store).agents.len()
+    }
+
+    fn snapshot(&self) -> Vec<Value> {
+        lock(&self.store).agents.snapshot()
+    }
+
+    fn get(&self, key: &str) -> Option<Value> {
+        let store = lock(&self.store);
+        let index = store.agents.index_of_key(key)?;
+        store.agents.get(index).map(stored_view)
+    }
+
+    fn create_raw(&self, account: &Value) -> Result<Value, String> {
+        let agent: Agent = serde_json::from_value(account.clone()).map_err(|e| e.to_string())?;
+        lock(&self.store).insert_raw(agent)
+    }
+
+    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String> {
+        lock(&self.store).agents.raw_edit(key, patch)
+    }
+
+    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool> {
+        let store = lock(&self.store);
+        let index = store.agents.index_of_key(key)?;
+        store.agents.get(index).map(|a| a.password.0 == candidate)
+    }
+
+    fn expire_tokens(&self) -> usize {
+        0
+    }
+
+    fn fault_response(&self, status: StatusCode) -> Response {
+        error1(
+            status,
+            format!("{status} (injected by the sandbox)"),
+            CODE_INJECTED,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::table::read_view;
+    use super::*;
+
+    #[test]
+    fn numbers_read_from_strings_or_integers_and_views_hide_write_only_fields() {
+        let agent: Agent = serde_json::from_value(json!({
+            "login": "jkowalski", "name": "Jan", "surname": "Kowalski",
+            "number": "345", "password": "pass", "roles": [1, 2]
+        }))
+        .unwrap();
+        assert_eq!(agent.number, 345);
+        let view = read_view(&agent);
+        for hidden in [
+            "password",
+            "roles",
+            "language",
+            "callerid",
+            "change_password",
+        ] {
+            assert!(view.get(hidden).is_none(), "{hidden} is shown");
+        }
+        assert_eq!(view["number"], 345);
+        assert!(serde_json::from_value::<Agent>(json!({"number": "12a"})).is_err());
+    }
+
+    #[test]
+    fn the_default_callerid_is_initial_and_surname() {
+        assert_eq!(default_callerid("Jan", "Kowalski"), "J.Kowalski");
+    }
+
+    #[test]
+    fn seeded_ids_are_kept_and_new_ones_follow() {
+        let sim = Thulium::default();
+        sim.load(&[json!({"agent_id": 40, "login": "a", "number": 1})])
+            .unwrap();
+        let created = sim.create_raw(&json!({"login": "b", "number": 2})).unwrap();
+        assert_eq!(created["agent_id"], 41);
+        assert!(sim.create_raw(&json!({"login": "a"})).is_err());
+    }
+}
