@@ -300,7 +300,7 @@ mod tests {
         let err = load_bytes("x.yaml", b"version: 1\nproviders: {}\n# caf\xe9\n").unwrap_err();
         assert_eq!(err.count(), 1);
         let d = &err.diagnostics()[0];
-        assert!(d.message().contains("byte offset 29"), "{}", d.message());
+        assert!(d.message().contains("byte offset 30"), "{}", d.message());
     }
 
     #[test]

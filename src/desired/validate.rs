@@ -163,7 +163,10 @@ impl<'a> Checker<'a> {
             }
             tops.push(fields);
         }
-        if !version_seen {
+        let all_mappings = files
+            .iter()
+            .all(|f| matches!(f.root.value, Yaml::Map(_) | Yaml::Null));
+        if !version_seen && all_mappings {
             if let Some(first) = files.first() {
                 self.file = 0;
                 let help = if files.len() > 1 {
@@ -320,9 +323,13 @@ impl<'a> Checker<'a> {
     }
 
     fn invalid(&mut self, node: &Node, invalid: Invalid) {
+        let target = match (&node.value, invalid.item) {
+            (Yaml::Seq(items), Some(i)) => items.get(i).unwrap_or(node),
+            _ => node,
+        };
         let mut p = self
             .problem(invalid.code, invalid.message)
-            .label(span(node), invalid.label);
+            .label(span(target), invalid.label);
         if let Some(help) = invalid.help {
             p = p.help(help);
         }
@@ -606,7 +613,8 @@ impl<'a> Checker<'a> {
                             "range",
                             format!("`parallelism` must be between 1 and {MAX_PARALLELISM}"),
                             "out of range",
-                        ),
+                        )
+                        .help("it caps concurrent requests to this provider; leave it out to use `--parallelism` (default 8)"),
                     );
                     None
                 }
@@ -753,7 +761,7 @@ impl<'a> Checker<'a> {
             self.mask(node);
             self.push(
                 self.problem("plaintext_secret", "`url` contains credentials")
-                    .label(span(node), "credentials in the URL (hidden)")
+                    .label(span(node), "plaintext secret in the URL (hidden)")
                     .help("remove them from the URL and put them under `auth:` as secret references; change that password, it has been in the file"),
             );
             return None;

@@ -16,6 +16,8 @@ pub struct Invalid {
     pub message: String,
     pub label: String,
     pub help: Option<String>,
+    /// For a list: the index of the item at fault (the label points at it).
+    pub item: Option<usize>,
 }
 
 impl Invalid {
@@ -25,10 +27,15 @@ impl Invalid {
             message: message.into(),
             label: label.into(),
             help: None,
+            item: None,
         }
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+    pub fn at_item(mut self, index: usize) -> Self {
+        self.item = Some(index);
         self
     }
 }
@@ -137,7 +144,7 @@ pub fn convert(
                 return Err(inv);
             };
             let mut out = Vec::with_capacity(items.len());
-            for item in items {
+            for (index, item) in items.iter().enumerate() {
                 match item.value {
                     Yaml::Int(i) => out.push(i),
                     ref other => {
@@ -148,7 +155,8 @@ pub fn convert(
                                 other.describe()
                             ),
                             "expected an integer",
-                        ))
+                        )
+                        .at_item(index))
                     }
                 }
             }
@@ -165,7 +173,7 @@ pub fn convert(
                 return Err(inv);
             };
             let mut out = Vec::with_capacity(items.len());
-            for item in items {
+            for (index, item) in items.iter().enumerate() {
                 let Some(text) = item.as_str() else {
                     return Err(Invalid::new(
                         "wrong_type",
@@ -174,7 +182,8 @@ pub fn convert(
                             item.value.describe()
                         ),
                         "expected an IP address",
-                    ));
+                    )
+                    .at_item(index));
                 };
                 out.push(normalize_ip(text).ok_or_else(|| {
                     Invalid::new(
@@ -183,6 +192,7 @@ pub fn convert(
                         "not an IP address",
                     )
                     .help("write IPv4 or IPv6 addresses, optionally with a prefix: 192.0.2.10, 10.0.0.0/8, 2001:db8::/32")
+                    .at_item(index)
                 })?);
             }
             out.sort();
@@ -206,7 +216,8 @@ fn check_string(spec: &FieldSpec, text: &str, regex: Option<&regex::Regex>) -> R
                 "too_long",
                 format!("`{name}` is {n} characters long; the most allowed is {max}"),
                 format!("{n} characters"),
-            ));
+            )
+            .help(format!("shorten it to {max} characters or fewer")));
         }
     }
     if let (Some(pattern), Some(re)) = (spec.pattern, regex) {
@@ -650,8 +661,12 @@ mod tests {
                 Value::Str("2001:db8::1".into())
             ]))
         );
-        let bad = node(Y::Seq(vec![node(Y::Str("10.0.0.300".into()))]));
-        assert_eq!(convert(&ip, &bad, None).unwrap_err().code, "ip");
+        let bad = node(Y::Seq(vec![
+            node(Y::Str("10.0.0.1".into())),
+            node(Y::Str("10.0.0.300".into())),
+        ]));
+        let err = convert(&ip, &bad, None).unwrap_err();
+        assert_eq!((err.code, err.item), ("ip", Some(1)));
     }
 
     #[test]
