@@ -27,7 +27,7 @@ pub fn load(path: &Path) -> Result<Desired, LoadError> {
         LoadError::new(&subject, &[p], &[])
     })?;
     let paths = if meta.is_dir() {
-        let files = yaml_files(path).map_err(|p| LoadError::new(&subject, &[p], &[]))?;
+        let files = yaml_files(path).map_err(|p| LoadError::new(&subject, &[*p], &[]))?;
         if files.is_empty() {
             let p = Problem::general("empty_dir", format!("{subject} has no *.yaml files")).help(
                 "put the desired state in files ending in .yaml, or pass one file with `-f FILE`",
@@ -43,7 +43,7 @@ pub fn load(path: &Path) -> Result<Desired, LoadError> {
     for p in paths {
         match read_limited(&p) {
             Ok(bytes) => inputs.push((p, bytes)),
-            Err(problem) => problems.push(problem),
+            Err(problem) => problems.push(*problem),
         }
     }
     if !problems.is_empty() {
@@ -210,20 +210,20 @@ pub(crate) fn offset_at(text: &str, line: u32, column: u32) -> usize {
     offset + col
 }
 
-fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
     let read = std::fs::read_dir(dir).map_err(|e| {
-        Problem::general(
+        Box::new(Problem::general(
             "read",
             format!("cannot list {}: {}", dir.display(), io_reason(&e)),
-        )
+        ))
     })?;
     let mut files = Vec::new();
     for entry in read {
         let entry = entry.map_err(|e| {
-            Problem::general(
+            Box::new(Problem::general(
                 "read",
                 format!("cannot list {}: {}", dir.display(), io_reason(&e)),
-            )
+            ))
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -239,16 +239,18 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
     Ok(files)
 }
 
-fn read_limited(path: &Path) -> Result<Vec<u8>, Problem> {
+fn read_limited(path: &Path) -> Result<Vec<u8>, Box<Problem>> {
     let name = path.display().to_string();
     let unreadable = |e: std::io::Error| {
-        Problem::general("read", format!("cannot read {name}: {}", io_reason(&e)))
-            .help("check the path and its permissions")
+        Box::new(
+            Problem::general("read", format!("cannot read {name}: {}", io_reason(&e)))
+                .help("check the path and its permissions"),
+        )
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     if let Ok(meta) = file.metadata() {
         if meta.len() > MAX_FILE_BYTES {
-            return Err(too_large(&name, meta.len()));
+            return Err(Box::new(too_large(&name, meta.len())));
         }
     }
     let mut bytes = Vec::new();
@@ -256,7 +258,7 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, Problem> {
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(&name, bytes.len() as u64));
+        return Err(Box::new(too_large(&name, bytes.len() as u64)));
     }
     Ok(bytes)
 }
