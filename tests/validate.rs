@@ -289,3 +289,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_file_reference_documents_every_field() {
+    let doc = std::fs::read_to_string("docs/file-format.md").unwrap();
+    for v in headcount::drivers::VENDORS {
+        assert!(
+            doc.contains(&format!("`{}`", v.schema.vendor)),
+            "{}",
+            v.schema.vendor
+        );
+        for f in v.schema.fields {
+            assert!(
+                doc.contains(&format!("`{}`", f.name)),
+                "docs miss {}.{}",
+                v.schema.vendor,
+                f.name
+            );
+        }
+        for a in v.schema.auth {
+            assert!(
+                doc.contains(&format!("`{}`", a.name)),
+                "docs miss auth {}",
+                a.name
+            );
+        }
+    }
+    for setting in desired::validate::PROVIDER_FIELDS {
+        assert!(doc.contains(&format!("`{setting}`")), "docs miss {setting}");
+    }
+}
