@@ -1,8 +1,21 @@
 //! The desired-state file: format, loading with spans, secret references, validation.
+//!
+//! [`load`] reads a file (or a directory of files) into a validated
+//! [`Desired`], or a [`LoadError`] holding every problem found, each a miette
+//! diagnostic pointing at the exact place. [`schema`] builds the JSON Schema of
+//! the format from the drivers' field tables.
 
+pub mod diagnostics;
+pub mod load;
+pub mod schema;
 pub mod secret;
 pub mod types;
+pub mod validate;
+pub mod values;
+pub mod yaml;
 
+pub use diagnostics::{FileDiagnostic, LoadError};
+pub use load::{load, load_bytes, load_str, MAX_FILE_BYTES};
 pub use secret::{SecretError, SecretRef};
 pub use types::{Credential, Desired, Entry, Origin, Provider, UnlistedPolicy};
 

@@ -1,0 +1,340 @@
+//! Problems found in desired-state files, as miette diagnostics.
+//!
+//! Validation collects [`Problem`]s (plain data: file index, byte spans,
+//! message); [`LoadError`] turns them into [`FileDiagnostic`]s that carry the
+//! file's text, so each renders as `file:line:col` with the snippet, a label on
+//! the exact value and a help line. Plaintext secrets found in a file are
+//! masked in the text every snippet is cut from.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+/// A byte range in one file.
+pub type Span = (usize, usize);
+
+/// One problem, before it is attached to its file's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Index of the file in [`LoadError`]'s sources; `None` for problems
+    /// with no text to show (a missing file, say).
+    pub file: Option<usize>,
+    /// Short stable name, shown as `headcount::file::NAME`.
+    pub code: &'static str,
+    pub message: String,
+    /// Labels in this file; the first is the primary one.
+    pub labels: Vec<(Span, String)>,
+    pub help: Option<String>,
+    /// Labels in other files (a provider defined in two files).
+    pub elsewhere: Vec<(usize, Span, String)>,
+}
+
+impl Problem {
+    pub fn new(file: usize, code: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            file: Some(file),
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            elsewhere: Vec::new(),
+        }
+    }
+
+    /// A problem not tied to a place in a file.
+    pub fn general(code: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            file: None,
+            ..Problem::new(0, code, message)
+        }
+    }
+
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Problem {
+        self.labels.push((span, text.into()));
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Problem {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn elsewhere(mut self, file: usize, span: Span, text: impl Into<String>) -> Problem {
+        self.elsewhere.push((file, span, text.into()));
+        self
+    }
+}
+
+/// A file's name and text, as snippets show it (plaintext secrets masked).
+#[derive(Clone)]
+pub struct SourceText {
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceText")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SourceText {
+    /// The text with each byte range in `secrets` replaced by asterisks
+    /// (one per byte, so every other span stays valid).
+    pub fn masked(name: impl Into<String>, text: &str, secrets: &[Span]) -> SourceText {
+        let mut out = text.to_string();
+        for &(offset, len) in secrets {
+            let span = clamp_span((offset, len), &out);
+            let range = span.offset()..span.offset() + span.len();
+            out.replace_range(range, &"*".repeat(span.len()));
+        }
+        SourceText {
+            name: name.into(),
+            text: Arc::from(out),
+        }
+    }
+}
+
+/// One rendered problem: message, code, help, labels on the file's text.
+pub struct FileDiagnostic {
+    message: String,
+    code: String,
+    help: Option<String>,
+    source: Option<NamedSource<Arc<str>>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<FileDiagnostic>,
+    advice: bool,
+}
+
+impl fmt::Debug for FileDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileDiagnostic")
+            .field("message", &self.message)
+            .field("code", &self.code)
+            .field("help", &self.help)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for FileDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FileDiagnostic {}
+
+impl Diagnostic for FileDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(if self.advice {
+            miette::Severity::Advice
+        } else {
+            miette::Severity::Error
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() || self.source.is_none() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
+        }
+    }
+}
+
+impl FileDiagnostic {
+    /// The problem's message (first line of the rendering).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn build(problem: &Problem, sources: &[SourceText]) -> FileDiagnostic {
+        let source = problem.file.and_then(|i| sources.get(i));
+        let labels = match source {
+            Some(src) => problem
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, (span, text))| {
+                    let span = clamp_span(*span, &src.text);
+                    if i == 0 {
+                        LabeledSpan::new_primary_with_span(Some(text.clone()), span)
+                    } else {
+                        LabeledSpan::new_with_span(Some(text.clone()), span)
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let related = problem
+            .elsewhere
+            .iter()
+            .filter_map(|(file, span, text)| {
+                let src = sources.get(*file)?;
+                Some(FileDiagnostic {
+                    message: text.clone(),
+                    code: format!("headcount::file::{}", problem.code),
+                    help: None,
+                    source: Some(NamedSource::new(&src.name, src.text.clone())),
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        Some(text.clone()),
+                        clamp_span(*span, &src.text),
+                    )],
+                    related: Vec::new(),
+                    advice: true,
+                })
+            })
+            .collect();
+        FileDiagnostic {
+            message: problem.message.clone(),
+            code: format!("headcount::file::{}", problem.code),
+            help: problem.help.clone(),
+            source: source.map(|s| NamedSource::new(&s.name, s.text.clone()).with_language("yaml")),
+            labels,
+            related,
+            advice: false,
+        }
+    }
+}
+
+/// Keeps a span inside the text and on character boundaries.
+fn clamp_span((offset, len): Span, text: &str) -> miette::SourceSpan {
+    let mut start = offset.min(text.len());
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = start.saturating_add(len).min(text.len());
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (start, end - start).into()
+}
+
+/// Every problem found while loading a desired state. Renders as a summary
+/// line followed by each problem; [`LoadError::diagnostics`] gives them one by one.
+pub struct LoadError {
+    /// What was loaded, as the user named it (`headcount.yaml`, `config/`).
+    subject: String,
+    diagnostics: Vec<FileDiagnostic>,
+}
+
+impl LoadError {
+    pub fn new(subject: impl Into<String>, problems: &[Problem], sources: &[SourceText]) -> Self {
+        LoadError {
+            subject: subject.into(),
+            diagnostics: problems
+                .iter()
+                .map(|p| FileDiagnostic::build(p, sources))
+                .collect(),
+        }
+    }
+
+    /// How many problems were found.
+    pub fn count(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    /// Each problem as its own diagnostic, in file order.
+    pub fn diagnostics(&self) -> &[FileDiagnostic] {
+        &self.diagnostics
+    }
+
+    /// "2 errors in headcount.yaml".
+    pub fn summary(&self) -> String {
+        let n = self.count();
+        format!(
+            "{n} {} in {}",
+            if n == 1 { "error" } else { "errors" },
+            self.subject
+        )
+    }
+}
+
+impl fmt::Debug for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadError")
+            .field("subject", &self.subject)
+            .field("diagnostics", &self.diagnostics)
+            .finish()
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl Diagnostic for LoadError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("headcount::file"))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(
+            "fix the problems below; `headcount validate` checks the file without credentials",
+        ))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.diagnostics.iter().map(|d| d as &dyn Diagnostic),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_keeps_offsets_and_hides_the_value() {
+        let text = "a: 1\npassword: \"hünter2\"\nb: 2\n";
+        let start = text.find('"').unwrap();
+        let len = "\"hünter2\"".len();
+        let masked = SourceText::masked("f.yaml", text, &[(start, len)]);
+        assert_eq!(masked.text.len(), text.len());
+        assert!(!masked.text.contains("nter2"));
+        assert!(masked.text.contains("b: 2"));
+        assert_eq!(&masked.text[start..start + len], "*".repeat(len));
+    }
+
+    #[test]
+    fn summary_counts_problems() {
+        let src = SourceText::masked("f.yaml", "a: 1\n", &[]);
+        let p = Problem::new(0, "x", "bad").label((0, 1), "here");
+        let err = LoadError::new("f.yaml", &[p.clone(), p], &[src]);
+        assert_eq!(err.count(), 2);
+        assert_eq!(err.summary(), "2 errors in f.yaml");
+        let one = LoadError::new("f.yaml", &[Problem::general("x", "bad")], &[]);
+        assert_eq!(one.to_string(), "1 error in f.yaml");
+    }
+
+    #[test]
+    fn spans_are_clamped_to_the_text() {
+        let s = clamp_span((100, 5), "héllo");
+        assert_eq!((s.offset(), s.len()), (6, 0));
+        let s = clamp_span((2, 1), "héllo");
+        assert_eq!((s.offset(), s.len()), (1, 2));
+    }
+}

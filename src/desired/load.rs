@@ -1,0 +1,344 @@
+//! Reading desired-state files: one file, or every `*.yaml` of a directory,
+//! into one validated [`Desired`] — or every problem at once.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::diagnostics::{LoadError, Problem, SourceText};
+use super::types::Desired;
+use super::validate::{self, ParsedFile};
+use super::yaml;
+
+/// Largest file headcount reads (64 MiB: far beyond 100,000 accounts).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Loads and validates a desired state from a file, or from every `*.yaml`
+/// file of a directory (sorted by name) taken together.
+pub fn load(path: &Path) -> Result<Desired, LoadError> {
+    let subject = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        let mut p = Problem::general("read", format!("cannot read {subject}: {}", io_reason(&e)));
+        p.help = Some(if e.kind() == std::io::ErrorKind::NotFound {
+            "pass the desired-state file with `-f PATH` (or set HEADCOUNT_FILE); `headcount.yaml` is the default".into()
+        } else {
+            "check the path and its permissions".into()
+        });
+        LoadError::new(&subject, &[p], &[])
+    })?;
+    let paths = if meta.is_dir() {
+        let files = yaml_files(path).map_err(|p| LoadError::new(&subject, &[*p], &[]))?;
+        if files.is_empty() {
+            let p = Problem::general("empty_dir", format!("{subject} has no *.yaml files")).help(
+                "put the desired state in files ending in .yaml, or pass one file with `-f FILE`",
+            );
+            return Err(LoadError::new(&subject, &[p], &[]));
+        }
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut inputs = Vec::with_capacity(paths.len());
+    let mut problems = Vec::new();
+    for p in paths {
+        match read_limited(&p) {
+            Ok(bytes) => inputs.push((p, bytes)),
+            Err(problem) => problems.push(*problem),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(LoadError::new(&subject, &problems, &[]));
+    }
+    load_inputs(&subject, inputs)
+}
+
+/// Loads a desired state from text (for tests and tools); `name` is shown in messages.
+pub fn load_str(name: &str, text: &str) -> Result<Desired, LoadError> {
+    load_bytes(name, text.as_bytes())
+}
+
+/// Loads a desired state from raw bytes (checked for UTF-8 and size).
+pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Desired, LoadError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::new(
+            name,
+            &[too_large(name, bytes.len() as u64)],
+            &[],
+        ));
+    }
+    load_inputs(name, vec![(PathBuf::from(name), bytes.to_vec())])
+}
+
+fn load_inputs(subject: &str, inputs: Vec<(PathBuf, Vec<u8>)>) -> Result<Desired, LoadError> {
+    let mut texts: Vec<(String, String)> = Vec::with_capacity(inputs.len());
+    let mut parsed: Vec<ParsedFile> = Vec::with_capacity(inputs.len());
+    let mut problems = Vec::new();
+    for (index, (path, bytes)) in inputs.into_iter().enumerate() {
+        let name = path.display().to_string();
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let err = e.utf8_error();
+                let at = err.valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                problems.push(
+                    Problem::new(
+                        index,
+                        "not_utf8",
+                        format!("{name} is not valid UTF-8 (byte offset {at})"),
+                    )
+                    .label(
+                        (at, err.error_len().unwrap_or(1).min(1)),
+                        "invalid UTF-8 here",
+                    )
+                    .help("save the file as UTF-8 (without a byte-order mark in another encoding)"),
+                );
+                texts.push((name, text));
+                continue;
+            }
+        };
+        match yaml::parse(&text) {
+            Ok(root) => parsed.push(ParsedFile {
+                path: Arc::new(path),
+                root,
+            }),
+            Err(e) => problems.push(syntax_problem(index, &text, &e)),
+        }
+        texts.push((name, text));
+    }
+    if !problems.is_empty() {
+        // Semantic checks of the other files would only add noise (a provider
+        // defined in the broken file would look missing).
+        let sources: Vec<SourceText> = texts
+            .iter()
+            .map(|(n, t)| SourceText::masked(n, t, &[]))
+            .collect();
+        return Err(LoadError::new(subject, &problems, &sources));
+    }
+    let checked = validate::check(&parsed);
+    if checked.problems.is_empty() {
+        return Ok(checked.desired);
+    }
+    let sources: Vec<SourceText> = texts
+        .iter()
+        .zip(&checked.secret_spans)
+        .map(|((n, t), secrets)| SourceText::masked(n, t, secrets))
+        .collect();
+    let mut problems = checked.problems;
+    problems.sort_by_key(|p| (p.file, p.labels.first().map(|(s, _)| s.0).unwrap_or(0)));
+    Err(LoadError::new(subject, &problems, &sources))
+}
+
+fn syntax_problem(index: usize, text: &str, e: &yaml::SyntaxError) -> Problem {
+    let span = match e.pos {
+        Some(pos) => {
+            let at = offset_at(text, pos.line, pos.column);
+            let len = if pos.len > 0 && pos.offset as usize == at {
+                pos.len as usize
+            } else {
+                0
+            };
+            (at, len)
+        }
+        None => (0, 0),
+    };
+    let (message, label, help) = if e.limit {
+        limit_text(&e.message)
+    } else {
+        (
+            format!("YAML syntax error: {}", e.message),
+            "here".to_string(),
+            "check the indentation and quoting around this place".to_string(),
+        )
+    };
+    Problem::new(
+        index,
+        if e.limit { "too_complex" } else { "syntax" },
+        message,
+    )
+    .label(span, label)
+    .help(help)
+}
+
+fn limit_text(message: &str) -> (String, String, String) {
+    if message.contains("Depth") || message.contains("nesting") {
+        (
+            format!("the YAML is nested more than {} levels deep", yaml::MAX_DEPTH),
+            "too deep".into(),
+            "a desired-state file needs only a few levels; check for runaway brackets or indentation".into(),
+        )
+    } else if message.contains("Documents") {
+        (
+            "the file holds more than one YAML document (`---`)".into(),
+            "second document".into(),
+            "keep one document per file; to split a desired state, put the files in a directory and use `-f DIR`".into(),
+        )
+    } else if message.to_ascii_lowercase().contains("alias") || message.contains("Anchor") {
+        (
+            "the YAML uses too many aliases (`*name`)".into(),
+            "alias expansion stopped here".into(),
+            format!(
+                "headcount refuses alias-heavy files (possible alias bomb); write the values out, with at most {} aliases",
+                yaml::MAX_ALIASES
+            ),
+        )
+    } else {
+        (
+            "the YAML is too large or too complex to read".into(),
+            "limit reached here".into(),
+            format!("the limit was: {message}"),
+        )
+    }
+}
+
+/// Byte offset of a 1-based line and (character) column.
+pub(crate) fn offset_at(text: &str, line: u32, column: u32) -> usize {
+    let mut offset = 0usize;
+    for _ in 1..line.max(1) {
+        match text[offset..].find('\n') {
+            Some(i) => offset += i + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = &text[offset..];
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    let col = rest[..line_end]
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map(|(i, _)| i)
+        .unwrap_or(line_end);
+    offset + col
+}
+
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
+    let read = std::fs::read_dir(dir).map_err(|e| {
+        Box::new(Problem::general(
+            "read",
+            format!("cannot list {}: {}", dir.display(), io_reason(&e)),
+        ))
+    })?;
+    let mut files = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(|e| {
+            Box::new(Problem::general(
+                "read",
+                format!("cannot list {}: {}", dir.display(), io_reason(&e)),
+            ))
+        })?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || !name.ends_with(".yaml") {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, Box<Problem>> {
+    let name = path.display().to_string();
+    let unreadable = |e: std::io::Error| {
+        Box::new(
+            Problem::general("read", format!("cannot read {name}: {}", io_reason(&e)))
+                .help("check the path and its permissions"),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    if let Ok(meta) = file.metadata() {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(Box::new(too_large(&name, meta.len())));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Box::new(too_large(&name, bytes.len() as u64)));
+    }
+    Ok(bytes)
+}
+
+fn too_large(name: &str, size: u64) -> Problem {
+    Problem::general(
+        "too_large",
+        format!(
+            "{name} is too large ({} MiB; the limit is {} MiB)",
+            size / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    )
+    .help("split the desired state into several files in a directory and pass `-f DIR`")
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_from_line_and_column() {
+        let text = "ab\nçd: x\n";
+        assert_eq!(offset_at(text, 1, 1), 0);
+        assert_eq!(offset_at(text, 2, 1), 3);
+        assert_eq!(offset_at(text, 2, 2), 5);
+        assert_eq!(offset_at(text, 9, 9), text.len());
+        assert_eq!(offset_at(text, 1, 99), 2);
+    }
+
+    #[test]
+    fn non_utf8_input_is_located() {
+        let err = load_bytes("x.yaml", b"version: 1\nproviders: {}\n# caf\xe9\n").unwrap_err();
+        assert_eq!(err.count(), 1);
+        let d = &err.diagnostics()[0];
+        assert!(d.message().contains("byte offset 30"), "{}", d.message());
+    }
+
+    #[test]
+    fn too_large_input_is_refused() {
+        let big = vec![b'#'; MAX_FILE_BYTES as usize + 1];
+        let err = load_bytes("big.yaml", &big).unwrap_err();
+        assert!(err.diagnostics()[0].message().contains("too large"));
+    }
+
+    #[test]
+    fn missing_file_and_empty_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load(&dir.path().join("nope.yaml")).unwrap_err();
+        assert!(err.diagnostics()[0].message().contains("no such file"));
+        let err = load(dir.path()).unwrap_err();
+        assert!(err.diagnostics()[0].message().contains("no *.yaml files"));
+    }
+
+    #[test]
+    fn a_directory_is_one_desired_state() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a-providers.yaml"),
+            "version: 1\nproviders:\n  ccp: { type: ccp, url: https://ccp.example.vn, auth: { api_key: { env: K } } }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b-users.yaml"),
+            "users:\n  - { username: u1, level: agent, role_uuid: r, password: { env: P } }\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not yaml: [").unwrap();
+        let desired = load(dir.path()).unwrap();
+        assert_eq!(desired.providers.len(), 1);
+        assert_eq!(desired.entries.len(), 1);
+        assert_eq!(desired.entries[0].provider, "ccp");
+        assert!(desired.entries[0].origin.file.ends_with("b-users.yaml"));
+    }
+}

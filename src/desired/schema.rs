@@ -1,0 +1,309 @@
+//! The JSON Schema (draft-07) of the desired-state file, generated from the
+//! drivers' field tables, so editors complete and check exactly what
+//! `headcount validate` accepts (the validator stays the authority: it also
+//! checks cross-references such as `provider:` names).
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::drivers::VENDORS;
+use crate::model::{DriverSchema, FieldSpec, FieldType};
+
+use super::validate::{self, KINDS, MAX_PARALLELISM, UNLISTED_VALUES, VERSION};
+
+/// The schema as JSON.
+pub fn file_schema() -> Json {
+    let mut definitions = Map::new();
+    definitions.insert("secret_ref".into(), secret_ref());
+    let mut provider_refs = Vec::new();
+    for v in VENDORS {
+        let name = format!("{}_provider", v.schema.vendor);
+        definitions.insert(name.clone(), provider(v.schema));
+        provider_refs.push(json!({ "$ref": format!("#/definitions/{name}") }));
+    }
+    definitions.insert(
+        "provider".into(),
+        json!({
+            "description": "One provider instance: its vendor type, base URL, credentials and settings.",
+            "oneOf": provider_refs,
+        }),
+    );
+
+    let mut properties = Map::new();
+    properties.insert(
+        "version".into(),
+        json!({
+            "description": "Version of the file format.",
+            "const": VERSION,
+        }),
+    );
+    properties.insert(
+        "providers".into(),
+        json!({
+            "description": "Provider instances by the name entries use in `provider:`.",
+            "type": ["object", "null"],
+            "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$" },
+            "additionalProperties": { "$ref": "#/definitions/provider" },
+        }),
+    );
+    for kind in KINDS {
+        let mut refs = Vec::new();
+        let mut vendors = Vec::new();
+        for v in VENDORS.iter().filter(|v| v.schema.kind == kind) {
+            let name = format!("{}_{}", v.schema.vendor, kind.noun());
+            definitions.insert(name.clone(), entry(v.schema));
+            refs.push(json!({ "$ref": format!("#/definitions/{name}") }));
+            vendors.push(v.schema.display_name);
+        }
+        let description = if vendors.is_empty() {
+            format!(
+                "Accounts of kind {} (no vendor manages them yet).",
+                kind.noun()
+            )
+        } else {
+            format!("{} {} to manage.", vendors.join(" and "), kind.section())
+        };
+        properties.insert(
+            kind.section().into(),
+            json!({
+                "description": description,
+                "type": ["array", "null"],
+                "items": { "anyOf": refs },
+            }),
+        );
+    }
+
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "headcount desired state",
+        "description": "Accounts headcount keeps in line on contact-center providers. Check a file with `headcount validate`.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "definitions": definitions,
+    })
+}
+
+/// The schema as the text of `schemas/headcount.schema.json` (pretty, trailing newline).
+pub fn file_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&file_schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn secret_ref() -> Json {
+    json!({
+        "description": "A secret reference: the value is read from an environment variable or a file when needed, never written in this file.",
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "env": {
+                        "description": "Name of the environment variable holding the secret.",
+                        "type": "string",
+                        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                    }
+                },
+                "required": ["env"],
+                "additionalProperties": false,
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "description": "Path of a file holding the secret (relative to this file's folder; one trailing newline is dropped).",
+                        "type": "string",
+                        "minLength": 1,
+                    }
+                },
+                "required": ["file"],
+                "additionalProperties": false,
+            }
+        ]
+    })
+}
+
+fn provider(schema: &DriverSchema) -> Json {
+    let mut auth_props = Map::new();
+    for a in schema.auth {
+        let value = if a.secret {
+            json!({ "description": a.description, "$ref": "#/definitions/secret_ref" })
+        } else {
+            json!({
+                "description": a.description,
+                "anyOf": [{ "type": "string" }, { "$ref": "#/definitions/secret_ref" }],
+            })
+        };
+        auth_props.insert(a.name.into(), value);
+    }
+    let auth_required: Vec<&str> = schema.auth.iter().map(|a| a.name).collect();
+    json!({
+        "description": format!("A {} provider ({}s).", schema.display_name, schema.kind.noun()),
+        "type": "object",
+        "required": ["type", "url", "auth"],
+        "additionalProperties": false,
+        "properties": {
+            "type": { "description": "The vendor.", "const": schema.vendor },
+            "url": {
+                "description": format!("Base URL, e.g. {}.", schema.url_example),
+                "type": "string",
+                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+",
+            },
+            "auth": {
+                "description": format!("{} credentials.", schema.display_name),
+                "type": "object",
+                "required": auth_required,
+                "additionalProperties": false,
+                "properties": auth_props,
+            },
+            "unlisted": {
+                "description": "What to do with accounts on the provider that this file does not list.",
+                "enum": UNLISTED_VALUES,
+                "default": "report",
+            },
+            "parallelism": {
+                "description": "Maximum concurrent requests to this provider.",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_PARALLELISM,
+            },
+            "timeout": {
+                "description": "Per-request timeout: whole seconds, or a duration such as \"30s\", \"2m\", \"1500ms\".",
+                "anyOf": [
+                    { "type": "integer", "minimum": 1, "maximum": 3600 },
+                    { "type": "string", "pattern": "^([0-9]+(ms|s|m|h))+$" },
+                ],
+            },
+            "max_deactivate_percent": {
+                "description": "Refuse plans that deactivate more than this share (percent) of the provider's accounts, unless --force.",
+                "type": "number",
+                "minimum": 0,
+                "maximum": 100,
+                "default": validate::DEFAULT_MAX_DEACTIVATE_PERCENT,
+            },
+            "insecure_http": {
+                "description": "Allow plain http:// to a host that is not loopback.",
+                "type": "boolean",
+                "default": false,
+            },
+        },
+    })
+}
+
+fn entry(schema: &DriverSchema) -> Json {
+    let mut props = Map::new();
+    props.insert(
+        "provider".into(),
+        json!({
+            "description": format!(
+                "Name of the {} provider (under `providers:`); may be left out when only one provider manages {}.",
+                schema.display_name,
+                schema.kind.section()
+            ),
+            "type": "string",
+        }),
+    );
+    for f in schema.fields {
+        props.insert(f.name.into(), field(f));
+    }
+    let required: Vec<&str> = schema
+        .fields
+        .iter()
+        .filter(|f| f.required_on_create)
+        .map(|f| f.name)
+        .collect();
+    json!({
+        "description": format!("A {} {} (key: `{}`).", schema.display_name, schema.kind.noun(), schema.key_field),
+        "type": "object",
+        "required": required,
+        "additionalProperties": false,
+        "properties": props,
+    })
+}
+
+fn field(spec: &FieldSpec) -> Json {
+    let mut out = Map::new();
+    out.insert("description".into(), Json::from(spec.description));
+    match spec.ty {
+        FieldType::String => {
+            out.insert("type".into(), json!(["string", "integer"]));
+        }
+        FieldType::Integer => {
+            out.insert("type".into(), json!("integer"));
+        }
+        FieldType::Boolean => {
+            out.insert("type".into(), json!("boolean"));
+        }
+        FieldType::Email => {
+            out.insert("type".into(), json!("string"));
+            out.insert("format".into(), json!("email"));
+        }
+        FieldType::Enum(values) => {
+            out.insert("enum".into(), json!(values));
+        }
+        FieldType::IntegerSet => {
+            out.insert("type".into(), json!("array"));
+            out.insert("items".into(), json!({ "type": "integer" }));
+        }
+        FieldType::IpSet => {
+            out.insert("type".into(), json!("array"));
+            out.insert(
+                "items".into(),
+                json!({ "type": "string", "description": "IPv4 or IPv6 address, optionally with a /prefix." }),
+            );
+        }
+        FieldType::Secret => {
+            out.insert("$ref".into(), json!("#/definitions/secret_ref"));
+        }
+    }
+    if let Some(p) = spec.pattern {
+        out.insert("pattern".into(), json!(p));
+    }
+    if let Some(n) = spec.max_len {
+        out.insert("maxLength".into(), json!(n));
+    }
+    Json::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_driven_by_the_registry() {
+        let s = file_schema();
+        assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
+        for v in VENDORS {
+            let def = &s["definitions"][format!("{}_provider", v.schema.vendor)];
+            assert_eq!(def["properties"]["type"]["const"], v.schema.vendor);
+            let entry = &s["definitions"][format!("{}_{}", v.schema.vendor, v.schema.kind.noun())];
+            for f in v.schema.fields {
+                assert!(entry["properties"].get(f.name).is_some(), "{}", f.name);
+            }
+            assert_eq!(entry["additionalProperties"], false);
+        }
+        let ccp_user = &s["definitions"]["ccp_user"];
+        assert_eq!(
+            ccp_user["properties"]["level"]["enum"],
+            json!(["admin", "agent"])
+        );
+        assert_eq!(
+            ccp_user["properties"]["password"]["$ref"],
+            "#/definitions/secret_ref"
+        );
+        assert!(ccp_user["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("username")));
+    }
+
+    #[test]
+    fn every_driver_pattern_compiles() {
+        for v in VENDORS {
+            for f in v.schema.fields {
+                if let Some(p) = f.pattern {
+                    assert!(regex::Regex::new(p).is_ok(), "{}: {p}", f.name);
+                }
+            }
+        }
+    }
+}
