@@ -80,11 +80,8 @@ impl Progress {
     /// A line above the bars (or a plain line when there are none and lines are on).
     pub fn println(&self, text: &str) {
         match &self.multi {
-            Some(m) => {
-                if m.println(text).is_err() {
-                    eprintln!("{text}");
-                }
-            }
+            Some(m) if m.println(text).is_ok() => {}
+            Some(_) => eprintln!("{text}"),
             None if self.lines => eprintln!("{text}"),
             None => {}
         }
@@ -116,6 +113,13 @@ impl Item {
             Some(bar) => bar.finish_with_message(message.to_string()),
             None if self.lines => eprintln!("{message}"),
             None => {}
+        }
+    }
+
+    /// Ends a bar on a terminal with a final message; prints nothing without one.
+    pub fn done(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.finish_with_message(message.to_string());
         }
     }
 

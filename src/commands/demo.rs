@@ -15,11 +15,12 @@ use crate::sandbox::{self, FaultSettings, Sandbox, SandboxOptions, Seed};
 const QUICKSTART: &str = include_str!("../../examples/quickstart.yaml");
 /// Accounts the demo sandbox starts with: per vendor one matching the
 /// quickstart, one drifted, one unlisted.
-const DEMO_SEED: &str = include_str!("../../examples/demo-seed.yaml");
+const DEMO_SEED: &str = include_str!("../../examples/sandbox/demo-seed.yaml");
 const QUICKSTART_BASE: &str = "http://127.0.0.1:8787";
 
 pub async fn run(args: DemoArgs) -> miette::Result<u8> {
-    let seed = Seed::parse(DEMO_SEED, false).map_err(|e| miette::miette!("the built-in demo seed is invalid: {e}"))?;
+    let seed = Seed::parse(DEMO_SEED, false)
+        .map_err(|e| miette::miette!("the built-in demo seed is invalid: {e}"))?;
     let sandbox = Sandbox::start(SandboxOptions {
         port: 0,
         faults: FaultSettings {
@@ -38,23 +39,44 @@ pub async fn run(args: DemoArgs) -> miette::Result<u8> {
 async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
     let dir = tempdir()?;
     let file = dir.join("quickstart.yaml");
-    std::fs::write(&file, QUICKSTART.replace(QUICKSTART_BASE, &sandbox.base_url()))
-        .map_err(|e| miette::miette!("cannot write the demo file {}: {e}", file.display()))?;
+    std::fs::write(
+        &file,
+        QUICKSTART.replace(QUICKSTART_BASE, &sandbox.base_url()),
+    )
+    .map_err(|e| miette::miette!("cannot write the demo file {}: {e}", file.display()))?;
     let desired = super::plan::load(&file)?;
     let env = demo_environment(&desired);
 
-    println!("headcount demo: a sandbox simulating Thulium, CCP and DNL is listening on {}", sandbox.base_url());
+    println!(
+        "headcount demo: a sandbox simulating Thulium, CCP and DNL is listening on {}",
+        sandbox.base_url()
+    );
     println!("It starts with a few accounts: per vendor, one that matches the file, one that differs, one the file does not list.");
-    println!("The file is examples/quickstart.yaml, pointed at the sandbox: {}", file.display());
+    println!(
+        "The file is examples/quickstart.yaml, pointed at the sandbox: {}",
+        file.display()
+    );
     println!("Credentials and passwords come from environment variables set for each step:");
     for name in env.keys() {
         println!("  {name}=(set)");
     }
 
     let steps: [(&str, Vec<&str>, u8); 3] = [
-        ("1/5  Plan: what would change?", vec!["plan"], super::EXIT_OK),
-        ("2/5  Apply it", vec!["apply", "--auto-approve"], super::EXIT_OK),
-        ("3/5  Plan again: nothing left to do", vec!["plan", "--detailed-exitcode"], super::EXIT_OK),
+        (
+            "1/5  Plan: what would change?",
+            vec!["plan"],
+            super::EXIT_OK,
+        ),
+        (
+            "2/5  Apply it",
+            vec!["apply", "--auto-approve"],
+            super::EXIT_OK,
+        ),
+        (
+            "3/5  Plan again: nothing left to do",
+            vec!["plan", "--detailed-exitcode"],
+            super::EXIT_OK,
+        ),
     ];
     for (title, command, expected) in steps {
         step(title, &command, &file, &env, expected).await?;
@@ -80,10 +102,17 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
 }
 
 /// Runs `headcount ARGS -f FILE` as a child process and checks its exit code.
-async fn step(title: &str, args: &[&str], file: &Path, env: &BTreeMap<String, String>, expected: u8) -> miette::Result<()> {
+async fn step(
+    title: &str,
+    args: &[&str],
+    file: &Path,
+    env: &BTreeMap<String, String>,
+    expected: u8,
+) -> miette::Result<()> {
     heading(title);
     println!("$ headcount {} -f {}\n", args.join(" "), file.display());
-    let exe = std::env::current_exe().map_err(|e| miette::miette!("cannot find the headcount executable: {e}"))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| miette::miette!("cannot find the headcount executable: {e}"))?;
     let status = tokio::process::Command::new(exe)
         .args(args)
         .arg("-f")
@@ -97,7 +126,8 @@ async fn step(title: &str, args: &[&str], file: &Path, env: &BTreeMap<String, St
     println!("\n(exit code {code})");
     if code != i32::from(expected) {
         return Err(miette::miette!(
-            help = "this is a bug in headcount or its sandbox; please report it with the output above",
+            help =
+                "this is a bug in headcount or its sandbox; please report it with the output above",
             "demo step `headcount {}` exited with {code}, expected {expected}",
             args.join(" ")
         ));
@@ -145,17 +175,29 @@ fn sandbox_credential(vendor: &str, field: &str) -> Option<&'static str> {
 }
 
 /// The demo's drift: the first Thulium agent of the file gets a new surname.
-fn out_of_band_edit(desired: &Desired) -> miette::Result<(&'static str, String, serde_json::Value)> {
+fn out_of_band_edit(
+    desired: &Desired,
+) -> miette::Result<(&'static str, String, serde_json::Value)> {
     let entry = desired
         .entries
         .iter()
-        .find(|e| desired.providers.get(&e.provider).is_some_and(|p| p.vendor() == "thulium"))
+        .find(|e| {
+            desired
+                .providers
+                .get(&e.provider)
+                .is_some_and(|p| p.vendor() == "thulium")
+        })
         .ok_or_else(|| miette::miette!("the quickstart file lists no Thulium agent to edit"))?;
-    Ok(("thulium", entry.key.clone(), serde_json::json!({ "surname": "Changed-In-Panel" })))
+    Ok((
+        "thulium",
+        entry.key.clone(),
+        serde_json::json!({ "surname": "Changed-In-Panel" }),
+    ))
 }
 
 fn tempdir() -> miette::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("headcount-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
     Ok(dir)
 }

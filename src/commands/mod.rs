@@ -74,11 +74,3 @@ pub fn render_report(diagnostic: &dyn miette::Diagnostic, color: bool, width: us
     }
     out
 }
-
-/// The answer of a command that a later piece of work fills in.
-pub(crate) fn not_yet(command: &str) -> miette::Result<u8> {
-    Err(miette::miette!(
-        help = "this command is not implemented in this build of headcount yet",
-        "`headcount {command}` is not yet implemented"
-    ))
-}

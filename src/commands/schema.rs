@@ -5,14 +5,21 @@ use std::io::Write;
 use crate::cli::{SchemaArgs, SchemaKind};
 
 pub fn run(args: SchemaArgs) -> miette::Result<u8> {
-    match args.which {
-        SchemaKind::File => {
-            let text = crate::desired::schema::file_schema_text();
-            std::io::stdout()
-                .write_all(text.as_bytes())
-                .map_err(|e| miette::miette!("could not write the schema: {e}"))?;
-            Ok(super::EXIT_OK)
-        }
-        SchemaKind::Plan => super::not_yet("schema plan"),
-    }
+    let text = match args.which {
+        SchemaKind::File => crate::desired::schema::file_schema_text(),
+        SchemaKind::Plan => plan_schema_text(),
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| miette::miette!("could not write the schema: {e}"))?;
+    Ok(super::EXIT_OK)
+}
+
+/// The JSON Schema of `plan --format json`, pretty-printed with a trailing
+/// newline (what `schemas/plan.schema.json` holds).
+pub fn plan_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&crate::plan::render::json::schema())
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
 }

@@ -18,11 +18,3 @@ pub use diagnostics::{FileDiagnostic, LoadError};
 pub use load::{load, load_bytes, load_str, MAX_FILE_BYTES};
 pub use secret::{SecretError, SecretRef};
 pub use types::{Credential, Desired, Entry, Origin, Provider, UnlistedPolicy};
-
-// TEMPORARY until the loader lands (replaced at merge).
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("loader not merged")]
-pub struct LoadError;
-pub fn load(_path: &std::path::Path) -> Result<Desired, LoadError> {
-    Err(LoadError)
-}
