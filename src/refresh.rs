@@ -197,26 +197,52 @@ pub async fn read_one(driver: &Arc<dyn Driver>) -> miette::Result<Vec<RemoteReco
     driver.list().await.map_err(driver_report)
 }
 
-/// One error stays as it is; several become one report listing them all.
+/// One error stays as it is; several become one report with each as a
+/// related diagnostic (each keeps its own help line).
 pub fn combine(mut errors: Vec<miette::Report>) -> miette::Result<()> {
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),
-        n => {
-            let lines: Vec<String> = errors
-                .iter()
-                .map(|e| {
-                    let help = e
-                        .help()
-                        .map(|h| format!("\n    help: {h}"))
-                        .unwrap_or_default();
-                    format!("  - {e}{help}")
-                })
-                .collect();
-            Err(miette::miette!(
-                "{n} providers failed:\n{}",
-                lines.join("\n")
-            ))
-        }
+        n => Err(miette::Report::new(Several {
+            message: format!("{n} providers failed"),
+            related: errors.into_iter().map(Related).collect(),
+        })),
+    }
+}
+
+/// Several failures reported together.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(headcount::providers))]
+struct Several {
+    message: String,
+    #[related]
+    related: Vec<Related>,
+}
+
+/// A report shown as a related diagnostic.
+#[derive(Debug)]
+struct Related(miette::Report);
+
+impl std::fmt::Display for Related {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Related {}
+
+impl miette::Diagnostic for Related {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.code()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.help()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
     }
 }

@@ -100,7 +100,8 @@ async fn saved_plan(
     args: &ApplyArgs,
     progress: &Progress,
 ) -> miette::Result<(Plan, Drivers)> {
-    let saved = SavedPlan::read(path)?;
+    let mut saved = SavedPlan::read(path)?;
+    super::plan::check_secrets(&mut saved.plan);
     let mut drivers: Drivers = IndexMap::new();
     let mut errors = Vec::new();
     for (name, provider) in &saved.providers {

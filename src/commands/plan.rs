@@ -56,8 +56,32 @@ pub(crate) async fn make_plan(
         options.includes_provider(name)
     })?;
     let remote = refresh::read_all(&drivers, progress).await?;
-    let plan = plan::compute(&desired, &remote, &options);
+    let mut plan = plan::compute(&desired, &remote, &options);
+    check_secrets(&mut plan);
     Ok((desired, plan, drivers))
+}
+
+/// Every secret a change will send must be resolvable now, so that an apply
+/// never stops half-way for a missing variable. Values are dropped at once.
+pub(crate) fn check_secrets(plan: &mut Plan) {
+    let mut problems = Vec::new();
+    for change in &plan.changes {
+        for (field, secret) in &change.secrets {
+            let purpose = format!(
+                "{field} of {}/{} \"{}\"",
+                change.provider, change.kind, change.key
+            );
+            if let Err(e) = secret.resolve(Path::new("."), &purpose) {
+                problems.push(plan::Problem {
+                    provider: change.provider.clone(),
+                    key: Some(change.key.clone()),
+                    message: e.to_string(),
+                    help: "set it before running apply (secrets are read only when a change sends them)".into(),
+                });
+            }
+        }
+    }
+    plan.problems.extend(problems);
 }
 
 /// Loads and validates the desired state.

@@ -1,0 +1,787 @@
+//! The user's workflow end to end: the real binary against an in-process
+//! sandbox on an ephemeral loopback port. plan, apply, saved plans, drift,
+//! import, the demo, and the first errors a newcomer meets.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use headcount::sandbox::{self, Sandbox, SandboxOptions, Seed};
+use serde_json::{json, Value};
+
+const AGENT_PASSWORD: &str = "Agent-Pass-6c1f";
+const USER_PASSWORD: &str = "User-Pass-9d2e";
+
+/// A sandbox, a runtime serving it, and a folder for files.
+struct World {
+    sandbox: Sandbox,
+    dir: tempfile::TempDir,
+    // Declared last: dropped after the sandbox.
+    runtime: tokio::runtime::Runtime,
+}
+
+impl World {
+    fn new(seed: Value) -> World {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = runtime
+            .block_on(Sandbox::start(SandboxOptions {
+                seed: Seed::from_json(seed).unwrap(),
+                rng_seed: Some(7),
+                ..SandboxOptions::default()
+            }))
+            .unwrap();
+        World {
+            sandbox,
+            dir: tempfile::tempdir().unwrap(),
+            runtime,
+        }
+    }
+
+    /// The providers block for this sandbox (with per-provider extra lines).
+    fn providers(&self, thulium_extra: &str, ccp_extra: &str, dnl_extra: &str) -> String {
+        format!(
+            "version: 1\nproviders:\n  thulium:\n    type: thulium\n    url: {}\n    auth: {{ username: {{ env: TH_USER }}, password: {{ env: TH_PASS }} }}\n{thulium_extra}  ccp:\n    type: ccp\n    url: {}\n    auth: {{ api_key: {{ env: CCP_KEY }} }}\n{ccp_extra}  dnl:\n    type: dnl\n    url: {}\n    auth: {{ username: admin, password: {{ env: DNL_PASS }} }}\n{dnl_extra}",
+            self.sandbox.thulium_url(),
+            self.sandbox.ccp_url(),
+            self.sandbox.dnl_url()
+        )
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `headcount ARGS` with the credentials and passwords in its environment.
+    fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::cargo_bin("headcount").unwrap();
+        cmd.env_clear()
+            .env("NO_COLOR", "1")
+            .env("TH_USER", sandbox::THULIUM_USER)
+            .env("TH_PASS", sandbox::THULIUM_PASSWORD)
+            .env("CCP_KEY", sandbox::CCP_API_KEY)
+            .env("DNL_PASS", sandbox::DNL_PASSWORD)
+            .env("AGENT_PW", AGENT_PASSWORD)
+            .env("USER_PW", USER_PASSWORD)
+            .current_dir(self.dir.path())
+            .args(args)
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap()
+    }
+
+    /// Requests that change something (anything but reads and logins).
+    fn writes(&self) -> Vec<String> {
+        self.sandbox
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.method != "GET"
+                    && !r.path.ends_with("/auth/token")
+                    && !r.path.ends_with("/dnl/auth")
+            })
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    fn account(&self, vendor: &str, key: &str) -> Option<Value> {
+        self.sandbox.account(vendor, key).unwrap()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = &self.runtime;
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Per vendor: one account matching the entries below, one drifted, one unlisted.
+fn drifted_seed() -> Value {
+    json!({
+        "thulium": [
+            {"login": "jkowalski", "name": "Jan", "surname": "Kowalski", "number": 5634, "password": "x1"},
+            {"login": "anowak", "name": "Anna", "surname": "Kowalska", "number": 5635, "email": "ANNA@example.com", "password": "x2"},
+            {"login": "ghost", "name": "Old", "surname": "Agent", "number": 5699, "password": "x3"}
+        ],
+        "ccp": [
+            {"username": "AgentSale03", "level": "agent", "role_uuid": "r-1", "extension": "103", "password": "x4"},
+            {"username": "AgentSale04", "level": "agent", "role_uuid": "r-1", "extension": "105", "password": "x5"},
+            {"username": "Leaver01", "level": "agent", "role_uuid": "r-1", "password": "x6"}
+        ],
+        "dnl": [
+            {"name": "dnhai", "user_type": "agent", "email": "dnhai@example.net", "passwd": "x7"},
+            {"name": "lnguyen", "user_type": "agent", "email": "old@example.net", "passwd": "x8"},
+            {"name": "tvan", "user_type": "client", "passwd": "x9"}
+        ]
+    })
+}
+
+const ENTRIES: &str = r#"agents:
+  - { login: jkowalski, name: Jan, surname: Kowalski, number: "5634", password: { env: AGENT_PW } }
+  - { login: anowak, name: Anna, surname: Nowak, number: "5635", email: anna@example.com, password: { env: AGENT_PW } }
+  - { login: mwisniewski, name: Marek, surname: Wisniewski, number: "5636", roles: [2, 1], password: { env: AGENT_PW } }
+users:
+  - { provider: ccp, username: AgentSale03, level: agent, role_uuid: r-1, extension: "103", password: { env: USER_PW } }
+  - { provider: ccp, username: AgentSale04, level: agent, role_uuid: r-1, extension: "104", password: { env: USER_PW } }
+  - { provider: ccp, username: AgentSale05, level: agent, role_uuid: r-1, extension: "106", password: { env: USER_PW } }
+  - { provider: dnl, name: dnhai, user_type: agent, email: dnhai@example.net, password: { env: USER_PW } }
+  - { provider: dnl, name: lnguyen, user_type: agent, email: lnguyen@example.net, password: { env: USER_PW } }
+  - { provider: dnl, name: tpham, user_type: agent, password: { env: USER_PW } }
+"#;
+
+fn standard_world() -> (World, PathBuf) {
+    let world = World::new(drifted_seed());
+    let file = world.write(
+        "headcount.yaml",
+        &format!("{}{ENTRIES}", world.providers("", "", "")),
+    );
+    (world, file)
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn plan_shows_creates_updates_and_unlisted_as_json_that_matches_the_schema_and_writes_nothing() {
+    let (world, file) = standard_world();
+    let out = world.run(&["plan", "-f", path_str(&file), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
+
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("schemas/plan.schema.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&plan)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let changes: Vec<(String, String, String)> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_string(),
+                c["provider"].as_str().unwrap().to_string(),
+                c["key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expect = |a: &str, p: &str, k: &str| (a.to_string(), p.to_string(), k.to_string());
+    assert_eq!(
+        changes,
+        vec![
+            expect("update", "thulium", "anowak"),
+            expect("create", "thulium", "mwisniewski"),
+            expect("update", "ccp", "AgentSale04"),
+            expect("create", "ccp", "AgentSale05"),
+            expect("update", "dnl", "lnguyen"),
+            expect("create", "dnl", "tpham"),
+        ]
+    );
+    // anowak: surname differs; the e-mail differs only in case, so it is not listed.
+    let anowak = &plan["changes"][0]["fields"];
+    assert_eq!(anowak.as_array().unwrap().len(), 1, "{anowak}");
+    assert_eq!(anowak[0]["name"], "surname");
+    assert_eq!(anowak[0]["before"], "Kowalska");
+    assert_eq!(anowak[0]["after"], "Nowak");
+    assert_eq!(plan["summary"]["create"], 3);
+    assert_eq!(plan["summary"]["update"], 3);
+    let unlisted: Vec<&str> = plan["unlisted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(unlisted, vec!["ghost", "Leaver01", "tvan"]);
+    let text = stdout(&out);
+    assert!(!text.contains(AGENT_PASSWORD) && !text.contains(USER_PASSWORD));
+    assert!(
+        world.writes().is_empty(),
+        "plan wrote: {:?}",
+        world.writes()
+    );
+}
+
+#[test]
+fn text_plan_reads_like_terraform() {
+    let (world, file) = standard_world();
+    let out = world.run(&["plan", "-f", path_str(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("  # thulium/agent \"anowak\" will be updated in place"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      ~ surname = \"Kowalska\" -> \"Nowak\""),
+        "{text}"
+    );
+    assert!(text.contains("  + agent \"mwisniewski\" {"), "{text}");
+    assert!(text.contains("password = (sensitive)"), "{text}");
+    assert!(
+        text.contains("roles    = [1, 2] # set on create only"),
+        "{text}"
+    );
+    assert!(text.contains("  thulium/agent \"ghost\""), "{text}");
+    assert!(
+        text.contains("Plan: 3 to create, 3 to update, 0 to deactivate."),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "no colour without a terminal");
+}
+
+#[test]
+fn markdown_plan_has_a_summary_table() {
+    let (world, file) = standard_world();
+    let out = world.run(&["plan", "-f", path_str(&file), "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(
+        md.contains("| provider | create | update | deactivate | unlisted |"),
+        "{md}"
+    );
+    assert!(md.contains("| thulium | 1 | 1 | 0 | 1 |"), "{md}");
+    assert!(
+        md.contains("**Plan:** 3 to create, 3 to update, 0 to deactivate."),
+        "{md}"
+    );
+}
+
+#[test]
+fn apply_converges_and_detailed_exitcode_goes_from_2_to_0() {
+    let (world, file) = standard_world();
+    let f = path_str(&file);
+    assert_eq!(
+        world
+            .run(&["plan", "-f", f, "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let out = world.run(&[
+        "apply",
+        "-f",
+        f,
+        "--auto-approve",
+        "--report",
+        "report.json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("Apply complete: 3 created, 3 updated, 0 deactivated, 0 failed."),
+        "{text}"
+    );
+    // Without a terminal: one line per finished change on stderr.
+    assert!(
+        stderr(&out).contains("thulium/agent \"mwisniewski\": created"),
+        "{}",
+        stderr(&out)
+    );
+
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(world.dir.path().join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["summary"]["created"], 3);
+    assert_eq!(report["changes"].as_array().unwrap().len(), 6);
+
+    // What the vendors hold now.
+    let agent = world.account("thulium", "mwisniewski").unwrap();
+    assert_eq!(agent["number"], 5636);
+    assert_eq!(
+        world.account("thulium", "anowak").unwrap()["surname"],
+        "Nowak"
+    );
+    assert_eq!(
+        world.account("ccp", "AgentSale04").unwrap()["extension"],
+        "104"
+    );
+    assert_eq!(
+        world.account("dnl", "lnguyen").unwrap()["email"],
+        "lnguyen@example.net"
+    );
+    assert_eq!(
+        world
+            .sandbox
+            .password_matches("thulium", "mwisniewski", AGENT_PASSWORD)
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        world
+            .sandbox
+            .password_matches("ccp", "AgentSale05", USER_PASSWORD)
+            .unwrap(),
+        Some(true)
+    );
+
+    let again = world.run(&["plan", "-f", f, "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(stdout(&again).starts_with("No changes."));
+
+    world.sandbox.clear_requests();
+    let second = world.run(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(stdout(&second).starts_with("No changes."));
+    assert!(
+        world.writes().is_empty(),
+        "second apply wrote {:?}",
+        world.writes()
+    );
+}
+
+#[test]
+fn apply_without_a_terminal_or_auto_approve_refuses_and_writes_nothing() {
+    let (world, file) = standard_world();
+    let out = world.run(&["apply", "-f", path_str(&file)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("refusing to apply without confirmation"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--auto-approve"));
+    assert!(world.writes().is_empty());
+}
+
+#[test]
+fn saved_plan_applies_and_a_stale_one_is_refused_naming_the_change() {
+    let (world, file) = standard_world();
+    let f = path_str(&file);
+    let out = world.run(&["plan", "-f", f, "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let saved = std::fs::read_to_string(world.dir.path().join("plan.json")).unwrap();
+    assert!(
+        !saved.contains(AGENT_PASSWORD)
+            && !saved.contains(USER_PASSWORD)
+            && !saved.contains(sandbox::CCP_API_KEY)
+    );
+    assert!(
+        saved.contains("\"env\": \"AGENT_PW\""),
+        "references are saved"
+    );
+
+    // Someone changes the agent the plan is about to edit.
+    world
+        .sandbox
+        .edit_account("thulium", "anowak", json!({"surname": "Kowalska-Nowak"}))
+        .unwrap();
+    world.sandbox.clear_requests();
+    let stale = world.run(&["apply", "plan.json"]);
+    assert_eq!(stale.status.code(), Some(1));
+    let err = stderr(&stale);
+    assert!(err.contains("stale plan"), "{err}");
+    assert!(
+        err.contains("anowak") && err.contains("surname: \"Kowalska\" -> \"Kowalska-Nowak\""),
+        "{err}"
+    );
+    assert!(
+        world.writes().is_empty(),
+        "a stale plan wrote {:?}",
+        world.writes()
+    );
+
+    // A fresh saved plan applies without a question, and exactly as planned.
+    assert_eq!(
+        world
+            .run(&["plan", "-f", f, "--out", "plan2.json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = world.run(&["apply", "plan2.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("Apply complete: 3 created, 3 updated"));
+    assert_eq!(
+        world
+            .run(&["plan", "-f", f, "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn targets_limit_plan_and_apply() {
+    let (world, file) = standard_world();
+    let out = world.run(&[
+        "apply",
+        "-f",
+        path_str(&file),
+        "--auto-approve",
+        "--target",
+        "thulium/anowak",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Apply complete: 0 created, 1 updated"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        world.writes(),
+        vec!["PUT /thulium/api/agents/anowak".to_string()]
+    );
+    let bad = world.run(&["plan", "-f", path_str(&file), "--target", "nosuch"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("the file's providers are: thulium, ccp, dnl"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn unlisted_deactivation_is_guarded_by_the_safety_threshold() {
+    let world = World::new(drifted_seed());
+    let file = world.write(
+        "headcount.yaml",
+        &format!(
+            "{}{ENTRIES}",
+            world.providers("", "", "    unlisted: deactivate\n")
+        ),
+    );
+    let f = path_str(&file);
+    // 1 of 3 DNL accounts (33%) is above the default 25%.
+    let out = world.run(&["plan", "-f", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("above its safety threshold of 25%"),
+        "{}",
+        stdout(&out)
+    );
+    let out = world.run(&["apply", "-f", f, "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(world.writes().is_empty());
+
+    let out = world.run(&["apply", "-f", f, "--auto-approve", "--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("1 deactivated"), "{}", stdout(&out));
+    assert_eq!(world.account("dnl", "tvan").unwrap()["active"], false);
+}
+
+#[test]
+fn unlisted_ccp_accounts_cannot_be_deactivated_and_the_plan_says_why() {
+    let world = World::new(drifted_seed());
+    let file = world.write(
+        "headcount.yaml",
+        &format!(
+            "{}{ENTRIES}",
+            world.providers("", "    unlisted: deactivate\n", "")
+        ),
+    );
+    let out = world.run(&["plan", "-f", path_str(&file), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let leaver = plan["unlisted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["key"] == "Leaver01")
+        .unwrap();
+    assert!(
+        leaver["note"].as_str().unwrap().contains("password"),
+        "{leaver}"
+    );
+    assert!(!plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["key"] == "Leaver01"));
+}
+
+#[test]
+fn a_change_whose_password_variable_is_unset_stops_the_plan_before_any_write() {
+    let (world, file) = standard_world();
+    let mut cmd = Command::cargo_bin("headcount").unwrap();
+    let out = cmd
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("TH_USER", sandbox::THULIUM_USER)
+        .env("TH_PASS", sandbox::THULIUM_PASSWORD)
+        .env("CCP_KEY", sandbox::CCP_API_KEY)
+        .env("DNL_PASS", sandbox::DNL_PASSWORD)
+        .env("AGENT_PW", AGENT_PASSWORD)
+        .args(["apply", "-f", path_str(&file), "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    // The CCP edit needs the password (CCP requires it on every edit), and so do the creates.
+    assert!(
+        text.contains("environment variable USER_PW is not set (needed for password of ccp/user \"AgentSale04\")"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("nothing was applied"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+}
+
+#[test]
+fn drift_is_quiet_in_sync_and_names_fields_after_an_out_of_band_edit_reading_only() {
+    let (world, file) = standard_world();
+    let f = path_str(&file);
+    assert_eq!(
+        world
+            .run(&["apply", "-f", f, "--auto-approve"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let ignore_unlisted = world.write(
+        "synced.yaml",
+        &format!(
+            "{}{ENTRIES}",
+            world.providers(
+                "    unlisted: ignore\n",
+                "    unlisted: ignore\n",
+                "    unlisted: ignore\n"
+            )
+        ),
+    );
+    world.sandbox.clear_requests();
+    let quiet = world.run(&["drift", "-f", path_str(&ignore_unlisted)]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    assert_eq!(stdout(&quiet), "", "quiet when in sync");
+    let verbose = world.run(&["drift", "-f", path_str(&ignore_unlisted), "--verbose"]);
+    assert!(
+        stdout(&verbose).contains("No drift: 9 account(s) match the file."),
+        "{}",
+        stdout(&verbose)
+    );
+
+    world
+        .sandbox
+        .edit_account("ccp", "AgentSale03", json!({"extension": "199"}))
+        .unwrap();
+    let out = world.run(&["drift", "-f", path_str(&ignore_unlisted)]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(
+        text.contains("ccp/user \"AgentSale03\": differs from the file"),
+        "{text}"
+    );
+    assert!(
+        text.contains("extension: provider has \"199\", file says \"103\""),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("Drift found: 1 different, 0 missing on the provider, 0 unlisted; 8 match."),
+        "{text}"
+    );
+
+    let out = world.run(&[
+        "drift",
+        "-f",
+        f,
+        "--format",
+        "json",
+        "--output",
+        "drift.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(world.dir.path().join("drift.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["in_sync"], false);
+    assert_eq!(report["summary"]["different"], 1);
+    assert_eq!(report["summary"]["unlisted"], 3);
+    assert_eq!(
+        report["drift"][0]["fields"][0],
+        json!({"name": "extension", "file": "103", "remote": "199"})
+    );
+    assert!(
+        world.writes().is_empty(),
+        "drift wrote {:?}",
+        world.writes()
+    );
+}
+
+#[test]
+fn import_round_trips_for_every_vendor() {
+    let world = World::new(drifted_seed());
+    let providers = world.providers("", "", "");
+    let providers_file = world.write("providers.yaml", &providers);
+    for (provider, count) in [("thulium", 3), ("ccp", 3), ("dnl", 3)] {
+        let out = world.run(&[
+            "import",
+            "--provider",
+            provider,
+            "-f",
+            path_str(&providers_file),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let imported = stdout(&out);
+        assert!(
+            !imported.contains("x1") && !imported.contains("\"x4\""),
+            "no passwords: {imported}"
+        );
+        let file = world.write(
+            &format!("{provider}-roundtrip.yaml"),
+            &format!("{providers}{imported}"),
+        );
+        let f = path_str(&file);
+        let valid = world.run(&["validate", "-f", f]);
+        assert_eq!(
+            valid.status.code(),
+            Some(0),
+            "{imported}\n{}",
+            stderr(&valid)
+        );
+        let plan = world.run(&["plan", "-f", f, "--detailed-exitcode", "--target", provider]);
+        assert_eq!(plan.status.code(), Some(0), "{imported}\n{}", stdout(&plan));
+        assert!(
+            stdout(&plan).contains(&format!("{count} account(s) match the file")),
+            "{}",
+            stdout(&plan)
+        );
+    }
+    // --out never overwrites without --force.
+    let target = world.write("existing.yaml", "keep me\n");
+    let out = world.run(&[
+        "import",
+        "--provider",
+        "dnl",
+        "-f",
+        path_str(&providers_file),
+        "--out",
+        path_str(&target),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+    let out = world.run(&[
+        "import",
+        "--provider",
+        "dnl",
+        "-f",
+        path_str(&providers_file),
+        "--out",
+        path_str(&target),
+        "--force",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("name: dnhai"));
+}
+
+#[test]
+fn the_demo_runs_plan_apply_plan_drift() {
+    let out = Command::cargo_bin("headcount")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .arg("demo")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    for needle in [
+        "==== 1/5  Plan: what would change? ====",
+        "Plan: 3 to create, 3 to update, 0 to deactivate.",
+        "Apply complete: 3 created, 3 updated, 0 deactivated, 0 failed.",
+        "No changes. The providers match the file.",
+        "surname: provider has \"Changed-In-Panel\", file says \"Kowalski\"",
+        "(exit code 2)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn first_errors_say_what_to_do() {
+    let (world, file) = standard_world();
+    // No file.
+    let out = world.run(&["plan", "-f", "nosuch.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nosuch.yaml"), "{}", stderr(&out));
+
+    // A missing environment variable is named.
+    let mut cmd = Command::cargo_bin("headcount").unwrap();
+    let out = cmd
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .args(["plan", "-f", path_str(&file)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("TH_USER"), "{}", stderr(&out));
+
+    // Wrong credentials: one clear error naming the provider.
+    let wrong = world.write(
+        "wrong.yaml",
+        &format!("{}{ENTRIES}", world.providers("", "", ""))
+            .replace("{ env: CCP_KEY }", "{ env: AGENT_PW }"),
+    );
+    let out = world.run(&["plan", "-f", path_str(&wrong)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("ccp") && err.contains("credentials"), "{err}");
+    assert!(!err.contains(AGENT_PASSWORD), "{err}");
+
+    // Vendor unreachable.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let unreachable = world.write(
+        "unreachable.yaml",
+        &format!(
+            "version: 1\nproviders:\n  thulium:\n    type: thulium\n    url: http://127.0.0.1:{closed}/thulium\n    timeout: 2\n    auth: {{ username: {{ env: TH_USER }}, password: {{ env: TH_PASS }} }}\n"
+        ),
+    );
+    let out = world.run(&["plan", "-f", path_str(&unreachable)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
+}
