@@ -34,6 +34,19 @@ pub fn entries_yaml(provider: &str, schema: &DriverSchema, records: &[RemoteReco
             create_only.join(", ")
         );
     }
+    let secrets: Vec<&str> = schema
+        .fields
+        .iter()
+        .filter(|f| f.is_secret() && (f.required_on_create || f.required_on_update))
+        .map(|f| f.name)
+        .collect();
+    if !secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "# {} cannot be read back: each entry references a variable to set before a create or edit needs it.",
+            secrets.join(", ")
+        );
+    }
     let _ = writeln!(out, "{}:", schema.kind.section());
     if records.is_empty() {
         out.truncate(out.len() - 1);
@@ -51,7 +64,7 @@ pub fn entries_yaml(provider: &str, schema: &DriverSchema, records: &[RemoteReco
                 if spec.required_on_create || spec.required_on_update {
                     let _ = writeln!(
                         out,
-                        "    {}: {{ env: {} }}  # the vendor cannot read it back: set this variable before a create or edit that needs it",
+                        "    {}: {{ env: {} }}",
                         spec.name,
                         env_name(provider, &record.key, spec.name)
                     );
