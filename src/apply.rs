@@ -166,7 +166,7 @@ pub async fn execute(
                 .buffer_unordered(options.parallelism.max(1))
                 .collect()
                 .await;
-            bar.done("done");
+            bar.clear();
             results
         }
     });

@@ -116,13 +116,6 @@ impl Item {
         }
     }
 
-    /// Ends a bar on a terminal with a final message; prints nothing without one.
-    pub fn done(&self, message: &str) {
-        if let Some(bar) = &self.bar {
-            bar.finish_with_message(message.to_string());
-        }
-    }
-
     /// Ends the item and removes it from the screen.
     pub fn clear(&self) {
         if let Some(bar) = &self.bar {
