@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "headcount", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  headcount validate -f headcount.yaml\n  headcount plan --detailed-exitcode\n  headcount apply --auto-approve\n  headcount demo"
+    after_help = "Examples:\n  headcount demo                          # everything, against the built-in sandbox\n  headcount validate -f headcount.yaml\n  headcount plan --detailed-exitcode\n  headcount apply --auto-approve\n\nExit codes: 0 success or no changes, 1 error, 2 changes present (plan --detailed-exitcode)\nor drift found (drift)."
 )]
 pub struct Cli {
     #[command(subcommand)]
