@@ -336,6 +336,7 @@ fn check_report(path: &Path) -> (usize, usize, usize) {
         let message = c["message"].as_str().unwrap_or_default();
         if c["status"] == "failed" {
             failed += 1;
+            println!("FAILED CHANGE: {message}");
             let provider = c["provider"].as_str().unwrap();
             let key = c["key"].as_str().unwrap();
             assert!(
@@ -976,7 +977,6 @@ fn no_secret_appears_in_any_output_saved_plan_or_report() {
     ]);
     go(vec!["apply", "-f", f, "--auto-approve"]);
     go(vec!["schema"]);
-    drop(go);
 
     // Failing runs: refused credentials, a refused account, a missing variable.
     let mut bad_env = env();
