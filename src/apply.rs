@@ -27,7 +27,8 @@ use crate::progress::Progress;
 pub struct ApplyOptions {
     /// Maximum changes in flight per provider.
     pub parallelism: usize,
-    /// Attempts of one create (each after checking the account does not exist yet).
+    /// Attempts of one create (each after checking the account does not exist
+    /// yet). Six leaves under 0.1% of creates failed at a 30% fault rate.
     pub create_attempts: u32,
     /// Wait before the second attempt of a create; doubles each time.
     pub create_retry_delay: Duration,
@@ -40,7 +41,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             parallelism: 8,
-            create_attempts: 4,
+            create_attempts: 6,
             create_retry_delay: Duration::from_millis(250),
             cancel: Arc::new(AtomicBool::new(false)),
             progress: Progress::hidden(),

@@ -35,6 +35,9 @@ fn plan_provider(
     options: &PlanOptions,
 ) {
     let schema = provider.schema;
+    if provider.insecure_http {
+        plan.warnings.push(insecure_http_warning(provider));
+    }
     let mut by_key: HashMap<&str, &RemoteRecord> = HashMap::with_capacity(records.len());
     let mut duplicates = Vec::new();
     for record in records {
@@ -363,6 +366,21 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     } else {
         many
     }
+}
+
+/// The warning for a provider that allows plain http to a remote host: its
+/// credentials and the passwords in this plan may travel unencrypted.
+fn insecure_http_warning(provider: &Provider) -> String {
+    let host = provider.url.host_str().unwrap_or("its host");
+    let travel = if provider.url.scheme() == "http" {
+        "credentials and passwords travel UNENCRYPTED over http://"
+    } else {
+        "plain http:// would be accepted"
+    };
+    format!(
+        "{}: insecure_http is set: {travel} to {host}; remove it once the provider has https",
+        provider.name
+    )
 }
 
 fn quote_list(keys: &[String]) -> String {
