@@ -247,8 +247,17 @@ impl<'a> Checker<'a> {
         }
 
         // Entries, across every file.
-        let mut entries = Vec::new();
-        let mut seen: HashMap<(String, Kind, String), (usize, Span)> = HashMap::new();
+        let listed: usize = tops
+            .iter()
+            .flat_map(|fields| KINDS.iter().filter_map(|k| find(fields, k.section())))
+            .map(|(_, section)| match &section.value {
+                Yaml::Seq(items) => items.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut entries = Vec::with_capacity(listed);
+        let mut seen: HashMap<(String, Kind, String), (usize, Span)> =
+            HashMap::with_capacity(listed);
         for (i, fields) in tops.iter().enumerate() {
             self.file = i;
             for kind in KINDS {
@@ -941,7 +950,7 @@ impl<'a> Checker<'a> {
             other_vendor_hint(schema, field)
         });
 
-        let mut values = IndexMap::new();
+        let mut values = IndexMap::with_capacity(fields.len());
         let mut secrets = IndexMap::new();
         let mut key_span = None;
         for (name, _, value) in &fields {

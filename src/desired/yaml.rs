@@ -363,10 +363,15 @@ mod events {
                     Frame::Map(..) => return None,
                 },
                 Event::MappingEnd => match stack.pop()? {
-                    Frame::Map(pos, entries, None) => Node {
-                        pos,
-                        value: Value::Map(entries),
-                    },
+                    Frame::Map(pos, mut entries, None) => {
+                        // An account's mapping is kept until validation ends:
+                        // give back the room a growing Vec left unused.
+                        entries.shrink_to_fit();
+                        Node {
+                            pos,
+                            value: Value::Map(entries),
+                        }
+                    }
                     _ => return None,
                 },
                 // Aliases, anchors, comments and anything newer.
