@@ -59,8 +59,18 @@ const SMOKE: Scale = Scale {
 };
 
 fn main() {
-    let bench = std::env::args().any(|a| a == "--bench");
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(MEASURE) {
+        measure(&args[2..]);
+        return;
+    }
+    let bench = args.iter().any(|a| a == "--bench");
     let scale = if bench { &FULL } else { &SMOKE };
+    // The in-process plan reads the same credentials as the child processes
+    // (set before any thread starts).
+    for (name, value) in child_env() {
+        std::env::set_var(name, value);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -147,12 +157,39 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
     // refresh (connect + read every provider) and diff only.
     sandbox.reset().expect("reset");
     let desired = headcount::desired::load(&file).expect("the file is valid");
+    // Each provider's list alone, at the benchmark's latency and at zero
+    // latency: what is left at zero is CPU (JSON on both sides of the wire).
+    let lists: Vec<(String, Duration, Duration)> = rt.block_on(async {
+        let drivers =
+            headcount::refresh::connect_all(&desired, c as u32, |_| true).expect("connect");
+        let mut out = Vec::new();
+        for (name, driver) in &drivers {
+            driver.list().await.expect("list"); // logs in, opens connections
+            let started = Instant::now();
+            driver.list().await.expect("list");
+            let at_latency = started.elapsed();
+            sandbox
+                .set_faults(FaultSettings::default())
+                .expect("faults");
+            let started = Instant::now();
+            driver.list().await.expect("list");
+            let at_zero = started.elapsed();
+            sandbox
+                .set_faults(FaultSettings {
+                    latency_ms: s.latency_ms,
+                    ..FaultSettings::default()
+                })
+                .expect("faults");
+            out.push((name.clone(), at_latency, at_zero));
+        }
+        out
+    });
     let mut refresh_walls = Vec::new();
     for _ in 0..s.runs {
         let started = Instant::now();
         rt.block_on(async {
-            let drivers = headcount::refresh::connect_all(&desired, c as u32, |_| true)
-                .expect("connect");
+            let drivers =
+                headcount::refresh::connect_all(&desired, c as u32, |_| true).expect("connect");
             let remote =
                 headcount::refresh::read_all(&drivers, &headcount::progress::Progress::hidden())
                     .await
@@ -186,6 +223,20 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         format!("floor {}", secs_f(plan_floor)),
         ratio(refresh_wall.as_secs_f64() / plan_floor),
     ]);
+    for (name, at_latency, at_zero) in &lists {
+        let requests = if name == "thulium" { 1 } else { pages };
+        let floor = if name == "thulium" {
+            l
+        } else {
+            (1 + (pages - 1).div_ceil(c)) as f64 * l
+        };
+        rows.push([
+            format!("  {name}: list {} accounts alone, logged in ({requests} requests; at zero latency {})", fmt_count(s.existing), secs(*at_zero)),
+            secs(*at_latency),
+            format!("floor {}", secs_f(floor)),
+            ratio(at_latency.as_secs_f64() / floor),
+        ]);
+    }
     rows.push([
         format!(
             "`apply --auto-approve` wall time ({} creates, plan included)",
@@ -210,7 +261,10 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
     rows.push([
         "requests per apply".into(),
         apply_requests.to_string(),
-        format!("minimum {}: the plan's + one per create", min_plan + 3 * s.new),
+        format!(
+            "minimum {}: the plan's + one per create",
+            min_plan + 3 * s.new
+        ),
         ratio(apply_requests as f64 / (min_plan + 3 * s.new) as f64),
     ]);
     rt.block_on(sandbox.shutdown());
@@ -386,50 +440,47 @@ struct ChildRun {
     max_rss_kib: u64,
 }
 
-/// Runs `headcount ARGS -f FILE`, waits with `wait4` for its resource usage.
+/// First argument that makes this binary a measuring launcher (see [`measure`]).
+const MEASURE: &str = "--measure-child";
+
+/// Runs `headcount ARGS -f FILE` and returns its wall time, CPU time and peak memory.
+///
+/// Linux carries the peak RSS of the process that starts a program into the
+/// program's own figure (`maxrss` survives `exec`), and this process is large
+/// (it holds the sandbox). So the program is started by a fresh, small copy of
+/// this binary ([`measure`]), which waits for it with `wait4` and prints the
+/// figures.
 fn run_child(args: &[&str], file: &Path, ok_codes: &[i32]) -> ChildRun {
     let out = file.with_extension(format!("{}.out", args[0]));
-    let stdout = fs::File::create(&out).expect("output file");
-    let started = Instant::now();
-    let child = Command::new(EXE)
+    let me = std::env::current_exe().expect("the benchmark's own path");
+    let output = Command::new(me)
+        .arg(MEASURE)
+        .arg(&out)
+        .arg(EXE)
         .args(args)
         .arg("-f")
         .arg(file)
         .envs(child_env())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("headcount starts");
-    let pid = child.id() as libc::pid_t;
-    let stderr = child.stderr;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // Read stderr on a thread so that a chatty child cannot block on a full pipe.
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut e) = stderr {
-            use std::io::Read;
-            let _ = e.read_to_string(&mut text);
-        }
-        text
-    });
-    // SAFETY: waits for our own child; `status` and `usage` are valid for writes.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    let stderr = reader.join().unwrap_or_default();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
+        .output()
+        .expect("the measuring launcher starts");
+    let report = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<i64> = report
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [wall_us, cpu_us, max_rss_kib, code] = numbers[..] else {
+        panic!(
+            "the launcher answered {report:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     };
     assert!(
-        ok_codes.contains(&code),
-        "headcount {} exited with {code}:\n{stderr}\n{}",
+        ok_codes.contains(&(code as i32)),
+        "headcount {} exited with {code}:\n{}\n{}",
         args.join(" "),
+        String::from_utf8_lossy(&output.stderr),
         fs::read_to_string(&out)
             .unwrap_or_default()
             .chars()
@@ -437,10 +488,49 @@ fn run_child(args: &[&str], file: &Path, ok_codes: &[i32]) -> ChildRun {
             .collect::<String>()
     );
     ChildRun {
-        wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        max_rss_kib: usage.ru_maxrss as u64,
+        wall: Duration::from_micros(wall_us as u64),
+        cpu: Duration::from_micros(cpu_us as u64),
+        max_rss_kib: max_rss_kib as u64,
     }
+}
+
+/// The launcher: `perf --measure-child OUT PROGRAM ARGS...` runs PROGRAM with
+/// its standard output in OUT and prints `wall_us cpu_us max_rss_kib exit_code`.
+// The child is reaped by `wait4` (for its resource usage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn measure(args: &[String]) {
+    let (out, program, rest) = match args {
+        [out, program, rest @ ..] => (out, program, rest),
+        _ => panic!("usage: {MEASURE} OUT PROGRAM ARGS..."),
+    };
+    let stdout = fs::File::create(out).expect("output file");
+    let started = Instant::now();
+    let child = Command::new(program)
+        .args(rest)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .spawn()
+        .expect("the program starts");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; `status` and `usage` are valid for writes.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    println!(
+        "{} {} {} {code}",
+        wall.as_micros(),
+        cpu.as_micros(),
+        usage.ru_maxrss
+    );
 }
 
 fn tv(t: libc::timeval) -> Duration {
@@ -483,7 +573,7 @@ fn fmt_count(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
