@@ -86,9 +86,14 @@ fn main() {
         println!("(smoke run at a small scale; `cargo bench --bench perf` runs the real sizes)");
     }
     println!(
-        "headcount {} on {} CPU(s), release build",
+        "headcount {} on {} CPU(s), {} build",
         env!("CARGO_PKG_VERSION"),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
     );
     println!();
     print_table(&rows);
