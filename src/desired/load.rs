@@ -248,12 +248,16 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, Box<Problem>> {
         )
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut size = 0;
     if let Ok(meta) = file.metadata() {
         if meta.len() > MAX_FILE_BYTES {
             return Err(Box::new(too_large(&name, meta.len())));
         }
+        size = meta.len();
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file (plus the byte that tells it ended), so that
+    // reading does not double the buffer past twice the file's size.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -95,7 +96,9 @@ struct Checker<'a> {
     file: usize,
     problems: Vec<Problem>,
     secret_spans: Vec<Vec<Span>>,
-    regexes: HashMap<&'static str, Option<regex::Regex>>,
+    /// Compiled once; shared (`Rc`) so that every use keeps the same search cache
+    /// (a cloned `Regex` starts a new, empty one).
+    regexes: HashMap<&'static str, Option<Rc<regex::Regex>>>,
 }
 
 /// A map's fields after the generic checks: (name, key node, value node).
@@ -244,8 +247,17 @@ impl<'a> Checker<'a> {
         }
 
         // Entries, across every file.
-        let mut entries = Vec::new();
-        let mut seen: HashMap<(String, Kind, String), (usize, Span)> = HashMap::new();
+        let listed: usize = tops
+            .iter()
+            .flat_map(|fields| KINDS.iter().filter_map(|k| find(fields, k.section())))
+            .map(|(_, section)| match &section.value {
+                Yaml::Seq(items) => items.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut entries = Vec::with_capacity(listed);
+        let mut seen: HashMap<(String, Kind, String), (usize, Span)> =
+            HashMap::with_capacity(listed);
         for (i, fields) in tops.iter().enumerate() {
             self.file = i;
             for kind in KINDS {
@@ -386,7 +398,16 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            if let Some(&first) = index.get(&name) {
+            // Small mappings (every entry) are searched; large ones indexed.
+            let seen = if out.len() < 16 {
+                out.iter().position(|(n, _, _)| *n == name)
+            } else {
+                if index.is_empty() {
+                    index.extend(out.iter().enumerate().map(|(i, (n, _, _))| (n.clone(), i)));
+                }
+                index.get(&name).copied()
+            };
+            if let Some(first) = seen {
                 let first_key = out[first].1;
                 let where_ = if context.is_empty() {
                     String::new()
@@ -426,7 +447,9 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             }
-            index.insert(name.clone(), out.len());
+            if !index.is_empty() {
+                index.insert(name.clone(), out.len());
+            }
             out.push((name, key, value));
         }
         out
@@ -927,7 +950,7 @@ impl<'a> Checker<'a> {
             other_vendor_hint(schema, field)
         });
 
-        let mut values = IndexMap::new();
+        let mut values = IndexMap::with_capacity(fields.len());
         let mut secrets = IndexMap::new();
         let mut key_span = None;
         for (name, _, value) in &fields {
@@ -954,7 +977,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let regex = spec.pattern.and_then(|p| self.regex(p));
-            match values::convert(spec, value, regex.as_ref()) {
+            match values::convert(spec, value, regex.as_deref()) {
                 Ok(v) => {
                     if spec.name == schema.key_field {
                         if v.as_str().is_some_and(|s| s.trim().is_empty()) {
@@ -1131,10 +1154,10 @@ impl<'a> Checker<'a> {
         Some((name, schema))
     }
 
-    fn regex(&mut self, pattern: &'static str) -> Option<regex::Regex> {
+    fn regex(&mut self, pattern: &'static str) -> Option<Rc<regex::Regex>> {
         self.regexes
             .entry(pattern)
-            .or_insert_with(|| regex::Regex::new(pattern).ok())
+            .or_insert_with(|| regex::Regex::new(pattern).ok().map(Rc::new))
             .clone()
     }
 }

@@ -256,8 +256,10 @@ fn payload(http: &HttpClient, resp: &Response, context: &str) -> Result<Json, Dr
             .with_status(resp.status)
             .with_field_errors(parsed.field_errors));
     }
-    Ok(match body.get("payload") {
-        Some(p) => p.clone(),
+    // Taken out, not cloned: a page of users is the bulk of the answer.
+    let mut body = body;
+    Ok(match body.get_mut("payload") {
+        Some(p) => p.take(),
         None => body,
     })
 }

@@ -55,7 +55,7 @@ pub fn read_fields(
     obj: &Map<String, Json>,
     wire_names: &[(&str, &[&str])],
 ) -> IndexMap<String, Value> {
-    let mut fields = IndexMap::new();
+    let mut fields = IndexMap::with_capacity(schema.fields.len());
     for spec in schema.fields.iter().filter(|f| f.is_readable()) {
         let names = wire_names
             .iter()
