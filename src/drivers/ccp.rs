@@ -317,7 +317,9 @@ impl Ccp {
             .query("limit", PAGE_SIZE)
             .query("offset", offset);
         let resp = self.session.send(&req).await?;
-        let body = resp.json_required(self.http(), &context)?;
+        let keep =
+            |m: &str| wire::is_read_member(&SCHEMA, READ_NAMES, &["user_uuid", "username"], m);
+        let body = resp.json_list(self.http(), &context, &["data"], &keep)?;
         let shape = || {
             self.http().protocol(
                 &context,

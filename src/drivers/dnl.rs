@@ -234,7 +234,16 @@ pub fn kind_of_error_type(error_type: &str) -> ErrorKind {
 /// The `payload` of a successful answer (or the whole body when it has none);
 /// `success: false` becomes an error even with HTTP 200.
 fn payload(http: &HttpClient, resp: &Response, context: &str) -> Result<Json, DriverError> {
-    let body = resp.json_required(http, context)?;
+    checked_payload(http, resp, context, resp.json_required(http, context)?)
+}
+
+/// [`payload`] of an answer already parsed.
+fn checked_payload(
+    http: &HttpClient,
+    resp: &Response,
+    context: &str,
+    body: Json,
+) -> Result<Json, DriverError> {
     if !body.is_object() {
         return Err(http.protocol(context, "expected a JSON object with \"success\""));
     }
@@ -338,7 +347,9 @@ impl Dnl {
             .query("page", page)
             .query("per_page", per_page);
         let resp = self.session.send(&req).await?;
-        let payload = payload(self.http(), &resp, &context)?;
+        let keep = |m: &str| wire::is_read_member(&SCHEMA, &[], &["user_id", "name"], m);
+        let body = resp.json_list(self.http(), &context, &["payload", "items"], &keep)?;
+        let payload = checked_payload(self.http(), &resp, &context, body)?;
         let shape = || {
             self.http().protocol(
                 &context,

@@ -600,6 +600,23 @@ impl Response {
         })
     }
 
+    /// The body of a list answer as a JSON value that must be present, with
+    /// each object of the list at `path` built only with the members `keep`
+    /// accepts (see [`super::wire::parse_list`]). Errors are those of
+    /// [`Response::json_required`].
+    pub fn json_list(
+        &self,
+        http: &HttpClient,
+        context: &str,
+        path: &[&str],
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Json, DriverError> {
+        match super::wire::parse_list(&self.body, path, keep) {
+            Ok(value) => Ok(value),
+            Err(_) => self.json_required(http, context),
+        }
+    }
+
     /// The body as a JSON value that must be present.
     pub fn json_required(&self, http: &HttpClient, context: &str) -> Result<Json, DriverError> {
         self.json(http, context)?.ok_or_else(|| {

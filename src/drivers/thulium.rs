@@ -201,7 +201,8 @@ impl Driver for Thulium {
         let context = "list agents";
         let req = Request::get(&["api", "agents"], context);
         let resp = self.session.send(&req).await?;
-        let body = resp.json_required(&self.session.http, context)?;
+        let keep = |m: &str| wire::is_read_member(&SCHEMA, &[], &["login"], m);
+        let body = resp.json_list(&self.session.http, context, &[], &keep)?;
         let items = body.as_array().ok_or_else(|| {
             self.session
                 .http
