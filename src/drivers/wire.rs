@@ -258,12 +258,18 @@ pub fn remaining_pages(total: usize, first_count: usize) -> Result<Vec<usize>, S
 
 /// Records of several pages, without the duplicates a page shift may cause.
 pub fn merge_pages(pages: impl IntoIterator<Item = Vec<RemoteRecord>>) -> Vec<RemoteRecord> {
-    let mut seen = std::collections::HashSet::new();
-    pages
-        .into_iter()
-        .flatten()
-        .filter(|r| seen.insert(r.id.clone()))
-        .collect()
+    let mut all: Vec<RemoteRecord> = pages.into_iter().flatten().collect();
+    // Ids are compared borrowed: no copy of each id just to look it up.
+    let keep: Vec<bool> = {
+        let mut seen = std::collections::HashSet::with_capacity(all.len());
+        all.iter().map(|r| seen.insert(r.id.as_str())).collect()
+    };
+    if keep.iter().all(|k| *k) {
+        return all;
+    }
+    let mut keep = keep.into_iter();
+    all.retain(|_| keep.next().unwrap_or(true));
+    all
 }
 
 /// Field names in the request that the schema does not know (a bug in the
