@@ -16,7 +16,7 @@ const USER_PASSWORD: &str = "User-Pass-9d2e";
 struct World {
     sandbox: Sandbox,
     dir: tempfile::TempDir,
-    // Declared last: dropped after the sandbox.
+    // Declared last: fields drop in order, so the runtime outlives the sandbox.
     runtime: tokio::runtime::Runtime,
 }
 
@@ -57,22 +57,31 @@ impl World {
         path
     }
 
-    /// `headcount ARGS` with the credentials and passwords in its environment.
-    fn run(&self, args: &[&str]) -> Output {
+    /// `headcount` with the credentials and passwords in its environment,
+    /// but for the variables named in `unset`.
+    fn command(&self, unset: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("headcount").unwrap();
-        cmd.env_clear()
-            .env("NO_COLOR", "1")
-            .env("TH_USER", sandbox::THULIUM_USER)
-            .env("TH_PASS", sandbox::THULIUM_PASSWORD)
-            .env("CCP_KEY", sandbox::CCP_API_KEY)
-            .env("DNL_PASS", sandbox::DNL_PASSWORD)
-            .env("AGENT_PW", AGENT_PASSWORD)
-            .env("USER_PW", USER_PASSWORD)
-            .current_dir(self.dir.path())
-            .args(args)
-            .timeout(std::time::Duration::from_secs(120))
-            .output()
-            .unwrap()
+        cmd.env_clear().env("NO_COLOR", "1");
+        for (name, value) in [
+            ("TH_USER", sandbox::THULIUM_USER),
+            ("TH_PASS", sandbox::THULIUM_PASSWORD),
+            ("CCP_KEY", sandbox::CCP_API_KEY),
+            ("DNL_PASS", sandbox::DNL_PASSWORD),
+            ("AGENT_PW", AGENT_PASSWORD),
+            ("USER_PW", USER_PASSWORD),
+        ] {
+            if !unset.contains(&name) {
+                cmd.env(name, value);
+            }
+        }
+        cmd.current_dir(self.dir.path())
+            .timeout(std::time::Duration::from_secs(120));
+        cmd
+    }
+
+    /// `headcount ARGS` with every variable set.
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(&[]).args(args).output().unwrap()
     }
 
     /// Requests that change something (anything but reads and logins).
@@ -91,12 +100,6 @@ impl World {
 
     fn account(&self, vendor: &str, key: &str) -> Option<Value> {
         self.sandbox.account(vendor, key).unwrap()
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        let _ = &self.runtime;
     }
 }
 
@@ -531,15 +534,8 @@ fn unlisted_ccp_accounts_cannot_be_deactivated_and_the_plan_says_why() {
 #[test]
 fn a_change_whose_password_variable_is_unset_stops_the_plan_before_any_write() {
     let (world, file) = standard_world();
-    let mut cmd = Command::cargo_bin("headcount").unwrap();
-    let out = cmd
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .env("TH_USER", sandbox::THULIUM_USER)
-        .env("TH_PASS", sandbox::THULIUM_PASSWORD)
-        .env("CCP_KEY", sandbox::CCP_API_KEY)
-        .env("DNL_PASS", sandbox::DNL_PASSWORD)
-        .env("AGENT_PW", AGENT_PASSWORD)
+    let out = world
+        .command(&["USER_PW"])
         .args(["apply", "-f", path_str(&file), "--auto-approve"])
         .output()
         .unwrap();
@@ -748,15 +744,17 @@ fn first_errors_say_what_to_do() {
     assert!(stderr(&out).contains("nosuch.yaml"), "{}", stderr(&out));
 
     // A missing environment variable is named.
-    let mut cmd = Command::cargo_bin("headcount").unwrap();
-    let out = cmd
-        .env_clear()
-        .env("NO_COLOR", "1")
+    let out = world
+        .command(&["TH_USER"])
         .args(["plan", "-f", path_str(&file)])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("TH_USER"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("environment variable TH_USER is not set"),
+        "{}",
+        stderr(&out)
+    );
 
     // Wrong credentials: one clear error naming the provider.
     let wrong = world.write(
