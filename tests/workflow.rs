@@ -17,7 +17,7 @@ struct World {
     sandbox: Sandbox,
     dir: tempfile::TempDir,
     // Declared last: fields drop in order, so the runtime outlives the sandbox.
-    runtime: tokio::runtime::Runtime,
+    _runtime: tokio::runtime::Runtime,
 }
 
 impl World {
@@ -37,7 +37,7 @@ impl World {
         World {
             sandbox,
             dir: tempfile::tempdir().unwrap(),
-            runtime,
+            _runtime: runtime,
         }
     }
 
