@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use reqwest::header::AUTHORIZATION;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value as Json};
@@ -332,15 +331,10 @@ impl Ccp {
             _ => return Err(shape()),
         };
         let total = body.get("total").and_then(wire::count).ok_or_else(shape)?;
-        let records = data
-            .iter()
-            .map(|item| {
-                item.as_object().and_then(record_from_json).ok_or_else(|| {
-                    self.http()
-                        .protocol(&context, "a user in the list has no user_uuid or username")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let records = wire::records_from(data, record_from_json).ok_or_else(|| {
+            self.http()
+                .protocol(&context, "a user in the list has no user_uuid or username")
+        })?;
         Ok((records, total))
     }
 }
@@ -360,13 +354,10 @@ impl Driver for Ccp {
         let step = first.len();
         let rest = wire::remaining_pages(total, step)
             .map_err(|msg| self.http().protocol("list users", msg))?;
-        let pages: Vec<Vec<RemoteRecord>> = futures::stream::iter(rest)
-            .map(|i| self.page(i * step))
-            .buffered(self.http().parallelism())
-            .map_ok(|(records, _)| records)
-            .try_collect()
-            .await?;
-        Ok(wire::merge_pages(std::iter::once(first).chain(pages)))
+        wire::read_pages(first, rest, self.http().parallelism(), |i| {
+            self.page(i * step)
+        })
+        .await
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use reqwest::header::HeaderName;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value as Json};
@@ -365,15 +364,10 @@ impl Dnl {
             .get("total")
             .and_then(wire::count)
             .ok_or_else(shape)?;
-        let records = items
-            .iter()
-            .map(|item| {
-                item.as_object().and_then(record_from_json).ok_or_else(|| {
-                    self.http()
-                        .protocol(&context, "a user in the list has no user_id or name")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let records = wire::records_from(items, record_from_json).ok_or_else(|| {
+            self.http()
+                .protocol(&context, "a user in the list has no user_id or name")
+        })?;
         Ok((records, total))
     }
 }
@@ -395,13 +389,10 @@ impl Driver for Dnl {
         // When the vendor caps the page size lower than asked, ask for its size
         // so that page numbers line up with what it returned.
         let per_page = first.len().min(PAGE_SIZE);
-        let pages: Vec<Vec<RemoteRecord>> = futures::stream::iter(rest)
-            .map(|p| self.page(p, per_page))
-            .buffered(self.http().parallelism())
-            .map_ok(|(records, _)| records)
-            .try_collect()
-            .await?;
-        Ok(wire::merge_pages(std::iter::once(first).chain(pages)))
+        wire::read_pages(first, rest, self.http().parallelism(), |p| {
+            self.page(p, per_page)
+        })
+        .await
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

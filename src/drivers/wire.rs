@@ -257,6 +257,41 @@ pub fn remaining_pages(total: usize, first_count: usize) -> Result<Vec<usize>, S
 }
 
 /// Records of several pages, without the duplicates a page shift may cause.
+/// Converts listed objects into records; `None` when one of them is not an
+/// object or lacks the id or key.
+pub fn records_from(
+    items: &[Json],
+    convert: impl Fn(&Map<String, Json>) -> Option<RemoteRecord>,
+) -> Option<Vec<RemoteRecord>> {
+    items
+        .iter()
+        .map(|item| item.as_object().and_then(&convert))
+        .collect()
+}
+
+/// Reads the pages `rest` after the first, at most `parallelism` at once and
+/// kept in order, and merges them with the first page. Any failed page fails
+/// the whole list: a partial list would make a plan create duplicates.
+pub async fn read_pages<F, Fut>(
+    first: Vec<RemoteRecord>,
+    rest: Vec<usize>,
+    parallelism: usize,
+    fetch: F,
+) -> Result<Vec<RemoteRecord>, super::DriverError>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<RemoteRecord>, usize), super::DriverError>>,
+{
+    use futures::{StreamExt, TryStreamExt};
+    let pages: Vec<Vec<RemoteRecord>> = futures::stream::iter(rest)
+        .map(fetch)
+        .buffered(parallelism.max(1))
+        .map_ok(|(records, _)| records)
+        .try_collect()
+        .await?;
+    Ok(merge_pages(std::iter::once(first).chain(pages)))
+}
+
 pub fn merge_pages(pages: impl IntoIterator<Item = Vec<RemoteRecord>>) -> Vec<RemoteRecord> {
     let mut all: Vec<RemoteRecord> = pages.into_iter().flatten().collect();
     // Ids are compared borrowed: no copy of each id just to look it up.
