@@ -28,8 +28,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::table::{
-    body_object, json_type, page_range, read_view, stored_view, Password, Row, Table, TokenCheck,
-    Tokens,
+    body_object, json_answer, json_type, page_range, stored_view, Password, ReadView, Row, Table,
+    TokenCheck, Tokens,
 };
 use super::{lock, VendorSim, CCP_API_KEY, TOKEN_TTL};
 
@@ -136,14 +136,21 @@ impl Row for User {
     }
 }
 
+/// Members a read always carries as `null` (the page's example).
+const READ_NULLS: &[&str] = &["groups", "campaigns"];
+
 /// A user as `GET` returns it.
-fn user_view(user: &User) -> Value {
-    let mut view = read_view(user);
-    if let Value::Object(map) = &mut view {
-        map.insert("groups".into(), Value::Null);
-        map.insert("campaigns".into(), Value::Null);
-    }
-    view
+fn user_view(user: &User) -> ReadView<'_, User> {
+    ReadView::with_nulls(user, READ_NULLS)
+}
+
+/// A page of `GET /v3/user`.
+#[derive(Serialize)]
+struct Page<'a> {
+    data: Vec<ReadView<'a, User>>,
+    limit: usize,
+    offset: usize,
+    total: usize,
 }
 
 #[derive(Default)]
@@ -440,12 +447,19 @@ async fn list(
     };
     let store = lock(&sim.store);
     let rows = store.users.rows();
-    let data: Vec<Value> = rows[page_range(rows.len(), offset, limit)]
+    let data = rows[page_range(rows.len(), offset, limit)]
         .iter()
         .map(user_view)
         .collect();
-    Json(json!({"data": data, "limit": limit, "offset": offset, "total": rows.len()}))
-        .into_response()
+    json_answer(
+        StatusCode::OK,
+        &Page {
+            data,
+            limit,
+            offset,
+            total: rows.len(),
+        },
+    )
 }
 
 fn not_found() -> Response {
@@ -466,7 +480,7 @@ async fn get_one(
         .index_of_id(&uuid)
         .and_then(|i| store.users.get(i))
     {
-        Some(user) => Json(user_view(user)).into_response(),
+        Some(user) => json_answer(StatusCode::OK, &user_view(user)),
         None => not_found(),
     }
 }
@@ -632,7 +646,7 @@ mod tests {
         let user: User =
             serde_json::from_value(json!({"username": "a", "is_active": false})).unwrap();
         assert!(!user.user_enabled);
-        let view = user_view(&user);
+        let view = serde_json::to_value(user_view(&user)).unwrap();
         assert_eq!(view["user_enabled"], "false");
         assert!(view.get("password").is_none());
         let user: User =

@@ -31,8 +31,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::table::{
-    body_object, now_rfc3339, page_range, read_view, rfc3339, stored_view, Password, Row, Table,
-    TokenCheck, Tokens,
+    body_object, json_answer, now_rfc3339, page_range, rfc3339, stored_view, Password, ReadView,
+    Row, Table, TokenCheck, Tokens,
 };
 use super::{lock, VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
 
@@ -551,7 +551,9 @@ async fn list(
     let offset = page.saturating_mul(per_page);
     let store = lock(&sim.store);
     let rows = store.users.rows();
-    let (items, total): (Vec<Value>, usize) = if user_type.is_none() && active.is_none() {
+    let (items, total): (Vec<ReadView<'_, User>>, usize) = if user_type.is_none()
+        && active.is_none()
+    {
         // Rows are in user_id order: a page is a slice.
         let range = if descending {
             let r = page_range(rows.len(), offset, per_page);
@@ -559,7 +561,7 @@ async fn list(
         } else {
             page_range(rows.len(), offset, per_page)
         };
-        let mut items: Vec<Value> = rows[range].iter().map(read_view).collect();
+        let mut items: Vec<ReadView<'_, User>> = rows[range].iter().map(ReadView::new).collect();
         if descending {
             items.reverse();
         }
@@ -575,12 +577,32 @@ async fn list(
         };
         let range = page_range(matching.len(), offset, per_page);
         (
-            matching[range].iter().map(|u| read_view(*u)).collect(),
+            matching[range].iter().map(|u| ReadView::new(*u)).collect(),
             matching.len(),
         )
     };
-    Json(json!({"success": true, "payload": {"items": items, "total": total, "page": page}}))
-        .into_response()
+    json_answer(
+        StatusCode::OK,
+        &Answer {
+            success: true,
+            payload: Page { items, total, page },
+        },
+    )
+}
+
+/// A successful answer: `{"success": true, "payload": ...}`.
+#[derive(Serialize)]
+struct Answer<T> {
+    success: bool,
+    payload: T,
+}
+
+/// The payload of `GET /users`.
+#[derive(Serialize)]
+struct Page<'a> {
+    items: Vec<ReadView<'a, User>>,
+    total: usize,
+    page: usize,
 }
 
 fn index_of(store: &Store, id: &str) -> Option<usize> {
@@ -598,7 +620,13 @@ async fn get_one(
     }
     let store = lock(&sim.store);
     match index_of(&store, &id).and_then(|i| store.users.get(i)) {
-        Some(user) => Json(json!({"success": true, "payload": read_view(user)})).into_response(),
+        Some(user) => json_answer(
+            StatusCode::OK,
+            &Answer {
+                success: true,
+                payload: ReadView::new(user),
+            },
+        ),
         None => not_found("User"),
     }
 }

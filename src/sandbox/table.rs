@@ -174,14 +174,208 @@ pub(crate) fn stored_view<R: Row>(row: &R) -> Value {
 }
 
 /// A row as the vendor returns it on read: without password and write-only fields.
+#[cfg(test)]
 pub(crate) fn read_view<R: Row>(row: &R) -> Value {
-    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        for field in R::HIDDEN {
-            map.shift_remove(*field);
+    serde_json::to_value(ReadView::new(row)).unwrap_or(Value::Null)
+}
+
+/// A row as the vendor returns it on read, serialised straight from the row:
+/// the row's fields in order, without [`Row::HIDDEN`], then `nulls` (members
+/// the vendor always sends as `null`). Lists of thousands of rows are written
+/// with this, without building a JSON value per row first.
+pub(crate) struct ReadView<'a, R> {
+    row: &'a R,
+    nulls: &'static [&'static str],
+}
+
+impl<'a, R: Row> ReadView<'a, R> {
+    pub(crate) fn new(row: &'a R) -> Self {
+        Self { row, nulls: &[] }
+    }
+
+    /// The view with `nulls` appended as `"name": null` members.
+    pub(crate) fn with_nulls(row: &'a R, nulls: &'static [&'static str]) -> Self {
+        Self { row, nulls }
+    }
+}
+
+impl<R: Row> Serialize for ReadView<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.row.serialize(hiding::Hiding {
+            inner: serializer,
+            hidden: R::HIDDEN,
+            nulls: self.nulls,
+        })
+    }
+}
+
+/// A serializer for derived structs that leaves some fields out. Rows are
+/// always structs; any other shape is an error (a bug in a sandbox row type).
+mod hiding {
+    use serde::ser::{Error, Impossible, SerializeStruct, Serializer};
+    use serde::Serialize;
+
+    pub(super) struct Hiding<S> {
+        pub(super) inner: S,
+        pub(super) hidden: &'static [&'static str],
+        pub(super) nulls: &'static [&'static str],
+    }
+
+    pub(super) struct Fields<S: Serializer> {
+        inner: S::SerializeStruct,
+        hidden: &'static [&'static str],
+        nulls: &'static [&'static str],
+    }
+
+    impl<S: Serializer> SerializeStruct for Fields<S> {
+        type Ok = S::Ok;
+        type Error = S::Error;
+
+        fn serialize_field<T: ?Sized + Serialize>(
+            &mut self,
+            key: &'static str,
+            value: &T,
+        ) -> Result<(), S::Error> {
+            if self.hidden.contains(&key) {
+                return Ok(());
+            }
+            self.inner.serialize_field(key, value)
+        }
+
+        fn end(mut self) -> Result<S::Ok, S::Error> {
+            for key in self.nulls {
+                self.inner.serialize_field(key, &())?;
+            }
+            self.inner.end()
         }
     }
-    value
+
+    fn not_a_struct<E: Error>() -> E {
+        E::custom("a sandbox row must serialise as a struct")
+    }
+
+    macro_rules! refuse {
+        ($($name:ident($($arg:ty),*);)*) => {
+            $(fn $name(self, $(_: $arg),*) -> Result<S::Ok, S::Error> { Err(not_a_struct()) })*
+        };
+    }
+
+    impl<S: Serializer> Serializer for Hiding<S> {
+        type Ok = S::Ok;
+        type Error = S::Error;
+        type SerializeSeq = Impossible<S::Ok, S::Error>;
+        type SerializeTuple = Impossible<S::Ok, S::Error>;
+        type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
+        type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
+        type SerializeMap = Impossible<S::Ok, S::Error>;
+        type SerializeStruct = Fields<S>;
+        type SerializeStructVariant = Impossible<S::Ok, S::Error>;
+
+        fn serialize_struct(self, name: &'static str, len: usize) -> Result<Fields<S>, S::Error> {
+            Ok(Fields {
+                inner: self.inner.serialize_struct(name, len)?,
+                hidden: self.hidden,
+                nulls: self.nulls,
+            })
+        }
+
+        refuse! {
+            serialize_bool(bool);
+            serialize_i8(i8);
+            serialize_i16(i16);
+            serialize_i32(i32);
+            serialize_i64(i64);
+            serialize_u8(u8);
+            serialize_u16(u16);
+            serialize_u32(u32);
+            serialize_u64(u64);
+            serialize_f32(f32);
+            serialize_f64(f64);
+            serialize_char(char);
+            serialize_str(&str);
+            serialize_bytes(&[u8]);
+            serialize_none();
+            serialize_unit();
+            serialize_unit_struct(&'static str);
+            serialize_unit_variant(&'static str, u32, &'static str);
+        }
+
+        fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<S::Ok, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_newtype_struct<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: &T,
+        ) -> Result<S::Ok, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<S::Ok, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+            Err(not_a_struct())
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, S::Error> {
+            Err(not_a_struct())
+        }
+    }
+}
+
+/// A JSON answer written from any serialisable value (a page of
+/// [`ReadView`]s borrowed from the store, while its lock is held).
+pub(crate) fn json_answer<T: Serialize>(
+    status: axum::http::StatusCode,
+    value: &T,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match serde_json::to_vec(value) {
+        Ok(body) => (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("sandbox: could not write the answer: {e}"),
+        )
+            .into_response(),
+    }
 }
 
 /// Parses a request body as a JSON object; an empty body is an empty object.
@@ -367,6 +561,17 @@ mod tests {
         assert_eq!(stored["secret_setting"], true);
         let read = read_view(&r);
         assert!(read.get("secret_setting").is_none());
+        let mut expected = serde_json::to_value(&r).unwrap();
+        for field in T::HIDDEN {
+            expected.as_object_mut().unwrap().shift_remove(*field);
+        }
+        assert_eq!(read, expected);
+        let keys: Vec<String> = read.as_object().unwrap().keys().cloned().collect();
+        let expected_keys: Vec<String> = expected.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, expected_keys, "members keep the row's order");
+        let with_nulls = serde_json::to_value(ReadView::with_nulls(&r, &["groups"])).unwrap();
+        assert_eq!(with_nulls["groups"], Value::Null);
+        assert_eq!(with_nulls.as_object().unwrap().len(), keys.len() + 1);
         assert_eq!(format!("{:?}", r.password), "(sensitive)");
     }
 
