@@ -115,7 +115,7 @@ fn load_inputs(subject: &str, inputs: Vec<(PathBuf, Vec<u8>)>) -> Result<Desired
             .collect();
         return Err(LoadError::new(subject, &problems, &sources));
     }
-    let checked = validate::check(&parsed);
+    let checked = validate::check(parsed);
     if checked.problems.is_empty() {
         return Ok(checked.desired);
     }

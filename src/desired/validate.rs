@@ -73,16 +73,20 @@ struct ProviderInfo {
     schema: Option<&'static DriverSchema>,
 }
 
-/// Validates one desired state made of `files` (one file, or a directory's files).
-pub fn check(files: &[ParsedFile]) -> Checked {
+/// Validates one desired state made of `files` (one file, or a directory of files).
+///
+/// The files' trees are consumed: each account's subtree is dropped as soon as
+/// it is validated, so a large file never holds its whole tree and its whole
+/// validated state at once.
+pub fn check(mut files: Vec<ParsedFile>) -> Checked {
     let mut c = Checker {
-        files,
+        paths: files.iter().map(|f| f.path.clone()).collect(),
         file: 0,
         problems: Vec::new(),
         secret_spans: vec![Vec::new(); files.len()],
         regexes: HashMap::new(),
     };
-    let desired = c.run();
+    let desired = c.run(&mut files);
     Checked {
         desired,
         problems: c.problems,
@@ -90,8 +94,8 @@ pub fn check(files: &[ParsedFile]) -> Checked {
     }
 }
 
-struct Checker<'a> {
-    files: &'a [ParsedFile],
+struct Checker {
+    paths: Vec<Arc<PathBuf>>,
     /// Index of the file being read.
     file: usize,
     problems: Vec<Problem>,
@@ -133,11 +137,31 @@ fn quoted_list(items: &[&str]) -> String {
         .join(", ")
 }
 
-impl<'a> Checker<'a> {
-    fn run(&mut self) -> Desired {
-        let files = self.files;
+impl Checker {
+    fn run(&mut self, files: &mut [ParsedFile]) -> Desired {
+        let (providers, infos, sections) = self.head(files);
+        let entries = self.entries(files, sections, &infos);
+        Desired {
+            version: VERSION as u32,
+            providers,
+            entries,
+        }
+    }
+
+    /// The top level and the providers of every file. Returns the providers,
+    /// what entries need to know of each, and where each kind section's list
+    /// is: (file, kind, index of the section in the file's top mapping).
+    #[allow(clippy::type_complexity)]
+    fn head(
+        &mut self,
+        files: &[ParsedFile],
+    ) -> (
+        IndexMap<String, Provider>,
+        IndexMap<String, ProviderInfo>,
+        Vec<(usize, Kind, usize)>,
+    ) {
         let mut version_seen = false;
-        let mut tops: Vec<Fields<'a>> = Vec::with_capacity(files.len());
+        let mut tops: Vec<Fields<'_>> = Vec::with_capacity(files.len());
         let allowed = top_level_fields();
         for (i, f) in files.iter().enumerate() {
             self.file = i;
@@ -246,27 +270,20 @@ impl<'a> Checker<'a> {
             }
         }
 
-        // Entries, across every file.
-        let listed: usize = tops
-            .iter()
-            .flat_map(|fields| KINDS.iter().filter_map(|k| find(fields, k.section())))
-            .map(|(_, section)| match &section.value {
-                Yaml::Seq(items) => items.len(),
-                _ => 0,
-            })
-            .sum();
-        let mut entries = Vec::with_capacity(listed);
-        let mut seen: HashMap<(String, Kind, String), (usize, Span)> =
-            HashMap::with_capacity(listed);
+        // Where the entry lists are; sections of the wrong type are reported here.
+        let mut sections = Vec::new();
         for (i, fields) in tops.iter().enumerate() {
             self.file = i;
+            let Yaml::Map(top) = &files[i].root.value else {
+                continue;
+            };
             for kind in KINDS {
-                let Some((_, section)) = find(fields, kind.section()) else {
+                let Some((key, section)) = find(fields, kind.section()) else {
                     continue;
                 };
-                let items = match &section.value {
+                match &section.value {
                     Yaml::Null => continue,
-                    Yaml::Seq(items) => items,
+                    Yaml::Seq(_) => {}
                     other => {
                         self.push(
                             Problem::new(
@@ -286,44 +303,78 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                };
-                for (n, item) in items.iter().enumerate() {
-                    let before = self.problems.len();
-                    let Some((entry, key_span)) = self.entry(kind, n, item, &infos) else {
-                        continue;
-                    };
-                    let id = (entry.provider.clone(), kind, entry.key.clone());
-                    if let Some((first_file, first_span)) = seen.get(&id).copied() {
-                        let message = format!(
-                            "{} `{}` is listed twice for provider `{}`",
-                            kind.noun(),
-                            entry.key,
-                            entry.provider
-                        );
-                        let mut p = Problem::new(i, "duplicate_entry", message)
-                            .label(key_span, "listed again here")
-                            .help(format!("keep one entry per {}; merge the two", kind.noun()));
-                        if first_file == i {
-                            p = p.label(first_span, "first listed here");
-                        } else {
-                            p = p.elsewhere(first_file, first_span, "first listed here");
-                        }
-                        self.push(p);
-                        continue;
-                    }
-                    seen.insert(id, (i, key_span));
-                    if self.problems.len() == before {
-                        entries.push(entry);
-                    }
+                }
+                if let Some(at) = top.iter().position(|(k, _)| std::ptr::eq(k, key)) {
+                    sections.push((i, kind, at));
                 }
             }
         }
+        (providers, infos, sections)
+    }
 
-        Desired {
-            version: VERSION as u32,
-            providers,
-            entries,
+    /// Every entry of every kind section, in file order. Each account's
+    /// subtree is taken out of its file's tree and dropped once validated.
+    fn entries(
+        &mut self,
+        files: &mut [ParsedFile],
+        sections: Vec<(usize, Kind, usize)>,
+        infos: &IndexMap<String, ProviderInfo>,
+    ) -> Vec<Entry> {
+        let mut lists = Vec::with_capacity(sections.len());
+        for (i, kind, at) in sections {
+            let Yaml::Map(top) = &mut files[i].root.value else {
+                continue;
+            };
+            if let Some((
+                _,
+                Node {
+                    value: Yaml::Seq(items),
+                    ..
+                },
+            )) = top.get_mut(at)
+            {
+                lists.push((i, kind, std::mem::take(items)));
+            }
         }
+        let listed: usize = lists.iter().map(|(_, _, items)| items.len()).sum();
+        let mut entries = Vec::with_capacity(listed);
+        let mut seen: HashMap<(String, Kind, String), (usize, Span)> =
+            HashMap::with_capacity(listed);
+        for (i, kind, items) in lists {
+            self.file = i;
+            for (n, item) in items.into_iter().enumerate() {
+                let before = self.problems.len();
+                let found = self.entry(kind, n, &item, infos);
+                drop(item);
+                let Some((entry, key_span)) = found else {
+                    continue;
+                };
+                let id = (entry.provider.clone(), kind, entry.key.clone());
+                if let Some((first_file, first_span)) = seen.get(&id).copied() {
+                    let message = format!(
+                        "{} `{}` is listed twice for provider `{}`",
+                        kind.noun(),
+                        entry.key,
+                        entry.provider
+                    );
+                    let mut p = Problem::new(i, "duplicate_entry", message)
+                        .label(key_span, "listed again here")
+                        .help(format!("keep one entry per {}; merge the two", kind.noun()));
+                    if first_file == i {
+                        p = p.label(first_span, "first listed here");
+                    } else {
+                        p = p.elsewhere(first_file, first_span, "first listed here");
+                    }
+                    self.push(p);
+                    continue;
+                }
+                seen.insert(id, (i, key_span));
+                if self.problems.len() == before {
+                    entries.push(entry);
+                }
+            }
+        }
+        entries
     }
 
     fn push(&mut self, problem: Problem) {
@@ -364,7 +415,7 @@ impl<'a> Checker<'a> {
             _ => (node.pos.line, node.pos.column),
         };
         Origin {
-            file: self.files[self.file].path.clone(),
+            file: self.paths[self.file].clone(),
             line,
             column,
         }
@@ -1498,7 +1549,7 @@ providers:
             parse("a.yaml", &format!("version: 1\n{body}")),
             parse("b.yaml", body),
         ];
-        let checked = check(&files);
+        let checked = check(files.into());
         assert_eq!(checked.problems.len(), 1, "{:?}", checked.problems);
         let p = &checked.problems[0];
         assert_eq!((p.code, p.file), ("duplicate_provider", Some(1)));

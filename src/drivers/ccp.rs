@@ -17,6 +17,7 @@ use crate::model::{
 };
 
 use super::http::{self, Auth, HttpClient, Request, Session, TokenLogin, VendorMessage};
+use super::listing::RecordShape;
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Users asked for per page (the documented sandbox cap).
@@ -200,12 +201,16 @@ pub fn parse_error(body: &Json) -> VendorMessage {
 
 /// A user object as headcount reads it.
 pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
-    Some(RemoteRecord {
-        id: obj.get("user_uuid").and_then(wire::id_text)?,
-        key: obj.get("username").and_then(wire::id_text)?,
-        fields: wire::read_fields(&SCHEMA, obj, READ_NAMES),
-    })
+    SHAPE.record_from_map(obj)
 }
+
+/// How a listed user becomes a record.
+pub const SHAPE: RecordShape = RecordShape {
+    schema: &SCHEMA,
+    id: "user_uuid",
+    key: "username",
+    wire_names: READ_NAMES,
+};
 
 fn wire_value(name: &str, value: &Value) -> Json {
     let ty = SCHEMA.field(name).map_or(FieldType::String, |f| f.ty);
@@ -316,22 +321,19 @@ impl Ccp {
             .query("limit", PAGE_SIZE)
             .query("offset", offset);
         let resp = self.session.send(&req).await?;
-        let keep =
-            |m: &str| wire::is_read_member(&SCHEMA, READ_NAMES, &["user_uuid", "username"], m);
-        let body = resp.json_list(self.http(), &context, &["data"], &keep)?;
+        let answer = resp.json_list(self.http(), &context, &["data"], &SHAPE)?;
+        let body = answer.body;
         let shape = || {
             self.http().protocol(
                 &context,
                 "expected {\"data\": [users], \"limit\", \"offset\", \"total\"}",
             )
         };
-        let data = match body.get("data") {
-            Some(Json::Array(items)) => items.as_slice(),
-            Some(Json::Null) => &[],
-            _ => return Err(shape()),
-        };
+        if !matches!(body.get("data"), Some(Json::Array(_) | Json::Null)) {
+            return Err(shape());
+        }
         let total = body.get("total").and_then(wire::count).ok_or_else(shape)?;
-        let records = wire::records_from(data, record_from_json).ok_or_else(|| {
+        let records = answer.records.ok_or_else(|| {
             self.http()
                 .protocol(&context, "a user in the list has no user_uuid or username")
         })?;

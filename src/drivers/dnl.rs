@@ -18,6 +18,7 @@ use crate::model::{
 };
 
 use super::http::{self, Auth, HttpClient, Request, Response, Session, TokenLogin, VendorMessage};
+use super::listing::RecordShape;
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Users asked for per page (the documented UI maximum).
@@ -274,12 +275,16 @@ fn checked_payload(
 
 /// A user object as headcount reads it.
 pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
-    Some(RemoteRecord {
-        id: obj.get("user_id").and_then(wire::id_text)?,
-        key: obj.get("name").and_then(wire::id_text)?,
-        fields: wire::read_fields(&SCHEMA, obj, &[]),
-    })
+    SHAPE.record_from_map(obj)
 }
+
+/// How a listed user becomes a record.
+pub const SHAPE: RecordShape = RecordShape {
+    schema: &SCHEMA,
+    id: "user_id",
+    key: "name",
+    wire_names: &[],
+};
 
 /// One field for the wire: `auth_ip: ["1.2.3.4"]` is `[{"ip": "1.2.3.4"}]`,
 /// `client_limits: [5]` is `[{"client_id": 5}]`.
@@ -346,25 +351,22 @@ impl Dnl {
             .query("page", page)
             .query("per_page", per_page);
         let resp = self.session.send(&req).await?;
-        let keep = |m: &str| wire::is_read_member(&SCHEMA, &[], &["user_id", "name"], m);
-        let body = resp.json_list(self.http(), &context, &["payload", "items"], &keep)?;
-        let payload = checked_payload(self.http(), &resp, &context, body)?;
+        let answer = resp.json_list(self.http(), &context, &["payload", "items"], &SHAPE)?;
+        let payload = checked_payload(self.http(), &resp, &context, answer.body)?;
         let shape = || {
             self.http().protocol(
                 &context,
                 "expected {\"success\": true, \"payload\": {\"items\": [users], \"total\", \"page\"}}",
             )
         };
-        let items = match payload.get("items") {
-            Some(Json::Array(items)) => items.as_slice(),
-            Some(Json::Null) => &[],
-            _ => return Err(shape()),
-        };
+        if !matches!(payload.get("items"), Some(Json::Array(_) | Json::Null)) {
+            return Err(shape());
+        }
         let total = payload
             .get("total")
             .and_then(wire::count)
             .ok_or_else(shape)?;
-        let records = wire::records_from(items, record_from_json).ok_or_else(|| {
+        let records = answer.records.ok_or_else(|| {
             self.http()
                 .protocol(&context, "a user in the list has no user_id or name")
         })?;

@@ -600,20 +600,23 @@ impl Response {
         })
     }
 
-    /// The body of a list answer as a JSON value that must be present, with
-    /// each object of the list at `path` built only with the members `keep`
-    /// accepts (see [`super::wire::parse_list`]). Errors are those of
-    /// [`Response::json_required`].
+    /// A list answer: the list at `path` read into records, the rest as
+    /// JSON (see [`super::listing`]). A body that is not JSON gets the errors
+    /// of [`Response::json_required`].
     pub fn json_list(
         &self,
         http: &HttpClient,
         context: &str,
         path: &[&str],
-        keep: &dyn Fn(&str) -> bool,
-    ) -> Result<Json, DriverError> {
-        match super::wire::parse_list(&self.body, path, keep) {
-            Ok(value) => Ok(value),
-            Err(_) => self.json_required(http, context),
+        shape: &super::listing::RecordShape,
+    ) -> Result<super::listing::ListAnswer, DriverError> {
+        match super::listing::read_list(&self.body, path, shape) {
+            Ok(answer) => Ok(answer),
+            Err(_) => Ok(super::listing::records_of(
+                self.json_required(http, context)?,
+                path,
+                shape,
+            )),
         }
     }
 

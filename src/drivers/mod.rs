@@ -9,6 +9,7 @@ pub mod ccp;
 pub mod dnl;
 pub mod error;
 pub mod http;
+pub mod listing;
 pub mod thulium;
 pub mod wire;
 

@@ -14,6 +14,7 @@ use crate::model::{
 };
 
 use super::http::{self, Auth, HttpClient, Request, Session, VendorMessage};
+use super::listing::RecordShape;
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Thulium's agent fields as the `agents:` section names them.
@@ -146,13 +147,16 @@ pub fn parse_error(body: &Json) -> VendorMessage {
 
 /// An agent object as headcount reads it (`number` comes back as an integer).
 pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
-    let login = obj.get("login").and_then(wire::id_text)?;
-    Some(RemoteRecord {
-        id: login.clone(),
-        key: login,
-        fields: wire::read_fields(&SCHEMA, obj, &[]),
-    })
+    SHAPE.record_from_map(obj)
 }
+
+/// How a listed agent becomes a record: the login is both id and key.
+pub const SHAPE: RecordShape = RecordShape {
+    schema: &SCHEMA,
+    id: "login",
+    key: "login",
+    wire_names: &[],
+};
 
 /// The wire body for a create or an edit: every field of the request (the
 /// secret `password` included when `with_secrets`).
@@ -201,23 +205,18 @@ impl Driver for Thulium {
         let context = "list agents";
         let req = Request::get(&["api", "agents"], context);
         let resp = self.session.send(&req).await?;
-        let keep = |m: &str| wire::is_read_member(&SCHEMA, &[], &["login"], m);
-        let body = resp.json_list(&self.session.http, context, &[], &keep)?;
-        let items = body.as_array().ok_or_else(|| {
+        let answer = resp.json_list(&self.session.http, context, &[], &SHAPE)?;
+        if !answer.body.is_array() {
+            return Err(self
+                .session
+                .http
+                .protocol(context, "expected a JSON array of agents"));
+        }
+        answer.records.ok_or_else(|| {
             self.session
                 .http
-                .protocol(context, "expected a JSON array of agents")
-        })?;
-        items
-            .iter()
-            .map(|item| {
-                item.as_object().and_then(record_from_json).ok_or_else(|| {
-                    self.session
-                        .http
-                        .protocol(context, "an agent in the list has no login")
-                })
-            })
-            .collect()
+                .protocol(context, "an agent in the list has no login")
+        })
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

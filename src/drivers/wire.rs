@@ -69,60 +69,8 @@ pub fn read_fields(
     fields
 }
 
-/// Whether a member of a listed vendor object is one headcount reads: the
-/// identifier and key members `extra`, every readable schema field, and the
-/// alternative wire names of `wire_names`.
-pub fn is_read_member(
-    schema: &DriverSchema,
-    wire_names: &[(&str, &[&str])],
-    extra: &[&str],
-    member: &str,
-) -> bool {
-    extra.contains(&member)
-        || schema
-            .fields
-            .iter()
-            .any(|f| f.name == member && f.is_readable())
-        || wire_names.iter().any(|(_, wire)| wire.contains(&member))
-}
-
-/// Parses a list answer as JSON, building of each listed object only the
-/// members that `keep` accepts: the others are checked for syntax and
-/// skipped unbuilt. `path` names the members that lead to the list
-/// (`["data"]`; `["payload", "items"]`; `[]` for a bare array); everything
-/// off that path, and anything of an unexpected shape, is built in full, so
-/// the result reads the same as the whole answer for every member kept.
-pub fn parse_list(
-    body: &[u8],
-    path: &[&str],
-    keep: &dyn Fn(&str) -> bool,
-) -> Result<Json, serde_json::Error> {
-    use serde::de::DeserializeSeed;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = Level::Path(path, keep).deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
-}
-
-/// Where the list decoder is in the answer.
-#[derive(Clone, Copy)]
-enum Level<'a> {
-    /// On the way to the list: the members still to descend (empty: the list).
-    Path(&'a [&'a str], &'a dyn Fn(&str) -> bool),
-    /// One listed object: only the members `keep` accepts are built.
-    Item(&'a dyn Fn(&str) -> bool),
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Level<'_> {
-    type Value = Json;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
 /// A member name, borrowed from the answer when it has no escapes.
-struct Key<'de>(std::borrow::Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) std::borrow::Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -143,78 +91,6 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
             }
         }
         d.deserialize_str(V)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Level<'_> {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
-        serde::Deserialize::deserialize(d)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        match self {
-            Level::Path([], keep) => {
-                while let Some(item) = seq.next_element_seed(Level::Item(keep))? {
-                    items.push(item);
-                }
-            }
-            _ => {
-                while let Some(item) = seq.next_element::<Json>()? {
-                    items.push(item);
-                }
-            }
-        }
-        Ok(Json::Array(items))
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut out = Map::new();
-        while let Some(Key(key)) = map.next_key::<Key>()? {
-            match self {
-                Level::Path([first, rest @ ..], keep) if *first == key => {
-                    let value = map.next_value_seed(Level::Path(rest, keep))?;
-                    out.insert(key.into_owned(), value);
-                }
-                Level::Item(keep) if !keep(&key) => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-                _ => {
-                    let value = map.next_value::<Json>()?;
-                    out.insert(key.into_owned(), value);
-                }
-            }
-        }
-        Ok(Json::Object(out))
     }
 }
 
@@ -256,19 +132,6 @@ pub fn remaining_pages(total: usize, first_count: usize) -> Result<Vec<usize>, S
     Ok((1..pages).collect())
 }
 
-/// Records of several pages, without the duplicates a page shift may cause.
-/// Converts listed objects into records; `None` when one of them is not an
-/// object or lacks the id or key.
-pub fn records_from(
-    items: &[Json],
-    convert: impl Fn(&Map<String, Json>) -> Option<RemoteRecord>,
-) -> Option<Vec<RemoteRecord>> {
-    items
-        .iter()
-        .map(|item| item.as_object().and_then(&convert))
-        .collect()
-}
-
 /// Reads the pages `rest` after the first, at most `parallelism` at once and
 /// kept in order, and merges them with the first page. Any failed page fails
 /// the whole list: a partial list would make a plan create duplicates.
@@ -292,6 +155,7 @@ where
     Ok(merge_pages(std::iter::once(first).chain(pages)))
 }
 
+/// Records of several pages, without the duplicates a page shift may cause.
 pub fn merge_pages(pages: impl IntoIterator<Item = Vec<RemoteRecord>>) -> Vec<RemoteRecord> {
     let mut all: Vec<RemoteRecord> = pages.into_iter().flatten().collect();
     // Ids are compared borrowed: no copy of each id just to look it up.
@@ -323,25 +187,6 @@ pub fn unknown_fields(schema: &DriverSchema, request: &WriteRequest) -> Vec<Stri
 mod tests {
     use super::*;
 
-    #[test]
-    fn list_answers_build_only_the_members_read_and_everything_else_in_full() {
-        let body = br#"{"success": true, "error": {"x": [1, 2.5]}, "payload": {"total": 2,
-            "items": [{"user_id": 7, "name": "a\u0062", "secret": {"deep": [1]}, "email": null},
-                      "not an object"]}}"#;
-        let keep = |m: &str| m != "secret";
-        let got = parse_list(body, &["payload", "items"], &keep).unwrap();
-        let mut want: Json = serde_json::from_slice(body).unwrap();
-        want["payload"]["items"][0]
-            .as_object_mut()
-            .unwrap()
-            .shift_remove("secret");
-        assert_eq!(got, want);
-        // A bare array, and JSON that is not JSON.
-        let got = parse_list(br#"[{"login": "x", "pin": 1}]"#, &[], &|m| m == "login").unwrap();
-        assert_eq!(got, serde_json::json!([{"login": "x"}]));
-        assert!(parse_list(b"[{\"login\": }]", &[], &keep).is_err());
-        assert!(parse_list(b"[] trailing", &[], &keep).is_err());
-    }
     use serde_json::json;
 
     #[test]
