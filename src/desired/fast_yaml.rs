@@ -900,4 +900,303 @@ mod tests {
         }
         assert!(read.len() >= 30, "the fast reader read only {read:?}");
     }
+
+    /// Random documents from the subset's grammar.
+    mod grammar {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+
+        /// Scalars the fast reader reads.
+        const PLAIN: &[&str] = &[
+            "x",
+            "hello world",
+            "a:b",
+            "h\u{e9}llo",
+            "\u{fc}",
+            "0",
+            "-1",
+            "12",
+            "1.2.3",
+            "203.0.113.10",
+            "true",
+            "False",
+            "null",
+            "~",
+            "yes",
+            "x#y",
+            "http://a.b/c",
+            "e5",
+            "-x",
+            "a-b_c",
+            "5634x",
+            "agent000001@example.com",
+            "it's",
+            "a [b] {c}",
+            "0b6f5a86-6c57-4c55-9a0e-3c1a1ad0d2f1",
+            "922337203685477580",
+        ];
+        /// Scalars the readers leave to serde-saphyr (numbers other than plain integers).
+        const NUMBERS: &[&str] = &[
+            "007",
+            "1.5",
+            "1e3",
+            "0x1F",
+            "+5",
+            "1_000",
+            ".inf",
+            "9223372036854775807",
+        ];
+        const QUOTED: &[&str] = &[
+            "'x'",
+            "'it''s'",
+            "''",
+            "\"y\"",
+            "\"\"",
+            "\"q\\\"x\"",
+            "\"\\u00e9\\n\\\\\"",
+            "\"a: b\"",
+            "'# not a comment'",
+            "\"5634\"",
+        ];
+        const FLOW_PLAIN: &[&str] = &["a", "b c", "1", "true", "~", "x.y", "h\u{e9}"];
+        const KEYS: &[&str] = &[
+            "a",
+            "login",
+            "b c",
+            "\u{e9}t\u{e9}",
+            "1",
+            "true",
+            "'q'",
+            "\"k\"",
+            "x-y",
+            "a:b",
+        ];
+
+        pub struct Gen {
+            rng: StdRng,
+            pub strict: bool,
+            out: String,
+        }
+
+        impl Gen {
+            pub fn new(seed: u64, strict: bool) -> Gen {
+                Gen {
+                    rng: StdRng::seed_from_u64(seed),
+                    strict,
+                    out: String::new(),
+                }
+            }
+
+            fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+                list[self.rng.random_range(0..list.len())]
+            }
+
+            fn chance(&mut self, p: f64) -> bool {
+                self.rng.random_bool(p)
+            }
+
+            pub fn document(mut self) -> String {
+                if self.chance(0.2) {
+                    self.out.push_str("# leading comment\n\n");
+                }
+                if self.chance(0.7) {
+                    self.map(0, 0);
+                } else {
+                    self.seq(0, 0);
+                }
+                self.out
+            }
+
+            fn scalar(&mut self) -> String {
+                let r = self.rng.random_range(0..10);
+                match r {
+                    0..=5 => self.pick(PLAIN).to_owned(),
+                    6 if !self.strict => self.pick(NUMBERS).to_owned(),
+                    _ => self.pick(QUOTED).to_owned(),
+                }
+            }
+
+            fn flow(&mut self, depth: usize) -> String {
+                let n = self.rng.random_range(0..4);
+                let pad = if self.chance(0.5) { " " } else { "" };
+                let mut parts = Vec::new();
+                let map = self.chance(0.5);
+                for _ in 0..n {
+                    let value = if depth < 3 && self.chance(0.2) {
+                        self.flow(depth + 1)
+                    } else if self.chance(0.7) {
+                        self.pick(FLOW_PLAIN).to_owned()
+                    } else {
+                        self.pick(QUOTED).to_owned()
+                    };
+                    if map {
+                        let key = self.pick(FLOW_PLAIN);
+                        parts.push(format!("{key}: {value}"));
+                    } else {
+                        parts.push(value);
+                    }
+                }
+                let sep = if self.chance(0.5) { ", " } else { " , " };
+                let (open, close) = if map { ("{", "}") } else { ("[", "]") };
+                format!("{open}{pad}{}{pad}{close}", parts.join(sep))
+            }
+
+            fn trailer(&mut self) {
+                if self.chance(0.15) {
+                    self.out.push_str("   # note: x");
+                }
+                self.out.push('\n');
+                if self.chance(0.1) {
+                    self.out.push('\n');
+                }
+                if self.chance(0.05) {
+                    let pad = " ".repeat(self.rng.random_range(0..6));
+                    self.out.push_str(&format!("{pad}# comment line\n"));
+                }
+            }
+
+            /// Writes `key: value` lines at `indent`; the first key goes at the
+            /// cursor (which may be after `- `).
+            fn map(&mut self, indent: usize, depth: usize) {
+                let n = self.rng.random_range(1..4);
+                for k in 0..n {
+                    if k > 0 {
+                        self.out.push_str(&" ".repeat(indent));
+                    }
+                    let key = self.pick(KEYS);
+                    self.out.push_str(key);
+                    self.out.push(':');
+                    self.value(indent, depth);
+                }
+            }
+
+            fn value(&mut self, indent: usize, depth: usize) {
+                match self.rng.random_range(0..10) {
+                    0..=4 => {
+                        let v = self.scalar();
+                        self.out.push(' ');
+                        self.out.push_str(&v);
+                        self.trailer();
+                    }
+                    5 => {
+                        let v = self.flow(0);
+                        self.out.push(' ');
+                        self.out.push_str(&v);
+                        self.trailer();
+                    }
+                    6 => self.trailer(),
+                    _ if depth >= 4 => self.trailer(),
+                    7 => {
+                        self.trailer();
+                        let more = indent + self.rng.random_range(1..4);
+                        self.out.push_str(&" ".repeat(more));
+                        self.map(more, depth + 1);
+                    }
+                    8 => {
+                        self.trailer();
+                        self.out.push_str(&" ".repeat(indent));
+                        self.seq(indent, depth + 1);
+                    }
+                    _ => {
+                        self.trailer();
+                        let more = indent + self.rng.random_range(1..4);
+                        self.out.push_str(&" ".repeat(more));
+                        self.seq(more, depth + 1);
+                    }
+                }
+            }
+
+            /// Writes `- item` lines at `indent`; the first dash goes at the cursor.
+            fn seq(&mut self, indent: usize, depth: usize) {
+                let n = self.rng.random_range(1..4);
+                for k in 0..n {
+                    if k > 0 {
+                        self.out.push_str(&" ".repeat(indent));
+                    }
+                    let gap = if self.chance(0.8) { 1 } else { 3 };
+                    self.out.push('-');
+                    self.out.push_str(&" ".repeat(gap));
+                    match self.rng.random_range(0..4) {
+                        0 => {
+                            let v = self.scalar();
+                            self.out.push_str(&v);
+                            self.trailer();
+                        }
+                        1 => {
+                            let v = self.flow(0);
+                            self.out.push_str(&v);
+                            self.trailer();
+                        }
+                        _ => self.map(indent + 1 + gap, depth + 1),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn documents_of_the_subset_are_read_by_the_fast_reader() {
+        for seed in 0..200 {
+            let text = grammar::Gen::new(seed, true).document();
+            assert!(same(&text), "refused:\n{text}");
+        }
+    }
+
+    const MUTATIONS: &[char] = &[
+        ':', '-', ' ', '#', '\'', '"', '[', ']', '{', '}', ',', '\t', '\n', '&', '*', '!', '|',
+        '>', '?',
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(768))]
+        #[test]
+        fn where_the_fast_reader_answers_it_agrees(
+            seed in proptest::prelude::any::<u64>(),
+            strict in proptest::prelude::any::<bool>(),
+            edits in proptest::collection::vec((proptest::prelude::any::<usize>(), 0..=MUTATIONS.len()), 0..3),
+        ) {
+            let mut text = grammar::Gen::new(seed, strict).document();
+            for (at, what) in edits {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match MUTATIONS.get(what) {
+                    Some(c) => text.insert(at, *c),
+                    None if at < text.len() => {
+                        text.remove(at);
+                    }
+                    None => {}
+                }
+            }
+            same(&text);
+        }
+    }
+
+    #[test]
+    fn refused_documents_still_parse_as_before() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: 1.5\nb: 007\n",
+            "key: |\n  line one\n",
+            "a: b\n  continued\n",
+            "a:\tb\n",
+            "a: x\r\nb: y\r\n",
+            "---\na: 1\n",
+        ] {
+            assert!(parse(text).is_none(), "{text}");
+            let through = yaml::parse(text);
+            assert!(through.is_ok(), "{text}: {through:?}");
+            if let Some(before) = events::parse(text) {
+                assert_eq!(through, Ok(before), "{text}");
+            }
+        }
+        let err = yaml::parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.pos.is_some() && !err.limit, "{err:?}");
+        let root = yaml::parse("a: &x 1\nb: *x\n").unwrap();
+        match root.value {
+            Value::Map(entries) => assert_eq!(entries[1].1.value, Value::Int(1)),
+            other => panic!("{other:?}"),
+        }
+    }
 }
