@@ -1199,4 +1199,27 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// Rough timing of both readers on the 100,000-entry performance file.
+    /// `cargo test --lib fast_yaml -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn time_both_readers_on_the_big_file() {
+        let Ok(text) = std::fs::read_to_string("/tmp/perf/big100000.yaml") else {
+            println!("no /tmp/perf/big100000.yaml: nothing to time");
+            return;
+        };
+        let start = std::time::Instant::now();
+        let fast = parse(&text);
+        let fast_time = start.elapsed();
+        let start = std::time::Instant::now();
+        let slow = events::parse(&text);
+        let slow_time = start.elapsed();
+        assert!(fast.is_some(), "the fast reader refused the big file");
+        assert!(fast == slow, "the readers differ on the big file");
+        println!(
+            "fast_yaml {fast_time:?}, events {slow_time:?}, ratio {:.1}x",
+            slow_time.as_secs_f64() / fast_time.as_secs_f64()
+        );
+    }
 }
