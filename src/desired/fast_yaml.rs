@@ -236,7 +236,8 @@ impl Reader<'_> {
             len: 0,
             ..first.pos
         };
-        let mut entries = Vec::new();
+        // Room for a typical account at once; the rest is given back below.
+        let mut entries = Vec::with_capacity(8);
         let mut key = first;
         loop {
             let value = self.map_value(indent, depth + 1)?;
@@ -750,6 +751,11 @@ mod tests {
         for i in 0..n {
             out.push_str(&format!(
                 "  - provider: ccp\n    username: User.{i:06}\n    level: agent\n    role_uuid: e40292d3-4707-40e5-a7f2-044d3d639757\n    first_name: Hai\n    password: {{ env: USER_PASSWORD }}\n"
+            ));
+        }
+        for i in 0..n {
+            out.push_str(&format!(
+                "  - provider: dnl\n    name: user-{i:06}\n    user_type: agent\n    email: user-{i:06}@example.net\n    first_name: Do\n    last_name: Hai{i}\n    password: {{ env: USER_PASSWORD }}\n"
             ));
         }
         out
