@@ -6,6 +6,7 @@
 //! the format from the drivers' field tables.
 
 pub mod diagnostics;
+mod fast_yaml;
 pub mod load;
 pub mod schema;
 pub mod secret;

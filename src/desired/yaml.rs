@@ -250,6 +250,9 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             value: Value::Null,
         });
     }
+    if let Some(root) = super::fast_yaml::parse(text) {
+        return Ok(root);
+    }
     if let Some(root) = events::parse(text) {
         return Ok(root);
     }
@@ -288,7 +291,7 @@ fn parse_with_serde(text: &str) -> Result<Node, SyntaxError> {
 /// that [`parse_with_serde`] reads it with its limits and messages. For
 /// documents it accepts, the tree is the same as serde-saphyr's (checked by
 /// the tests below on every example and invalid-file fixture).
-mod events {
+pub(crate) mod events {
     use std::borrow::Cow;
 
     use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
@@ -296,14 +299,14 @@ mod events {
     use super::{Node, Pos, Value, MAX_DEPTH, MAX_NODES};
 
     /// Deeper documents are left to the general reader (the format needs 4 levels).
-    const FAST_DEPTH: usize = if MAX_DEPTH < 16 { MAX_DEPTH } else { 16 };
+    pub(crate) const FAST_DEPTH: usize = if MAX_DEPTH < 16 { MAX_DEPTH } else { 16 };
 
     enum Frame {
         Seq(Pos, Vec<Node>),
         Map(Pos, Vec<(Node, Node)>, Option<Node>),
     }
 
-    pub(super) fn parse(text: &str) -> Option<Node> {
+    pub(crate) fn parse(text: &str) -> Option<Node> {
         let budget = serde_saphyr::Budget::default();
         let mut options = serde_saphyr::granit_parser::Options::default();
         options.simple_key_max_lookahead = budget.simple_key_max_lookahead;
@@ -424,7 +427,7 @@ mod events {
     /// An untagged scalar resolved as serde-saphyr resolves it (YAML 1.2 core
     /// schema, strict booleans, leading-zero and underscored numbers kept as
     /// text). `None` for number-like spellings other than plain decimal integers.
-    fn scalar(value: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
+    pub(crate) fn scalar(value: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
         if style != ScalarStyle::Plain {
             return Some(Value::Str(value.into_owned()));
         }
@@ -454,7 +457,62 @@ mod events {
         if simple {
             return t.parse::<i64>().ok().map(Value::Int);
         }
+        // Text no integer or float parser could read (IP addresses, UUIDs,
+        // versions like 1.2.3) stays a string, as serde-saphyr keeps it.
+        if !number_shaped(t) {
+            return Some(Value::Str(value.into_owned()));
+        }
         None
+    }
+
+    /// A superset of what serde-saphyr's integer parser (decimal, `0x`, `0o`,
+    /// `0b`, underscores) and Rust's float parser (`1.5`, `.5`, `1e3`, `inf`,
+    /// `nan`) accept, after an optional sign.
+    fn number_shaped(t: &str) -> bool {
+        let s = t.strip_prefix(['+', '-']).unwrap_or(t);
+        let b = s.as_bytes();
+        let prefixed =
+            b.len() >= 2 && b[0] == b'0' && matches!(b[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B');
+        if prefixed
+            && b[2..]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        {
+            return true;
+        }
+        if !s.is_empty() && b.iter().all(|c| c.is_ascii_digit() || *c == b'_') {
+            return true;
+        }
+        if ["inf", "infinity", "nan"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
+        {
+            return true;
+        }
+        // Digits with at most one dot, then an optional exponent.
+        let (mantissa, exponent) = match s.find(['e', 'E']) {
+            Some(at) => (&s[..at], Some(&s[at + 1..])),
+            None => (s, None),
+        };
+        let mut dots = 0;
+        let mut digits = 0;
+        for c in mantissa.bytes() {
+            match c {
+                b'.' => dots += 1,
+                b'0'..=b'9' => digits += 1,
+                _ => return false,
+            }
+        }
+        if dots > 1 || digits == 0 {
+            return false;
+        }
+        match exponent {
+            None => true,
+            Some(e) => {
+                let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+                !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
+            }
+        }
     }
 }
 
@@ -573,6 +631,9 @@ mod tests {
             "a: 007\nb: 1_000\nc: 0x1F\nd: +5\ne: 1.5\nf: .5\ng: 1e3\nh: .inf\ni: -.inf\nj: .nan\n",
             "a: true\nb: False\nc: TRUE\nd: yes\ne: on\nf: ~\ng: null\nh: NULL\ni:\nj: ''\nk: \"\"\n",
             "a: inf\nb: nan\nc: infinity\nd: e5\ne: 12ab\nf: 1.2.3\ng: -\nh: --\ni: 5634x\n",
+            "a: 203.0.113.10\nb: 198.51.100.0/24\nc: 0b6f5a86-6c57-4c55-9a0e-3c1a1ad0d2f1\nd: 1.2.3\n",
+            "a: 1e\nb: 1e+\nc: 1.5e3x\nd: 0x\ne: 0xZZ\nf: 0b2\ng: 1..2\nh: .\ni: +.\nj: 1e5.5\nk: -0b1\n",
+            "a: 12:30\nb: 1-2\nc: 1,5\nd: 1 2\ne: 10%\nf: 1.0.0-rc1\ng: +1.5.6\nh: 1e1e1\n",
             "- [1, 'two', \"three\", {four: 4}]\n- {a: [], b: {}}\n- - x\n  - y\n",
             "key: |\n  line one\n  line two\n\nfolded: >\n  a\n  b\nplain: multi\n  line\n",
             "? complex\n: value\n1: one\ntrue: yes\n~: null key\n[a, b]: list key\n",
