@@ -1,7 +1,10 @@
 //! A small YAML tree that keeps where every node was written.
 //!
 //! The file is first read into this tree (with strict budgets against alias
-//! bombs and deep nesting), then [`super::validate`] walks it and collects
+//! bombs and deep nesting) by the first of three readers that accepts it:
+//! [`super::fast_yaml`] (one pass over the bytes, for the block-style subset
+//! desired-state files are written in), [`events`] (granit-parser's events),
+//! then serde-saphyr, which owns every error message and limit. Then [`super::validate`] walks it and collects
 //! every problem. Mapping entries are kept in order as a `Vec`, so duplicate
 //! keys survive parsing and can be reported with both places.
 
@@ -283,7 +286,9 @@ fn parse_with_serde(text: &str) -> Result<Node, SyntaxError> {
     })
 }
 
-/// The fast reader: builds the tree straight from the parser's events.
+/// The event reader: builds the tree straight from the parser's events, for
+/// documents [`super::fast_yaml`] refuses (CRLF line ends, multi-line
+/// scalars, block scalars, ...).
 ///
 /// It reads the common case only — one document of mappings, lists and
 /// untagged scalars, no anchors, aliases, tags or merge keys, shallow nesting —
