@@ -86,9 +86,9 @@ pub struct Entry {
     pub key: String,
     /// Non-secret fields as written, converted to the field's type, in file order.
     /// Includes the key field.
-    pub fields: IndexMap<String, Value>,
+    pub fields: FieldMap<Value>,
     /// Secret fields (passwords) by field name; never resolved by the loader.
-    pub secrets: IndexMap<String, SecretRef>,
+    pub secrets: FieldMap<SecretRef>,
     pub origin: Origin,
 }
 
@@ -110,4 +110,125 @@ pub struct Desired {
     pub providers: IndexMap<String, Provider>,
     /// Every account entry, in file order.
     pub entries: Vec<Entry>,
+}
+
+/// An entry's fields in file order, named by the driver's static field
+/// names. A few fields per entry, so a list searched in order: no hash table
+/// and no copy of each name (a 100,000-entry file keeps 100,000 of these).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldMap<V>(Vec<(&'static str, V)>);
+
+impl<V> Default for FieldMap<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<V> FieldMap<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets `name` (replacing its value in place, or adding it last);
+    /// returns the value it replaced.
+    pub fn insert(&mut self, name: &'static str, value: V) -> Option<V> {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) => Some(std::mem::replace(old, value)),
+            None => {
+                self.0.push((name, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `name`, keeping the order of the others.
+    pub fn remove(&mut self, name: &str) -> Option<V> {
+        let at = self.0.iter().position(|(n, _)| *n == name)?;
+        Some(self.0.remove(at).1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &V)> {
+        self.0.iter().map(|(n, v)| (*n, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(n, _)| *n)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, V> IntoIterator for &'a FieldMap<V> {
+    type Item = (&'static str, &'a V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (&'static str, V)>,
+        fn(&'a (&'static str, V)) -> (&'static str, &'a V),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(n, v)| (*n, v))
+    }
+}
+
+impl<V> std::ops::Index<&str> for FieldMap<V> {
+    type Output = V;
+
+    /// Panics when the field is absent (tests and invariants only).
+    fn index(&self, name: &str) -> &V {
+        match self.get(name) {
+            Some(v) => v,
+            None => panic!("no field {name:?}"),
+        }
+    }
+}
+
+impl<V> FromIterator<(&'static str, V)> for FieldMap<V> {
+    fn from_iter<I: IntoIterator<Item = (&'static str, V)>>(iter: I) -> Self {
+        let mut map = Self::new();
+        for (n, v) in iter {
+            map.insert(n, v);
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_maps_keep_order_and_replace_in_place() {
+        let mut m = FieldMap::new();
+        assert_eq!(m.insert("b", 1), None);
+        assert_eq!(m.insert("a", 2), None);
+        assert_eq!(m.insert("b", 3), Some(1));
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(m.get("b"), Some(&3));
+        assert!(m.contains_key("a") && !m.contains_key("c"));
+        assert_eq!(m.remove("b"), Some(3));
+        assert_eq!(m.iter().collect::<Vec<_>>(), [("a", &2)]);
+        assert_eq!(m["a"], 2);
+    }
 }

@@ -16,7 +16,7 @@ use crate::drivers;
 use crate::model::{DriverSchema, FieldType, Kind};
 
 use super::diagnostics::{Problem, Span};
-use super::types::{Credential, Desired, Entry, Origin, Provider, UnlistedPolicy};
+use super::types::{Credential, Desired, Entry, FieldMap, Origin, Provider, UnlistedPolicy};
 use super::values::{self, Invalid, SecretProblem};
 use super::yaml::{Node, Value as Yaml};
 
@@ -338,8 +338,8 @@ impl Checker {
         }
         let listed: usize = lists.iter().map(|(_, _, items)| items.len()).sum();
         let mut entries = Vec::with_capacity(listed);
-        let mut seen: HashMap<(String, Kind, String), (usize, Span)> =
-            HashMap::with_capacity(listed);
+        // Provider names are borrowed from `infos`: one copy fewer per entry.
+        let mut seen: HashMap<(&str, Kind, String), (usize, Span)> = HashMap::with_capacity(listed);
         for (i, kind, items) in lists {
             self.file = i;
             for (n, item) in items.into_iter().enumerate() {
@@ -349,7 +349,10 @@ impl Checker {
                 let Some((entry, key_span)) = found else {
                     continue;
                 };
-                let id = (entry.provider.clone(), kind, entry.key.clone());
+                let Some((provider, _)) = infos.get_key_value(&entry.provider) else {
+                    continue;
+                };
+                let id = (provider.as_str(), kind, entry.key.clone());
                 if let Some((first_file, first_span)) = seen.get(&id).copied() {
                     let message = format!(
                         "{} `{}` is listed twice for provider `{}`",
@@ -1001,8 +1004,17 @@ impl Checker {
             other_vendor_hint(schema, field)
         });
 
-        let mut values = IndexMap::with_capacity(fields.len());
-        let mut secrets = IndexMap::new();
+        // Sized exactly: 100,000 entries keep these maps until the plan is made.
+        let secret_count = fields
+            .iter()
+            .filter(|(name, _, _)| schema.field(name).is_some_and(|f| f.is_secret()))
+            .count();
+        let plain_count = fields
+            .iter()
+            .filter(|(name, _, _)| schema.field(name).is_some_and(|f| !f.is_secret()))
+            .count();
+        let mut values = FieldMap::with_capacity(plain_count);
+        let mut secrets = FieldMap::with_capacity(secret_count);
         let mut key_span = None;
         for (name, _, value) in &fields {
             if name == "provider" {
@@ -1014,7 +1026,7 @@ impl Checker {
             if spec.is_secret() {
                 match values::secret_ref(spec.name, value) {
                     Ok(r) => {
-                        secrets.insert(name.clone(), r);
+                        secrets.insert(spec.name, r);
                     }
                     Err(SecretProblem::Plaintext) => {
                         let env = values::env_name_for(&[
@@ -1047,7 +1059,7 @@ impl Checker {
                             key_span = Some(span(value));
                         }
                     }
-                    values.insert(name.clone(), v);
+                    values.insert(spec.name, v);
                 }
                 Err(inv) => self.invalid(value, inv),
             }

@@ -235,7 +235,7 @@ fn create(provider: &Provider, entry: &Entry) -> Change {
             .field(name)
             .is_some_and(|f| f.access == Access::CreateOnly);
         fields.push(FieldChange {
-            name: name.clone(),
+            name: name.to_string(),
             before: None,
             after: Some(value.clone()),
             sensitive: false,
@@ -244,7 +244,7 @@ fn create(provider: &Provider, entry: &Entry) -> Change {
     }
     for name in entry.secrets.keys() {
         fields.push(FieldChange {
-            name: name.clone(),
+            name: name.to_string(),
             before: None,
             after: None,
             sensitive: true,
@@ -277,14 +277,10 @@ fn update(provider: &Provider, entry: &Entry, record: &RemoteRecord) -> Option<C
         if !spec.is_readable() {
             continue;
         }
-        let before = record
-            .fields
-            .get(name.as_str())
-            .cloned()
-            .unwrap_or(Value::Null);
+        let before = record.fields.get(name).cloned().unwrap_or(Value::Null);
         if !same(spec.ty, value, &before) {
             fields.push(FieldChange {
-                name: name.clone(),
+                name: name.to_string(),
                 before: (before != Value::Null).then_some(before),
                 after: Some(value.clone()),
                 sensitive: false,
@@ -355,7 +351,7 @@ fn anchored_secrets(entry: &Entry, wanted: impl Fn(&str) -> bool) -> IndexMap<St
                 SecretRef::File(path) if path.is_relative() => SecretRef::File(base.join(path)),
                 other => other.clone(),
             };
-            (name.clone(), anchored)
+            (name.to_string(), anchored)
         })
         .collect()
 }

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use proptest::prelude::*;
 
 use super::*;
-use crate::desired::{Desired, Entry, Origin, Provider, SecretRef, UnlistedPolicy};
+use crate::desired::{Desired, Entry, FieldMap, Origin, Provider, SecretRef, UnlistedPolicy};
 use crate::drivers::{ccp, dnl, thulium};
 use crate::model::{DriverSchema, FieldType, Kind, RemoteRecord, Value};
 
@@ -37,13 +37,10 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
 fn entry(
     provider: &str,
     schema: &'static DriverSchema,
-    fields: &[(&str, Value)],
-    secrets: &[&str],
+    fields: &[(&'static str, Value)],
+    secrets: &[&'static str],
 ) -> Entry {
-    let fields: IndexMap<String, Value> = fields
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
+    let fields: FieldMap<Value> = fields.iter().map(|(k, v)| (*k, v.clone())).collect();
     let key = fields[schema.key_field].as_str().unwrap().to_string();
     Entry {
         provider: provider.into(),
@@ -52,12 +49,7 @@ fn entry(
         fields,
         secrets: secrets
             .iter()
-            .map(|s| {
-                (
-                    s.to_string(),
-                    SecretRef::Env(format!("{}_ENV", s.to_uppercase())),
-                )
-            })
+            .map(|s| (*s, SecretRef::Env(format!("{}_ENV", s.to_uppercase()))))
             .collect(),
         origin: origin(10),
     }
@@ -248,8 +240,8 @@ fn write_only_fields_never_cause_an_update() {
     // anowak gets roles and a language: unreadable, so no new field change.
     d.entries[1]
         .fields
-        .insert("roles".into(), Value::List(vec![Value::Int(3)]));
-    d.entries[1].fields.insert("language".into(), s("en"));
+        .insert("roles", Value::List(vec![Value::Int(3)]));
+    d.entries[1].fields.insert("language", s("en"));
     let plan = plan_of(&d, &r);
     let update = plan.changes.iter().find(|c| c.key == "anowak").unwrap();
     assert!(update
@@ -387,7 +379,7 @@ fn relative_secret_files_are_anchored_at_the_entry_file() {
     d.entries[0].origin.file = Arc::new(PathBuf::from("conf/agents.yaml"));
     d.entries[0]
         .secrets
-        .insert("password".into(), SecretRef::File("pw/jk.txt".into()));
+        .insert("password", SecretRef::File("pw/jk.txt".into()));
     let plan = plan_of(&d, &r);
     assert_eq!(
         plan.changes[0].secrets["password"],
@@ -570,9 +562,9 @@ fn arb_world() -> impl Strategy<Value = (Desired, Remote)> {
                     .filter(|f| f.is_secret())
                     .map(|f| f.name)
                     .collect();
-                let pairs: Vec<(&str, Value)> = fields
+                let pairs: Vec<(&'static str, Value)> = fields
                     .iter()
-                    .map(|(k, v)| (k.as_str(), v.clone()))
+                    .filter_map(|(k, v)| schema.field(k).map(|f| (f.name, v.clone())))
                     .collect();
                 entries.push(entry(name, schema, &pairs, &secrets));
             }
