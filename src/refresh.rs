@@ -161,9 +161,12 @@ pub fn connect_all(
 /// Reads every account of every provider, providers concurrently, with a
 /// spinner per provider on a terminal. Fails with every provider's error.
 pub async fn read_all(drivers: &Drivers, progress: &Progress) -> miette::Result<Remote> {
+    // Each provider is read in its own task, so that decoding the pages of
+    // several providers uses every core.
     let reads = drivers.iter().map(|(name, driver)| {
         let bar = progress.spinner(&format!("{name}: reading {}s", driver.schema().kind.noun()));
-        async move {
+        let (name, driver) = (name.clone(), Arc::clone(driver));
+        tokio::spawn(async move {
             let started = Instant::now();
             let result = driver.list().await;
             match &result {
@@ -175,12 +178,18 @@ pub async fn read_all(drivers: &Drivers, progress: &Progress) -> miette::Result<
                 )),
                 Err(_) => bar.finish(&format!("{name}: failed")),
             }
-            (name.clone(), result)
-        }
+            (name, result)
+        })
     });
+    let reads: Vec<_> = reads.collect();
     let mut remote = Remote::default();
     let mut errors = Vec::new();
-    for (name, result) in join_all(reads).await {
+    for joined in join_all(reads).await {
+        let (name, result) = match joined {
+            Ok(done) => done,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(miette::miette!("reading the providers was stopped: {e}")),
+        };
         match result {
             Ok(records) => {
                 remote.providers.insert(name, records);
