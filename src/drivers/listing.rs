@@ -68,10 +68,12 @@ pub fn read_list(
     shape: &RecordShape,
 ) -> Result<ListAnswer, serde_json::Error> {
     let out = RefCell::new(Some(Vec::new()));
+    let members = shape.members();
     let mut de = serde_json::Deserializer::from_slice(body);
     let body = Envelope {
         path,
         shape,
+        members: &members,
         out: &out,
     }
     .deserialize(&mut de)?;
@@ -116,7 +118,31 @@ struct Envelope<'a> {
     /// Members still to descend (empty: this value is the list).
     path: &'a [&'a str],
     shape: &'a RecordShape,
+    members: &'a [Member],
     out: &'a RefCell<Option<Vec<RemoteRecord>>>,
+}
+
+/// A wire name that feeds a field: (name, index of the field in the
+/// schema, rank of the name among the field's wire names).
+type Member = (&'static str, usize, usize);
+
+impl RecordShape {
+    /// Every wire name a record reads, flattened once per answer so that
+    /// each listed member is matched with one scan.
+    fn members(&self) -> Vec<Member> {
+        let fields: &'static [FieldSpec] = self.schema.fields;
+        fields
+            .iter()
+            .enumerate()
+            .filter(|(_, spec)| spec.is_readable())
+            .flat_map(|(i, spec)| {
+                self.names_of(spec)
+                    .iter()
+                    .enumerate()
+                    .map(move |(rank, name)| (*name, i, rank))
+            })
+            .collect()
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Envelope<'_> {
@@ -197,7 +223,7 @@ impl<'de> Visitor<'de> for List<'_> {
         f.write_str("a list")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        while let Some(record) = seq.next_element_seed(Item(self.0.shape))? {
+        while let Some(record) = seq.next_element_seed(Item(self.0.shape, self.0.members))? {
             let mut out = self.0.out.borrow_mut();
             match (record, out.as_mut()) {
                 (Some(r), Some(records)) => records.push(r),
@@ -239,7 +265,7 @@ impl<'de> Visitor<'de> for List<'_> {
 }
 
 /// One listed value: a record when it is an object with an id and a key.
-struct Item<'a>(&'a RecordShape);
+struct Item<'a>(&'a RecordShape, &'a [Member]);
 
 impl<'de> DeserializeSeed<'de> for Item<'_> {
     type Value = Option<RemoteRecord>;
@@ -284,7 +310,7 @@ impl<'de> Visitor<'de> for Item<'_> {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let shape = self.0;
+        let (shape, members) = (self.0, self.1);
         let fields: &'static [FieldSpec] = shape.schema.fields;
         let mut id = None;
         let mut key = None;
@@ -295,21 +321,10 @@ impl<'de> Visitor<'de> for Item<'_> {
         while let Some(wire::Key(member)) = map.next_key::<wire::Key>()? {
             let is_id = member == shape.id;
             let is_key = member == shape.key;
-            let mut wanted: Option<(usize, usize)> = None;
-            let mut more = false;
-            for (i, spec) in fields.iter().enumerate() {
-                if !spec.is_readable() {
-                    continue;
-                }
-                if let Some(rank) = shape.names_of(spec).iter().position(|n| *n == member) {
-                    if wanted.is_some() {
-                        more = true;
-                    } else {
-                        wanted = Some((i, rank));
-                    }
-                }
-            }
-            if !is_id && !is_key && wanted.is_none() {
+            let mut matches = members.iter().filter(|(name, _, _)| *name == member);
+            let first = matches.next();
+            let shared = matches.next().is_some();
+            if !is_id && !is_key && first.is_none() {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
@@ -320,19 +335,14 @@ impl<'de> Visitor<'de> for Item<'_> {
             if is_key {
                 key = Some(wire::id_text(&value));
             }
-            if more {
+            if shared {
                 // A wire name shared by several fields (no vendor has one
                 // today): give it to each.
-                for (i, spec) in fields.iter().enumerate() {
-                    if !spec.is_readable() {
-                        continue;
-                    }
-                    if let Some(rank) = shape.names_of(spec).iter().position(|n| *n == member) {
-                        put(&mut slots[i], rank, value.clone());
-                    }
+                for (_, i, rank) in members.iter().filter(|(name, _, _)| *name == member) {
+                    put(&mut slots[*i], *rank, value.clone());
                 }
-            } else if let Some((i, rank)) = wanted {
-                put(&mut slots[i], rank, value);
+            } else if let Some((_, i, rank)) = first {
+                put(&mut slots[*i], *rank, value);
             }
         }
         let (Some(Some(id)), Some(Some(key))) = (id, key) else {
@@ -425,6 +435,42 @@ mod tests {
         assert_eq!(got.body["data"], "nope");
         let got = same(r#"{"total": 0}"#, &["data"], &ccp::SHAPE);
         assert_eq!(got.records, Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_wire_name_shared_by_two_fields_feeds_both_by_rank() {
+        use crate::model::{FieldSpec, FieldType, Kind};
+        static FIELDS: [FieldSpec; 3] = [
+            FieldSpec::new("login", FieldType::String, "key"),
+            FieldSpec::new("mail", FieldType::String, "read as mail, else email"),
+            FieldSpec::new("email", FieldType::String, "read as email"),
+        ];
+        static SCHEMA: DriverSchema = DriverSchema {
+            vendor: "test",
+            display_name: "Test",
+            kind: Kind::User,
+            key_field: "login",
+            active_field: "",
+            fields: &FIELDS,
+            auth: &[],
+            url_example: "",
+        };
+        static SHAPE: RecordShape = RecordShape {
+            schema: &SCHEMA,
+            id: "login",
+            key: "login",
+            wire_names: &[("mail", &["mail", "email"])],
+        };
+        let got = same(
+            r#"[{"login": "a", "email": "e@x"}, {"email": "e@y", "login": "b", "mail": "m@y"}]"#,
+            &[],
+            &SHAPE,
+        );
+        let records = got.records.unwrap();
+        assert_eq!(records[0].fields["mail"].as_str(), Some("e@x"));
+        assert_eq!(records[0].fields["email"].as_str(), Some("e@x"));
+        assert_eq!(records[1].fields["mail"].as_str(), Some("m@y"));
+        assert_eq!(records[1].fields["email"].as_str(), Some("e@y"));
     }
 
     #[test]
