@@ -88,7 +88,7 @@ fn main() {
     println!(
         "headcount {} on {} CPU(s), {} build",
         env!("CARGO_PKG_VERSION"),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cores(),
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -130,12 +130,16 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
     let apply_floor = plan_floor + writes_floor;
 
     let mut plan_walls = Vec::new();
+    // (headcount CPU, sandbox CPU) of each plan, reported with the median wall time.
+    let mut plan_cpus = Vec::new();
     let mut plan_requests = 0;
     let mut apply_walls = Vec::new();
     let mut apply_requests = 0;
     for _ in 0..s.runs {
         sandbox.reset().expect("reset");
+        let sandbox_before = self_cpu();
         let run = run_child(&["plan", "--parallelism", &c.to_string()], &file, &[0]);
+        plan_cpus.push((run.wall, run.cpu, self_cpu().saturating_sub(sandbox_before)));
         plan_walls.push(run.wall);
         plan_requests = sandbox.requests().len();
 
@@ -156,6 +160,12 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         }
     }
     let plan_wall = median(&mut plan_walls);
+    let (plan_cpu, plan_sandbox_cpu) = plan_cpus
+        .iter()
+        .find(|(wall, _, _)| *wall == plan_wall)
+        .map_or((Duration::ZERO, Duration::ZERO), |(_, cpu, sandbox)| {
+            (*cpu, *sandbox)
+        });
     let apply_wall = median(&mut apply_walls);
 
     // The same plan in this process, without process start and file loading:
@@ -221,6 +231,18 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         secs(plan_wall),
         format!("floor {}", secs_f(plan_floor)),
         ratio(plan_wall.as_secs_f64() / plan_floor),
+    ]);
+    rows.push([
+        "  CPU time of that plan: headcount (file, refresh, diff, output)".into(),
+        secs(plan_cpu),
+        format!("{} CPU(s) for both", cores()),
+        String::new(),
+    ]);
+    rows.push([
+        "  CPU time of that plan: the sandbox serving it (not headcount's)".into(),
+        secs(plan_sandbox_cpu),
+        String::new(),
+        String::new(),
     ]);
     rows.push([
         "  of which refresh + diff (in process, no file loading)".into(),
@@ -540,6 +562,10 @@ fn measure(args: &[String]) {
 
 fn tv(t: libc::timeval) -> Duration {
     Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get())
 }
 
 /// CPU time (user + system) of this process so far: the in-process sandbox.

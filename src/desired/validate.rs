@@ -5,6 +5,7 @@
 //! provider's `auth:` takes and what an entry may contain come from the
 //! drivers' static [`DriverSchema`] tables, so a new vendor needs nothing here.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -85,6 +86,7 @@ pub fn check(mut files: Vec<ParsedFile>) -> Checked {
         problems: Vec::new(),
         secret_spans: vec![Vec::new(); files.len()],
         regexes: HashMap::new(),
+        allowed: HashMap::new(),
     };
     let desired = c.run(&mut files);
     Checked {
@@ -103,10 +105,12 @@ struct Checker {
     /// Compiled once; shared (`Rc`) so that every use keeps the same search cache
     /// (a cloned `Regex` starts a new, empty one).
     regexes: HashMap<&'static str, Option<Rc<regex::Regex>>>,
+    /// Fields an entry may hold, by vendor.
+    allowed: HashMap<&'static str, Rc<[&'static str]>>,
 }
 
 /// A map's fields after the generic checks: (name, key node, value node).
-type Fields<'n> = Vec<(String, &'n Node, &'n Node)>;
+type Fields<'n> = Vec<(Cow<'n, str>, &'n Node, &'n Node)>;
 
 fn span(node: &Node) -> Span {
     match &node.value {
@@ -242,7 +246,7 @@ impl Checker {
                             .help("use letters, digits, `_`, `-` and `.`, starting with a letter or digit (it is used in `--target NAME/KEY`)"),
                     );
                 }
-                if let Some((first_file, first_span)) = defined_at.get(&name).copied() {
+                if let Some((first_file, first_span)) = defined_at.get(name.as_ref()).copied() {
                     self.push(
                         Problem::new(
                             i,
@@ -261,6 +265,7 @@ impl Checker {
                     );
                     continue;
                 }
+                let name = name.into_owned();
                 defined_at.insert(name.clone(), (i, span(key)));
                 let (info, provider) = self.provider(&name, key, value);
                 infos.insert(name.clone(), info);
@@ -435,9 +440,9 @@ impl Checker {
         hint: &dyn Fn(&str) -> Option<String>,
     ) -> Fields<'n> {
         let mut out: Fields<'n> = Vec::with_capacity(entries.len());
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index: HashMap<Cow<'n, str>, usize> = HashMap::new();
         for (key, value) in entries {
-            let Some(name) = key.key_text() else {
+            let Some(name) = key.key_name() else {
                 self.push(
                     self.problem("wrong_type", "a key must be a name, not a list or mapping")
                         .label(span(key), "not a name"),
@@ -476,7 +481,7 @@ impl Checker {
                 );
                 continue;
             }
-            if !allowed.is_empty() && !allowed.contains(&name.as_str()) {
+            if !allowed.is_empty() && !allowed.contains(&name.as_ref()) {
                 let nearest = values::suggest(&name, allowed.iter().copied());
                 let secret_like = looks_secret(&name) || nearest.is_some_and(looks_secret);
                 let mut help = match nearest {
@@ -990,8 +995,7 @@ impl Checker {
             .map(|(_, v)| v);
         let (provider, schema) = self.resolve_provider(kind, item, provider_node, infos)?;
 
-        let mut allowed: Vec<&str> = vec!["provider"];
-        allowed.extend(schema.fields.iter().map(|f| f.name));
+        let allowed = self.allowed_in_entry(schema);
         let key_value = entries
             .iter()
             .find(|(k, _)| k.as_str() == Some(schema.key_field))
@@ -1115,18 +1119,23 @@ impl Checker {
     ) -> Option<(String, &'static DriverSchema)> {
         let noun = kind.noun();
         let section = kind.section();
-        let serving: Vec<&str> = infos
-            .iter()
-            .filter(|(_, i)| i.schema.is_some_and(|s| s.kind == kind))
-            .map(|(n, _)| n.as_str())
-            .collect();
-        let types_for_kind: Vec<&str> = drivers::VENDORS
-            .iter()
-            .filter(|v| v.schema.kind == kind)
-            .map(|v| v.schema.vendor)
-            .collect();
+        // Built only when needed (most entries name their provider).
+        let serving = || -> Vec<&str> {
+            infos
+                .iter()
+                .filter(|(_, i)| i.schema.is_some_and(|s| s.kind == kind))
+                .map(|(n, _)| n.as_str())
+                .collect()
+        };
+        let types_for_kind = || -> Vec<&str> {
+            drivers::VENDORS
+                .iter()
+                .filter(|v| v.schema.kind == kind)
+                .map(|v| v.schema.vendor)
+                .collect()
+        };
         let Some(node) = provider_node else {
-            return match serving.as_slice() {
+            return match serving().as_slice() {
                 [only] => {
                     let schema = infos.get(*only).and_then(|i| i.schema)?;
                     Some((only.to_string(), schema))
@@ -1139,7 +1148,7 @@ impl Checker {
                                 .label(span(item), format!("this {noun} has no provider"))
                                 .help(format!(
                                     "define a provider of type {} under `providers:`",
-                                    quoted_list(&types_for_kind)
+                                    quoted_list(&types_for_kind())
                                 )),
                         );
                     }
@@ -1168,6 +1177,7 @@ impl Checker {
         };
         let Some(info) = infos.get(&name) else {
             let defined: Vec<&str> = infos.keys().map(String::as_str).collect();
+            let serving = serving();
             let help = match values::suggest(
                 &name,
                 serving.iter().copied().chain(defined.iter().copied()),
@@ -1191,6 +1201,7 @@ impl Checker {
         };
         let schema = info.schema?;
         if schema.kind != kind {
+            let serving = serving();
             let help = if serving.is_empty() {
                 format!("move this entry under `{}:`", schema.kind.section())
             } else {
@@ -1215,6 +1226,18 @@ impl Checker {
             return None;
         }
         Some((name, schema))
+    }
+
+    /// The fields an entry of `schema` may hold (computed once per vendor).
+    fn allowed_in_entry(&mut self, schema: &'static DriverSchema) -> Rc<[&'static str]> {
+        self.allowed
+            .entry(schema.vendor)
+            .or_insert_with(|| {
+                std::iter::once("provider")
+                    .chain(schema.fields.iter().map(|f| f.name))
+                    .collect()
+            })
+            .clone()
     }
 
     fn regex(&mut self, pattern: &'static str) -> Option<Rc<regex::Regex>> {

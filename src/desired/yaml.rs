@@ -90,6 +90,14 @@ impl Node {
         }
     }
 
+    /// [`Node::key_text`], borrowed when the key is a string (the usual case).
+    pub fn key_name(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match &self.value {
+            Value::Str(s) => Some(std::borrow::Cow::Borrowed(s)),
+            _ => self.key_text().map(std::borrow::Cow::Owned),
+        }
+    }
+
     /// Text of a scalar key: strings as-is, numbers and booleans as written.
     pub fn key_text(&self) -> Option<String> {
         match &self.value {

@@ -351,7 +351,10 @@ impl<'de> Visitor<'de> for Item<'_> {
         let mut record_fields = indexmap::IndexMap::with_capacity(fields.len());
         for (spec, slot) in fields.iter().zip(slots) {
             if let Some((_, value)) = slot {
-                record_fields.insert(spec.name.to_string(), wire::read_value(spec.ty, &value));
+                record_fields.insert(
+                    spec.name.to_string(),
+                    wire::read_value_owned(spec.ty, value),
+                );
             }
         }
         Ok(Some(RemoteRecord {

@@ -277,11 +277,11 @@ fn update(provider: &Provider, entry: &Entry, record: &RemoteRecord) -> Option<C
         if !spec.is_readable() {
             continue;
         }
-        let before = record.fields.get(name).cloned().unwrap_or(Value::Null);
-        if !same(spec.ty, value, &before) {
+        let before = record.fields.get(name).unwrap_or(&Value::Null);
+        if !same(spec.ty, value, before) {
             fields.push(FieldChange {
                 name: name.to_string(),
-                before: (before != Value::Null).then_some(before),
+                before: (*before != Value::Null).then(|| before.clone()),
                 after: Some(value.clone()),
                 sensitive: false,
                 create_only: false,

@@ -41,7 +41,9 @@ fn set_of(items: impl Iterator<Item = Value>) -> Value {
 
 /// Whether two values of a field of type `ty` mean the same.
 pub fn same(ty: FieldType, a: &Value, b: &Value) -> bool {
-    normalize(ty, a) == normalize(ty, b)
+    // Equal values normalise equally: the common case (nothing changed)
+    // needs no copy of either.
+    a == b || normalize(ty, a) == normalize(ty, b)
 }
 
 #[cfg(test)]
