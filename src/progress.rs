@@ -39,6 +39,13 @@ impl Progress {
         self.multi.is_some()
     }
 
+    /// Removes every bar and spinner from the screen (work given up).
+    pub fn clear(&self) {
+        if let Some(multi) = &self.multi {
+            let _ = multi.clear();
+        }
+    }
+
     /// A spinner with a message; `finish` replaces it with a final line.
     pub fn spinner(&self, message: &str) -> Item {
         let bar = self.multi.as_ref().map(|m| {

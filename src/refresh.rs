@@ -141,9 +141,19 @@ pub fn connect_all(
     parallelism: u32,
     include: impl Fn(&str) -> bool,
 ) -> miette::Result<Drivers> {
+    connect_providers(&desired.providers, parallelism, include)
+}
+
+/// [`connect_all`] for the providers alone (the accounts may still be
+/// being checked).
+pub fn connect_providers(
+    providers: &IndexMap<String, Provider>,
+    parallelism: u32,
+    include: impl Fn(&str) -> bool,
+) -> miette::Result<Drivers> {
     let mut drivers = IndexMap::new();
     let mut errors = Vec::new();
-    for (name, provider) in &desired.providers {
+    for (name, provider) in providers {
         if !include(name) {
             continue;
         }
@@ -166,7 +176,7 @@ pub async fn read_all(drivers: &Drivers, progress: &Progress) -> miette::Result<
     let reads = drivers.iter().map(|(name, driver)| {
         let bar = progress.spinner(&format!("{name}: reading {}s", driver.schema().kind.noun()));
         let (name, driver) = (name.clone(), Arc::clone(driver));
-        tokio::spawn(async move {
+        AbortOnDrop(tokio::spawn(async move {
             let started = Instant::now();
             let result = driver.list().await;
             match &result {
@@ -179,7 +189,7 @@ pub async fn read_all(drivers: &Drivers, progress: &Progress) -> miette::Result<
                 Err(_) => bar.finish(&format!("{name}: failed")),
             }
             (name, result)
-        })
+        }))
     });
     let reads: Vec<_> = reads.collect();
     let mut remote = Remote::default();
@@ -199,6 +209,27 @@ pub async fn read_all(drivers: &Drivers, progress: &Progress) -> miette::Result<
     }
     combine(errors)?;
     Ok(remote)
+}
+
+/// A task that stops when its handle is dropped: a read given up (the file
+/// turned out invalid, Ctrl-C) sends no further request.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Reads one provider's accounts (for import).

@@ -783,3 +783,51 @@ fn first_errors_say_what_to_do() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_invalid_account_is_reported_like_validate_even_while_the_vendors_are_read() {
+    // The providers are valid, so plan starts reading the vendors while it
+    // checks the accounts; the file's problem must still be what the user
+    // sees, exactly as `validate` reports it, and nothing may be written.
+    let (world, _) = standard_world();
+    let broken = world.write(
+        "broken.yaml",
+        &format!("{}{ENTRIES}", world.providers("", "", ""))
+            .replace("surname: Wisniewski", "surnme: Wisniewski"),
+    );
+    let validate = world.run(&["validate", "-f", path_str(&broken)]);
+    assert_eq!(validate.status.code(), Some(1));
+    for command in ["plan", "apply", "drift"] {
+        let mut args = vec![command, "-f", path_str(&broken)];
+        if command == "apply" {
+            args.push("--auto-approve");
+        }
+        let out = world.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{command}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("unknown field `surnme`"), "{command}: {err}");
+        assert!(err.contains("did you mean `surname`?"), "{command}: {err}");
+        assert!(stdout(&out).is_empty(), "{command}: {}", stdout(&out));
+    }
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+
+    // Both a broken account and a missing credential: the file comes first.
+    let out = world
+        .command(&["TH_USER"])
+        .args(["plan", "-f", path_str(&broken)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("unknown field `surnme`"), "{err}");
+    assert!(!err.contains("TH_USER"), "{err}");
+
+    // And a valid file with an unknown --target still names the target.
+    let file = world.write(
+        "ok.yaml",
+        &format!("{}{ENTRIES}", world.providers("", "", "")),
+    );
+    let out = world.run(&["plan", "-f", path_str(&file), "--target", "nosuch"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nosuch"), "{}", stderr(&out));
+}

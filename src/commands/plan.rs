@@ -47,18 +47,64 @@ pub(crate) async fn make_plan(
     force: bool,
     progress: &Progress,
 ) -> miette::Result<(Desired, Plan, refresh::Drivers)> {
-    let desired = load(&refresh_args.file.file)?;
-    let options = PlanOptions {
-        force,
-        targets: targets(&desired, &refresh_args.targets)?,
+    let loading = desired::Loading::begin(&refresh_args.file.file).map_err(miette::Report::new)?;
+    // With valid providers, the vendors are read while the accounts are
+    // checked (a large file takes a while to check). Everything else (an
+    // invalid file, a bad --target, a missing credential) is reported as
+    // if it were done in turn: the file first.
+    let early = loading.providers().and_then(|providers| {
+        let targets = targets_in(providers, &refresh_args.targets).ok()?;
+        let options = PlanOptions { force, targets };
+        let drivers = refresh::connect_providers(providers, refresh_args.parallelism, |name| {
+            options.includes_provider(name)
+        })
+        .ok()?;
+        Some((options, drivers))
+    });
+    let Some((options, drivers)) = early else {
+        let desired = loading.finish().map_err(miette::Report::new)?;
+        let options = PlanOptions {
+            force,
+            targets: targets(&desired, &refresh_args.targets)?,
+        };
+        let drivers = refresh::connect_all(&desired, refresh_args.parallelism, |name| {
+            options.includes_provider(name)
+        })?;
+        let remote = refresh::read_all(&drivers, progress).await?;
+        let mut plan = plan::compute(&desired, &remote, &options);
+        check_secrets(&mut plan);
+        return Ok((desired, plan, drivers));
     };
-    let drivers = refresh::connect_all(&desired, refresh_args.parallelism, |name| {
-        options.includes_provider(name)
-    })?;
-    let remote = refresh::read_all(&drivers, progress).await?;
+    let checking = tokio::task::spawn_blocking(move || loading.finish());
+    let outcome = {
+        let mut read = std::pin::pin!(refresh::read_all(&drivers, progress));
+        let mut checking = std::pin::pin!(checking);
+        tokio::select! {
+            checked = &mut checking => match joined(checked) {
+                Ok(desired) => Ok((desired, read.await)),
+                Err(problems) => Err(problems),
+            },
+            remote = &mut read => joined(checking.await).map(|desired| (desired, remote)),
+        }
+    };
+    // The read is dropped by now (its tasks stopped): take its spinners off
+    // the screen before the file's problems are printed.
+    let (desired, remote) = outcome.inspect_err(|_| progress.clear())?;
+    let remote = remote?;
     let mut plan = plan::compute(&desired, &remote, &options);
     check_secrets(&mut plan);
     Ok((desired, plan, drivers))
+}
+
+/// The outcome of checking the accounts on the blocking pool.
+fn joined(
+    checked: Result<Result<Desired, desired::LoadError>, tokio::task::JoinError>,
+) -> miette::Result<Desired> {
+    match checked {
+        Ok(loaded) => loaded.map_err(miette::Report::new),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(miette::miette!("checking the file was stopped: {e}")),
+    }
 }
 
 /// Every secret a change will send must be resolvable now, so that an apply
@@ -91,6 +137,13 @@ pub(crate) fn load(path: &Path) -> miette::Result<Desired> {
 
 /// Parses and checks `--target` values against the file's providers.
 pub(crate) fn targets(desired: &Desired, raw: &[String]) -> miette::Result<Vec<Target>> {
+    targets_in(&desired.providers, raw)
+}
+
+fn targets_in(
+    providers: &indexmap::IndexMap<String, desired::Provider>,
+    raw: &[String],
+) -> miette::Result<Vec<Target>> {
     raw.iter()
         .map(|text| {
             let target = Target::parse(text).ok_or_else(|| {
@@ -99,8 +152,8 @@ pub(crate) fn targets(desired: &Desired, raw: &[String]) -> miette::Result<Vec<T
                     "invalid --target \"{text}\""
                 )
             })?;
-            if !desired.providers.contains_key(&target.provider) {
-                let names: Vec<&str> = desired.providers.keys().map(String::as_str).collect();
+            if !providers.contains_key(&target.provider) {
+                let names: Vec<&str> = providers.keys().map(String::as_str).collect();
                 return Err(miette::miette!(
                     help = format!("the file's providers are: {}", names.join(", ")),
                     "--target names provider \"{}\", which the file does not define",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::diagnostics::{LoadError, Problem, SourceText};
-use super::types::Desired;
+use super::types::{Desired, Provider};
 use super::validate::{self, ParsedFile};
 use super::yaml;
 
@@ -16,6 +16,15 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Loads and validates a desired state from a file, or from every `*.yaml`
 /// file of a directory (sorted by name) taken together.
 pub fn load(path: &Path) -> Result<Desired, LoadError> {
+    Loading::begin(path)?.finish()
+}
+
+/// Files read: (path, bytes) each.
+type Inputs = Vec<(PathBuf, Vec<u8>)>;
+
+/// The files of `path` (one file, or a directory's `*.yaml`), read, and the
+/// name to call them by.
+fn read_inputs(path: &Path) -> Result<(String, Inputs), LoadError> {
     let subject = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| {
         let mut p = Problem::general("read", format!("cannot read {subject}: {}", io_reason(&e)));
@@ -49,7 +58,7 @@ pub fn load(path: &Path) -> Result<Desired, LoadError> {
     if !problems.is_empty() {
         return Err(LoadError::new(&subject, &problems, &[]));
     }
-    load_inputs(&subject, inputs)
+    Ok((subject, inputs))
 }
 
 /// Loads a desired state from text (for tests and tools); `name` is shown in messages.
@@ -66,22 +75,63 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Desired, LoadError> {
             &[],
         ));
     }
-    load_inputs(name, vec![(PathBuf::from(name), bytes.to_vec())])
+    Loading::from_inputs(name, vec![(PathBuf::from(name), bytes.to_vec())])?.finish()
 }
 
-fn load_inputs(subject: &str, inputs: Vec<(PathBuf, Vec<u8>)>) -> Result<Desired, LoadError> {
-    let mut texts: Vec<(String, String)> = Vec::with_capacity(inputs.len());
-    let mut parsed: Vec<ParsedFile> = Vec::with_capacity(inputs.len());
-    let mut problems = Vec::new();
-    for (index, (path, bytes)) in inputs.into_iter().enumerate() {
-        let name = path.display().to_string();
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let err = e.utf8_error();
-                let at = err.valid_up_to();
-                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                problems.push(
+/// A desired state being loaded: its files read and parsed, its top level
+/// and providers checked, its accounts not yet. [`Loading::providers`] lets
+/// `plan` start reading the vendors while [`Loading::finish`] checks the
+/// accounts; [`load`] does both in turn.
+pub struct Loading {
+    subject: String,
+    /// (name, text) of each file, for the snippets of problems.
+    texts: Vec<(String, String)>,
+    partial: validate::Partial,
+}
+
+impl Loading {
+    /// Reads and parses `path` and checks its top level and providers.
+    /// Unreadable files and YAML syntax errors fail here.
+    pub fn begin(path: &Path) -> Result<Loading, LoadError> {
+        let (subject, inputs) = read_inputs(path)?;
+        Loading::from_inputs(&subject, inputs)
+    }
+
+    /// The providers, when the top level and every provider are valid.
+    pub fn providers(&self) -> Option<&indexmap::IndexMap<String, Provider>> {
+        self.partial.providers()
+    }
+
+    /// Checks the accounts: the desired state, or every problem found.
+    pub fn finish(self) -> Result<Desired, LoadError> {
+        let checked = self.partial.finish();
+        if checked.problems.is_empty() {
+            return Ok(checked.desired);
+        }
+        let sources: Vec<SourceText> = self
+            .texts
+            .iter()
+            .zip(&checked.secret_spans)
+            .map(|((n, t), secrets)| SourceText::masked(n, t, secrets))
+            .collect();
+        let mut problems = checked.problems;
+        problems.sort_by_key(|p| (p.file, p.labels.first().map(|(s, _)| s.0).unwrap_or(0)));
+        Err(LoadError::new(&self.subject, &problems, &sources))
+    }
+
+    fn from_inputs(subject: &str, inputs: Inputs) -> Result<Loading, LoadError> {
+        let mut texts: Vec<(String, String)> = Vec::with_capacity(inputs.len());
+        let mut parsed: Vec<ParsedFile> = Vec::with_capacity(inputs.len());
+        let mut problems = Vec::new();
+        for (index, (path, bytes)) in inputs.into_iter().enumerate() {
+            let name = path.display().to_string();
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let err = e.utf8_error();
+                    let at = err.valid_up_to();
+                    let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                    problems.push(
                     Problem::new(
                         index,
                         "not_utf8",
@@ -93,40 +143,34 @@ fn load_inputs(subject: &str, inputs: Vec<(PathBuf, Vec<u8>)>) -> Result<Desired
                     )
                     .help("save the file as UTF-8 (without a byte-order mark in another encoding)"),
                 );
-                texts.push((name, text));
-                continue;
+                    texts.push((name, text));
+                    continue;
+                }
+            };
+            match yaml::parse(&text) {
+                Ok(root) => parsed.push(ParsedFile {
+                    path: Arc::new(path),
+                    root,
+                }),
+                Err(e) => problems.push(syntax_problem(index, &text, &e)),
             }
-        };
-        match yaml::parse(&text) {
-            Ok(root) => parsed.push(ParsedFile {
-                path: Arc::new(path),
-                root,
-            }),
-            Err(e) => problems.push(syntax_problem(index, &text, &e)),
+            texts.push((name, text));
         }
-        texts.push((name, text));
+        if !problems.is_empty() {
+            // Semantic checks of the other files would only add noise (a provider
+            // defined in the broken file would look missing).
+            let sources: Vec<SourceText> = texts
+                .iter()
+                .map(|(n, t)| SourceText::masked(n, t, &[]))
+                .collect();
+            return Err(LoadError::new(subject, &problems, &sources));
+        }
+        Ok(Loading {
+            subject: subject.to_string(),
+            texts,
+            partial: validate::begin(parsed),
+        })
     }
-    if !problems.is_empty() {
-        // Semantic checks of the other files would only add noise (a provider
-        // defined in the broken file would look missing).
-        let sources: Vec<SourceText> = texts
-            .iter()
-            .map(|(n, t)| SourceText::masked(n, t, &[]))
-            .collect();
-        return Err(LoadError::new(subject, &problems, &sources));
-    }
-    let checked = validate::check(parsed);
-    if checked.problems.is_empty() {
-        return Ok(checked.desired);
-    }
-    let sources: Vec<SourceText> = texts
-        .iter()
-        .zip(&checked.secret_spans)
-        .map(|((n, t), secrets)| SourceText::masked(n, t, secrets))
-        .collect();
-    let mut problems = checked.problems;
-    problems.sort_by_key(|p| (p.file, p.labels.first().map(|(s, _)| s.0).unwrap_or(0)));
-    Err(LoadError::new(subject, &problems, &sources))
 }
 
 fn syntax_problem(index: usize, text: &str, e: &yaml::SyntaxError) -> Problem {

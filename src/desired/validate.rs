@@ -8,7 +8,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -79,8 +78,24 @@ struct ProviderInfo {
 /// The files' trees are consumed: each account's subtree is dropped as soon as
 /// it is validated, so a large file never holds its whole tree and its whole
 /// validated state at once.
-pub fn check(mut files: Vec<ParsedFile>) -> Checked {
-    let mut c = Checker {
+pub fn check(files: Vec<ParsedFile>) -> Checked {
+    begin(files).finish()
+}
+
+/// Validation half done: the top level and the providers are checked, the
+/// accounts not yet. Lets a caller start reading the providers while the
+/// accounts are checked.
+pub struct Partial {
+    checker: Checker,
+    files: Vec<ParsedFile>,
+    providers: IndexMap<String, Provider>,
+    infos: IndexMap<String, ProviderInfo>,
+    sections: Vec<(usize, Kind, usize)>,
+}
+
+/// Checks the top level and the providers of `files`.
+pub fn begin(files: Vec<ParsedFile>) -> Partial {
+    let mut checker = Checker {
         paths: files.iter().map(|f| f.path.clone()).collect(),
         file: 0,
         problems: Vec::new(),
@@ -88,11 +103,36 @@ pub fn check(mut files: Vec<ParsedFile>) -> Checked {
         regexes: HashMap::new(),
         allowed: HashMap::new(),
     };
-    let desired = c.run(&mut files);
-    Checked {
-        desired,
-        problems: c.problems,
-        secret_spans: c.secret_spans,
+    let (providers, infos, sections) = checker.head(&files);
+    Partial {
+        checker,
+        files,
+        providers,
+        infos,
+        sections,
+    }
+}
+
+impl Partial {
+    /// The providers, when the top level and every provider are valid.
+    pub fn providers(&self) -> Option<&IndexMap<String, Provider>> {
+        self.checker.problems.is_empty().then_some(&self.providers)
+    }
+
+    /// Checks the accounts and returns everything found.
+    pub fn finish(mut self) -> Checked {
+        let entries = self
+            .checker
+            .entries(&mut self.files, self.sections, &self.infos);
+        Checked {
+            desired: Desired {
+                version: VERSION as u32,
+                providers: self.providers,
+                entries,
+            },
+            problems: self.checker.problems,
+            secret_spans: self.checker.secret_spans,
+        }
     }
 }
 
@@ -102,11 +142,11 @@ struct Checker {
     file: usize,
     problems: Vec<Problem>,
     secret_spans: Vec<Vec<Span>>,
-    /// Compiled once; shared (`Rc`) so that every use keeps the same search cache
+    /// Compiled once; shared (`Arc`) so that every use keeps the same search cache
     /// (a cloned `Regex` starts a new, empty one).
-    regexes: HashMap<&'static str, Option<Rc<regex::Regex>>>,
+    regexes: HashMap<&'static str, Option<Arc<regex::Regex>>>,
     /// Fields an entry may hold, by vendor.
-    allowed: HashMap<&'static str, Rc<[&'static str]>>,
+    allowed: HashMap<&'static str, Arc<[&'static str]>>,
 }
 
 /// A map's fields after the generic checks: (name, key node, value node).
@@ -142,16 +182,6 @@ fn quoted_list(items: &[&str]) -> String {
 }
 
 impl Checker {
-    fn run(&mut self, files: &mut [ParsedFile]) -> Desired {
-        let (providers, infos, sections) = self.head(files);
-        let entries = self.entries(files, sections, &infos);
-        Desired {
-            version: VERSION as u32,
-            providers,
-            entries,
-        }
-    }
-
     /// The top level and the providers of every file. Returns the providers,
     /// what entries need to know of each, and where each kind section's list
     /// is: (file, kind, index of the section in the file's top mapping).
@@ -1229,7 +1259,7 @@ impl Checker {
     }
 
     /// The fields an entry of `schema` may hold (computed once per vendor).
-    fn allowed_in_entry(&mut self, schema: &'static DriverSchema) -> Rc<[&'static str]> {
+    fn allowed_in_entry(&mut self, schema: &'static DriverSchema) -> Arc<[&'static str]> {
         self.allowed
             .entry(schema.vendor)
             .or_insert_with(|| {
@@ -1240,10 +1270,10 @@ impl Checker {
             .clone()
     }
 
-    fn regex(&mut self, pattern: &'static str) -> Option<Rc<regex::Regex>> {
+    fn regex(&mut self, pattern: &'static str) -> Option<Arc<regex::Regex>> {
         self.regexes
             .entry(pattern)
-            .or_insert_with(|| regex::Regex::new(pattern).ok().map(Rc::new))
+            .or_insert_with(|| regex::Regex::new(pattern).ok().map(Arc::new))
             .clone()
     }
 }

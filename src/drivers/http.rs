@@ -298,15 +298,13 @@ impl HttpClient {
             // provider, before the first request).
             builder = builder.tls_certs_only(std::iter::empty());
         }
-        let client = builder
-            .build()
-            .map_err(|e| {
-                DriverError::new(
-                    &name,
-                    ErrorKind::Config,
-                    format!("cannot build the HTTP client: {}", e.without_url()),
-                )
-            })?;
+        let client = builder.build().map_err(|e| {
+            DriverError::new(
+                &name,
+                ErrorKind::Config,
+                format!("cannot build the HTTP client: {}", e.without_url()),
+            )
+        })?;
         Ok(HttpClient {
             provider: name,
             base: config.url.clone(),
