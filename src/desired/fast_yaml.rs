@@ -1173,7 +1173,10 @@ mod tests {
     ];
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(768))]
+        // PROPTEST_CASES=N runs more (a long differential run: release build).
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(768)
+        ))]
         #[test]
         fn where_the_fast_reader_answers_it_agrees(
             seed in proptest::prelude::any::<u64>(),
