@@ -61,23 +61,40 @@ pub(crate) async fn make_plan(
         .ok()?;
         Some((options, drivers))
     });
-    let Some((options, drivers)) = early else {
-        let desired = loading.finish().map_err(miette::Report::new)?;
-        let options = PlanOptions {
-            force,
-            targets: targets(&desired, &refresh_args.targets)?,
-        };
-        let drivers = refresh::connect_all(&desired, refresh_args.parallelism, |name| {
-            options.includes_provider(name)
-        })?;
-        let remote = refresh::read_all(&drivers, progress).await?;
-        let mut plan = plan::compute(&desired, &remote, &options);
-        check_secrets(&mut plan);
-        return Ok((desired, plan, drivers));
+    let (desired, options, drivers, remote) = match early {
+        Some((options, drivers)) => {
+            let (desired, remote) = read_while_checking(loading, &drivers, progress).await?;
+            (desired, options, drivers, remote)
+        }
+        None => {
+            let desired = loading.finish().map_err(miette::Report::new)?;
+            let options = PlanOptions {
+                force,
+                targets: targets(&desired, &refresh_args.targets)?,
+            };
+            let drivers = refresh::connect_all(&desired, refresh_args.parallelism, |name| {
+                options.includes_provider(name)
+            })?;
+            let remote = refresh::read_all(&drivers, progress).await?;
+            (desired, options, drivers, remote)
+        }
     };
+    let mut plan = plan::compute(&desired, &remote, &options);
+    check_secrets(&mut plan);
+    Ok((desired, plan, drivers))
+}
+
+/// Reads the providers while the accounts are checked on the blocking pool.
+/// The file's problems come first; the read is then stopped and its spinners
+/// cleared.
+async fn read_while_checking(
+    loading: desired::Loading,
+    drivers: &refresh::Drivers,
+    progress: &Progress,
+) -> miette::Result<(Desired, plan::Remote)> {
     let checking = tokio::task::spawn_blocking(move || loading.finish());
     let outcome = {
-        let mut read = std::pin::pin!(refresh::read_all(&drivers, progress));
+        let mut read = std::pin::pin!(refresh::read_all(drivers, progress));
         let mut checking = std::pin::pin!(checking);
         tokio::select! {
             checked = &mut checking => match joined(checked) {
@@ -90,10 +107,7 @@ pub(crate) async fn make_plan(
     // The read is dropped by now (its tasks stopped): take its spinners off
     // the screen before the file's problems are printed.
     let (desired, remote) = outcome.inspect_err(|_| progress.clear())?;
-    let remote = remote?;
-    let mut plan = plan::compute(&desired, &remote, &options);
-    check_secrets(&mut plan);
-    Ok((desired, plan, drivers))
+    Ok((desired, remote?))
 }
 
 /// The outcome of checking the accounts on the blocking pool.

@@ -17,7 +17,7 @@ use crate::model::{
 };
 
 use super::http::{self, Auth, HttpClient, Request, Session, TokenLogin, VendorMessage};
-use super::listing::RecordShape;
+use super::listing::{self, RecordShape};
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Users asked for per page (the documented sandbox cap).
@@ -322,22 +322,15 @@ impl Ccp {
             .query("offset", offset);
         let resp = self.session.send(&req).await?;
         let answer = resp.json_list(self.http(), &context, &["data"], &SHAPE)?;
-        let body = answer.body;
-        let shape = || {
-            self.http().protocol(
-                &context,
-                "expected {\"data\": [users], \"limit\", \"offset\", \"total\"}",
-            )
-        };
-        if !matches!(body.get("data"), Some(Json::Array(_) | Json::Null)) {
-            return Err(shape());
-        }
-        let total = body.get("total").and_then(wire::count).ok_or_else(shape)?;
-        let records = answer.records.ok_or_else(|| {
-            self.http()
-                .protocol(&context, "a user in the list has no user_uuid or username")
-        })?;
-        Ok((records, total))
+        listing::page_of(
+            answer.records,
+            &answer.body,
+            "data",
+            self.http(),
+            &context,
+            "expected {\"data\": [users], \"limit\", \"offset\", \"total\"}",
+            "a user in the list has no user_uuid or username",
+        )
     }
 }
 

@@ -18,7 +18,7 @@ use crate::model::{
 };
 
 use super::http::{self, Auth, HttpClient, Request, Response, Session, TokenLogin, VendorMessage};
-use super::listing::RecordShape;
+use super::listing::{self, RecordShape};
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Users asked for per page (the documented UI maximum).
@@ -353,24 +353,15 @@ impl Dnl {
         let resp = self.session.send(&req).await?;
         let answer = resp.json_list(self.http(), &context, &["payload", "items"], &SHAPE)?;
         let payload = checked_payload(self.http(), &resp, &context, answer.body)?;
-        let shape = || {
-            self.http().protocol(
-                &context,
-                "expected {\"success\": true, \"payload\": {\"items\": [users], \"total\", \"page\"}}",
-            )
-        };
-        if !matches!(payload.get("items"), Some(Json::Array(_) | Json::Null)) {
-            return Err(shape());
-        }
-        let total = payload
-            .get("total")
-            .and_then(wire::count)
-            .ok_or_else(shape)?;
-        let records = answer.records.ok_or_else(|| {
-            self.http()
-                .protocol(&context, "a user in the list has no user_id or name")
-        })?;
-        Ok((records, total))
+        listing::page_of(
+            answer.records,
+            &payload,
+            "items",
+            self.http(),
+            &context,
+            "expected {\"success\": true, \"payload\": {\"items\": [users], \"total\", \"page\"}}",
+            "a user in the list has no user_id or name",
+        )
     }
 }
 

@@ -60,6 +60,28 @@ pub struct ListAnswer {
     pub records: Option<Vec<RemoteRecord>>,
 }
 
+/// A paged list's records and the total the vendor reports, from `container`
+/// (the object holding the member `list` and `total`). A protocol error says
+/// `expected` when the shape is wrong, `incomplete` when an item lacks its
+/// id or key.
+pub fn page_of(
+    records: Option<Vec<RemoteRecord>>,
+    container: &Json,
+    list: &str,
+    http: &super::http::HttpClient,
+    context: &str,
+    expected: &str,
+    incomplete: &str,
+) -> Result<(Vec<RemoteRecord>, usize), super::DriverError> {
+    let total = match container.get(list) {
+        Some(Json::Array(_) | Json::Null) => container.get("total").and_then(wire::count),
+        _ => None,
+    };
+    let total = total.ok_or_else(|| http.protocol(context, expected))?;
+    let records = records.ok_or_else(|| http.protocol(context, incomplete))?;
+    Ok((records, total))
+}
+
 /// Decodes `body`, whose list is at `path` (`["data"]`, `["payload",
 /// "items"]`, `[]` for a bare array). `Err` when the body is not JSON.
 pub fn read_list(
@@ -112,7 +134,9 @@ pub fn records_of(mut body: Json, path: &[&str], shape: &RecordShape) -> ListAns
     ListAnswer { body, records }
 }
 
-/// The members on the way to the list.
+/// The members on the way to the list, and the list itself (`path` empty),
+/// whose items become records. A list that is not an array is kept as sent
+/// (the caller reports its shape).
 #[derive(Clone, Copy)]
 struct Envelope<'a> {
     /// Members still to descend (empty: this value is the list).
@@ -149,11 +173,7 @@ impl<'de> DeserializeSeed<'de> for Envelope<'_> {
     type Value = Json;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
-        if self.path.is_empty() {
-            d.deserialize_any(List(self))
-        } else {
-            d.deserialize_any(self)
-        }
+        d.deserialize_any(self)
     }
 }
 
@@ -191,6 +211,17 @@ impl<'de> Visitor<'de> for Envelope<'_> {
         serde::Deserialize::deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        if self.path.is_empty() {
+            // The list itself: its items become records, the value `[]`.
+            while let Some(record) = seq.next_element_seed(Item(self.shape, self.members))? {
+                let mut out = self.out.borrow_mut();
+                match (record, out.as_mut()) {
+                    (Some(r), Some(records)) => records.push(r),
+                    _ => *out = None,
+                }
+            }
+            return Ok(Json::Array(Vec::new()));
+        }
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<Json>()? {
             items.push(item);
@@ -209,58 +240,6 @@ impl<'de> Visitor<'de> for Envelope<'_> {
             out.insert(key.into_owned(), value);
         }
         Ok(Json::Object(out))
-    }
-}
-
-/// The list itself: its items become records, the value itself `[]`.
-/// Anything but an array is kept as sent (the caller reports its shape).
-struct List<'a>(Envelope<'a>);
-
-impl<'de> Visitor<'de> for List<'_> {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        while let Some(record) = seq.next_element_seed(Item(self.0.shape, self.0.members))? {
-            let mut out = self.0.out.borrow_mut();
-            match (record, out.as_mut()) {
-                (Some(r), Some(records)) => records.push(r),
-                _ => *out = None,
-            }
-        }
-        Ok(Json::Array(Vec::new()))
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
-        serde::Deserialize::deserialize(d)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Json, A::Error> {
-        serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
     }
 }
 
