@@ -894,28 +894,16 @@ mod tests {
         }
         let small = generated(50);
         assert!(same(&small), "the generated file was refused");
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut read = Vec::new();
-        for dir in [
+        let read: Vec<String> = super::super::yaml::fixture_texts(&[
             "examples",
             "examples/sandbox",
             "tests/invalid",
             "fuzz/corpus/load",
-        ] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                if path.extension().is_some_and(|e| e == "yaml") {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
-                        if same(&text) {
-                            read.push(path.display().to_string());
-                        }
-                    }
-                }
-            }
-        }
+        ])
+        .into_iter()
+        .filter(|(_, text)| same(text))
+        .map(|(path, _)| path.display().to_string())
+        .collect();
         for example in ["ccp", "dnl", "multi-vendor", "quickstart", "thulium"] {
             assert!(
                 read.iter()

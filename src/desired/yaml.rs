@@ -536,6 +536,27 @@ fn is_only_comments(text: &str) -> bool {
     })
 }
 
+/// Every readable `*.yaml` file of these folders of the repository, as
+/// (path, text): the fixtures the readers are compared on.
+#[cfg(test)]
+pub(crate) fn fixture_texts(dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.extension().is_some_and(|e| e == "yaml") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    out.push((path, text));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,23 +687,10 @@ mod tests {
         for text in snippets {
             same_tree(text);
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut fast = 0;
-        for dir in ["examples", "examples/sandbox", "tests/invalid"] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                if path.extension().is_some_and(|e| e == "yaml") {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
-                        if same_tree(&text) {
-                            fast += 1;
-                        }
-                    }
-                }
-            }
-        }
+        let fast = fixture_texts(&["examples", "examples/sandbox", "tests/invalid"])
+            .iter()
+            .filter(|(_, text)| same_tree(text))
+            .count();
         assert!(fast >= 30, "the fast reader read only {fast} fixture files");
     }
 
