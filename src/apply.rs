@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::drivers::{Driver, DriverError};
 use crate::model::{Kind, WriteRequest};
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, Op, Plan};
 use crate::progress::Progress;
 
 /// How the executor runs.
@@ -182,6 +182,59 @@ pub async fn execute(
     }
 }
 
+/// Reads back every provider where this apply created accounts and checks
+/// that each one is there exactly once. A second account with the same key
+/// means another writer (a concurrent apply, a person) created it too, on a
+/// vendor whose uniqueness check is not atomic. Returns the problems found.
+pub async fn read_back(
+    report: &Report,
+    drivers: &IndexMap<String, Arc<dyn Driver>>,
+) -> Vec<String> {
+    let mut created: IndexMap<&str, Vec<&str>> = IndexMap::new();
+    for c in &report.changes {
+        if c.action == Action::Create && c.status == Status::Applied {
+            created
+                .entry(c.provider.as_str())
+                .or_default()
+                .push(c.key.as_str());
+        }
+    }
+    let reads = created.iter().map(|(provider, keys)| async move {
+        let Some(driver) = drivers.get(*provider) else {
+            return vec![format!("{provider}: not connected, so what was created could not be read back")];
+        };
+        let records = match driver.list().await {
+            Ok(records) => records,
+            Err(e) => return vec![format!("{provider}: could not read back what was created: {e}")],
+        };
+        let mut ids: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+        for r in &records {
+            ids.entry(r.key.as_str()).or_default().push(r.id.as_str());
+        }
+        keys.iter()
+            .filter_map(|key| {
+                let kind = driver.schema().kind;
+                match ids.get(key).map(Vec::as_slice) {
+                    None | Some([]) => Some(format!(
+                        "{provider}/{kind} \"{key}\" was created, but the provider does not list it"
+                    )),
+                    Some([_]) => None,
+                    Some(several) => Some(format!(
+                        "{provider}/{kind} \"{key}\" exists {} times on the provider (ids {}): another writer created it at the same time",
+                        several.len(),
+                        several.join(", ")
+                    )),
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    futures::future::join_all(reads)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// One line for a finished change (CI logs, and above the bars on a terminal).
 pub fn outcome_line(o: &ChangeOutcome) -> String {
     let what = format!("{}/{} \"{}\"", o.provider, o.kind, o.key);
@@ -228,7 +281,7 @@ async fn run_change(
         provider: change.provider.clone(),
         kind: change.kind,
         key: change.key.clone(),
-        action: change.action,
+        action: change.action(),
         status: Status::Skipped,
         message: None,
         attempts: 0,
@@ -258,8 +311,8 @@ async fn run_change(
         Ok(request) => request,
         Err(message) => return finish(outcome, Status::Failed, Some(message)),
     };
-    match change.action {
-        Action::Create => {
+    match &change.op {
+        Op::Create => {
             let (result, attempts) = create(driver, &request, options).await;
             outcome.attempts = attempts;
             match result {
@@ -267,15 +320,8 @@ async fn run_change(
                 Err(e) => finish(outcome, Status::Failed, Some(e)),
             }
         }
-        Action::Update | Action::Deactivate => {
+        Op::Update { remote } | Op::Deactivate { remote } => {
             outcome.attempts = 1;
-            let Some(remote) = &change.remote else {
-                return finish(
-                    outcome,
-                    Status::Failed,
-                    Some("the plan has no remote record for this change".into()),
-                );
-            };
             match driver.update(remote, &request).await {
                 Ok(()) => finish(outcome, Status::Applied, None),
                 Err(e) => finish(outcome, Status::Failed, Some(failure_text(&e))),
@@ -385,7 +431,7 @@ mod tests {
     use super::*;
     use crate::drivers::{thulium, ErrorKind};
     use crate::model::{DriverSchema, RemoteRecord, Value};
-    use crate::plan::{fingerprint, FieldChange};
+    use crate::plan::FieldChange;
 
     /// An in-memory vendor whose creates can lose their answer.
     struct FakeVendor {
@@ -486,13 +532,11 @@ mod tests {
 
     fn create_change(key: &str) -> Change {
         Change {
-            action: Action::Create,
+            op: Op::Create,
             provider: "thulium".into(),
             vendor: "thulium".into(),
             kind: Kind::Agent,
             key: key.into(),
-            remote: None,
-            fingerprint: fingerprint::ABSENT.into(),
             fields: vec![FieldChange {
                 name: "login".into(),
                 before: None,
@@ -511,9 +555,7 @@ mod tests {
             fields: IndexMap::new(),
         };
         Change {
-            action: Action::Update,
-            fingerprint: fingerprint::of(Some(&remote)),
-            remote: Some(remote),
+            op: Op::Update { remote },
             fields: vec![FieldChange {
                 name: "surname".into(),
                 before: None,

@@ -131,6 +131,9 @@ pub struct ApplyArgs {
     /// Write the apply report as JSON.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Wait this long for another apply on the same file to finish (e.g. 30s, 5m); 0 refuses at once.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Args)]

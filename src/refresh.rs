@@ -14,7 +14,6 @@ use secrecy::SecretString;
 use crate::desired::{Credential, Desired, Provider, SecretRef};
 use crate::drivers::{self, Driver, DriverError, ProviderConfig};
 use crate::model::{DriverSchema, RemoteRecord};
-use crate::plan::saved::{SavedCredential, SavedPlan, SavedProvider};
 use crate::plan::Remote;
 use crate::progress::Progress;
 
@@ -49,39 +48,6 @@ impl ConnectSpec {
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
         }
-    }
-
-    pub fn from_saved(name: &str, saved: &SavedProvider) -> miette::Result<ConnectSpec> {
-        let entry = drivers::vendor(&saved.vendor).ok_or_else(|| {
-            miette::miette!(
-                help = "make the plan again with this version of headcount",
-                "the saved plan names provider {name} of type \"{}\", which this headcount does not support",
-                saved.vendor
-            )
-        })?;
-        let url = url::Url::parse(&saved.url).map_err(|e| {
-            miette::miette!("the saved plan has an invalid url for provider {name}: {e}")
-        })?;
-        Ok(ConnectSpec {
-            name: name.to_string(),
-            schema: entry.schema,
-            url,
-            auth: saved
-                .auth
-                .iter()
-                .map(|(k, v)| {
-                    let cred = match v {
-                        SavedCredential::Plain(p) => Credential::Plain(p.clone()),
-                        SavedCredential::Secret(r) => Credential::Secret(r.clone()),
-                    };
-                    (k.clone(), cred)
-                })
-                .collect(),
-            parallelism: saved.parallelism,
-            timeout: SavedPlan::timeout(saved),
-            insecure_http: saved.insecure_http,
-            base_dir: PathBuf::new(),
-        })
     }
 
     /// Resolves the credentials and builds the driver's configuration.

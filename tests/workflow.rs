@@ -380,15 +380,15 @@ fn saved_plan_applies_and_a_stale_one_is_refused_naming_the_change() {
     let out = world.run(&["plan", "-f", f, "--out", "plan.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let saved = std::fs::read_to_string(world.dir.path().join("plan.json")).unwrap();
-    assert!(
-        !saved.contains(AGENT_PASSWORD)
-            && !saved.contains(USER_PASSWORD)
-            && !saved.contains(sandbox::CCP_API_KEY)
-    );
-    assert!(
-        saved.contains("\"env\": \"AGENT_PW\""),
-        "references are saved"
-    );
+    for secret in [
+        AGENT_PASSWORD,
+        USER_PASSWORD,
+        sandbox::CCP_API_KEY,
+        "AGENT_PW",
+        "http",
+    ] {
+        assert!(!saved.contains(secret), "{secret} in the saved plan");
+    }
 
     // Someone changes the agent the plan is about to edit.
     world
@@ -396,12 +396,14 @@ fn saved_plan_applies_and_a_stale_one_is_refused_naming_the_change() {
         .edit_account("thulium", "anowak", json!({"surname": "Kowalska-Nowak"}))
         .unwrap();
     world.sandbox.clear_requests();
-    let stale = world.run(&["apply", "plan.json"]);
+    let stale = world.run(&["apply", "plan.json", "-f", f]);
     assert_eq!(stale.status.code(), Some(1));
-    let err = stderr(&stale);
-    assert!(err.contains("stale plan"), "{err}");
+    let err = unwrapped(&stderr(&stale));
+    assert!(err.contains("no longer matches"), "{err}");
     assert!(
-        err.contains("anowak") && err.contains("surname: \"Kowalska\" -> \"Kowalska-Nowak\""),
+        err.contains("anowak")
+            && err.contains("changed on the provider since the plan was made")
+            && err.contains("(surname: \"Kowalska\" -> \"Kowalska-Nowak\")"),
         "{err}"
     );
     assert!(
@@ -418,7 +420,7 @@ fn saved_plan_applies_and_a_stale_one_is_refused_naming_the_change() {
             .code(),
         Some(0)
     );
-    let out = world.run(&["apply", "plan2.json"]);
+    let out = world.run(&["apply", "plan2.json", "-f", f]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -426,6 +428,7 @@ fn saved_plan_applies_and_a_stale_one_is_refused_naming_the_change() {
         stdout(&out),
         stderr(&out)
     );
+    assert!(stderr(&out).contains("matches the file and the providers"));
     assert!(stdout(&out).contains("Apply complete: 3 created, 3 updated"));
     assert_eq!(
         world
@@ -434,6 +437,165 @@ fn saved_plan_applies_and_a_stale_one_is_refused_naming_the_change() {
             .code(),
         Some(0)
     );
+}
+
+/// A diagnostic's text with miette's line wrapping undone.
+fn unwrapped(text: &str) -> String {
+    text.replace("\n  │ ", " ")
+}
+
+/// Applies `plan.json` after `edit` changed it; asserts it is refused with
+/// `expected` in the message and that nothing was written.
+fn refused_after_editing_the_saved_plan(
+    world: &World,
+    f: &str,
+    expected: &str,
+    edit: impl FnOnce(&mut Value),
+) {
+    let path = world.dir.path().join("plan.json");
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut saved);
+    std::fs::write(world.dir.path().join("edited.json"), saved.to_string()).unwrap();
+    world.sandbox.clear_requests();
+    let out = world.run(&["apply", "edited.json", "-f", f]);
+    let err = unwrapped(&stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}\n{err}", stdout(&out));
+    assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+    assert!(world.writes().is_empty(), "wrote {:?}", world.writes());
+}
+
+#[test]
+fn a_saved_plan_is_a_promise_an_edited_one_is_refused_and_nothing_in_it_is_obeyed() {
+    let (world, file) = standard_world();
+    let f = path_str(&file);
+    let out = world.run(&["plan", "-f", f, "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // An edited value.
+    refused_after_editing_the_saved_plan(&world, f, "surname: saved \"Attacker\"", |plan| {
+        let change = plan["changes"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|c| c["key"] == "anowak")
+            .unwrap();
+        let field = change["fields"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|f| f["name"] == "surname")
+            .unwrap();
+        field["after"] = json!("Attacker");
+    });
+    // An injected account.
+    refused_after_editing_the_saved_plan(&world, f, "\"intruder\": the saved plan would", |plan| {
+        let changes = plan["changes"].as_array_mut().unwrap();
+        let mut extra = changes[0].clone();
+        extra["key"] = json!("intruder");
+        changes.push(extra);
+    });
+    // A deactivation of every account (the threshold needs --force on apply).
+    refused_after_editing_the_saved_plan(&world, f, "the saved plan would deactivate it", |plan| {
+        plan["changes"].as_array_mut().unwrap().push(json!({
+            "action": "deactivate", "provider": "thulium", "vendor": "thulium", "kind": "agent",
+            "key": "jkowalski", "fingerprint": "absent",
+            "fields": [{"name": "active", "before": true, "after": false, "sensitive": false, "create_only": false}]
+        }));
+        plan["force"] = json!(true);
+    });
+    // A provider URL or a secret reference: not a member of a saved plan.
+    refused_after_editing_the_saved_plan(&world, f, "unknown field `providers`", |plan| {
+        plan["providers"] = json!({"thulium": {"url": "http://attacker.example", "auth": {"password": {"env": "HOME"}}}});
+    });
+
+    // The desired-state file changed since: named as such, before any vendor is read.
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("Nowak", "Nowak-Kowalska"),
+    )
+    .unwrap();
+    world.sandbox.clear_requests();
+    let out = world.run(&["apply", "plan.json", "-f", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the desired-state file changed since the plan was made"),
+        "{err}"
+    );
+    assert!(
+        world.sandbox.requests().is_empty(),
+        "read the vendors: {:?}",
+        world.sandbox.requests()
+    );
+
+    // -f is honoured: another file is another input.
+    let other = world.write("other.yaml", &std::fs::read_to_string(&file).unwrap());
+    let out = world.run(&["apply", "plan.json", "-f", path_str(&other)]);
+    assert!(stderr(&out).contains("changed since the plan was made"));
+}
+
+#[test]
+fn a_saved_plan_made_with_force_needs_force_on_apply_and_a_second_apply_waits_for_the_lock() {
+    let (world, _) = standard_world();
+    // Every listed Thulium account is removed from the file: deactivating them needs --force.
+    let file = world.write(
+        "headcount.yaml",
+        &format!(
+            "{}agents: []\n",
+            world.providers("    unlisted: deactivate\n", "", "")
+        ),
+    );
+    let f = path_str(&file);
+    let out = world.run(&[
+        "plan",
+        "-f",
+        f,
+        "--target",
+        "thulium",
+        "--force",
+        "--out",
+        "plan.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    world.sandbox.clear_requests();
+    let out = world.run(&["apply", "plan.json", "-f", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("above its safety threshold"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(world.writes().is_empty());
+
+    // Another apply holds the lock: this one refuses, naming it.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(world.dir.path().join("headcount.yaml.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let out = world.run(&["apply", "plan.json", "-f", f, "--force"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("another apply is running"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(world.writes().is_empty());
+    lock.unlock().unwrap();
+
+    let out = world.run(&["apply", "plan.json", "-f", f, "--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("3 deactivated"), "{}", stdout(&out));
 }
 
 #[test]

@@ -4,27 +4,28 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
-
 use crate::apply::{self, ApplyOptions, Report};
 use crate::cli::ApplyArgs;
-use crate::plan::saved::{stale_records, SavedPlan};
-use crate::plan::{render, Plan};
+use crate::lock::ApplyLock;
+use crate::plan::render;
+use crate::plan::saved::{Made, SavedPlan};
 use crate::progress::Progress;
-use crate::refresh::{self, ConnectSpec, Drivers};
+use crate::workflow::{self, PlanRequest, Planned};
 
 pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let progress = Progress::detect(true);
-    let (plan, drivers) = match &args.plan_file {
-        Some(path) => saved_plan(path, &args, &progress).await?,
+    // Held until the report is written: a second apply on this file waits or refuses.
+    let _lock = ApplyLock::acquire(&args.refresh.file.file, args.lock_timeout)?;
+    let planned = match &args.plan_file {
+        Some(path) => saved_plan(path, &args).await?,
         None => {
-            let (_desired, plan, drivers) =
-                super::plan::make_plan(&args.refresh, args.force, &Progress::detect(false)).await?;
-            (plan, drivers)
+            let request = super::plan::request(&args.refresh, args.force);
+            workflow::make_plan(&request, &Progress::detect(false)).await?
         }
     };
+    let (plan, drivers) = (&planned.plan, &planned.drivers);
 
-    print!("{}", render::text::render(&plan, super::stdout_color()));
+    print!("{}", render::text::render(plan, super::stdout_color()));
     if !plan.problems.is_empty() {
         return Err(miette::miette!(
             help = "fix the problems listed above, then run apply again",
@@ -59,11 +60,25 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
         ..ApplyOptions::default()
     };
     println!();
-    let report = apply::execute(&plan, &drivers, &options).await;
+    let report = apply::execute(plan, drivers, &options).await;
     watcher.abort();
     print_report(&report);
     if let Some(path) = &args.report {
         write_report(&report, path)?;
+    }
+    let read_back = apply::read_back(&report, drivers).await;
+    if !read_back.is_empty() {
+        return Err(miette::miette!(
+            code = "headcount::apply::read_back",
+            help = "remove the extra accounts on the provider (keep the one whose id the plan or the vendor's panel shows as first), then run plan again; apply holds a lock file so that two applies from one checkout cannot overlap, and CI should serialise applies (`concurrency:`)",
+            "reading back what this apply created found {} problem(s):\n{}",
+            read_back.len(),
+            read_back
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
     }
     if report.all_applied() {
         Ok(super::EXIT_OK)
@@ -93,45 +108,32 @@ fn confirm() -> miette::Result<()> {
     Ok(())
 }
 
-/// Loads a saved plan, connects its providers and refuses it when any record
-/// it touches changed since it was made.
-async fn saved_plan(
-    path: &std::path::Path,
-    args: &ApplyArgs,
-    progress: &Progress,
-) -> miette::Result<(Plan, Drivers)> {
-    let mut saved = SavedPlan::read(path)?;
-    super::plan::check_secrets(&mut saved.plan);
-    let mut drivers: Drivers = IndexMap::new();
-    let mut errors = Vec::new();
-    for (name, provider) in &saved.providers {
-        match ConnectSpec::from_saved(name, provider)
-            .and_then(|spec| spec.connect(args.refresh.parallelism))
-        {
-            Ok(driver) => {
-                drivers.insert(name.clone(), driver);
-            }
-            Err(e) => errors.push(e),
-        }
+/// Plans again from the desired-state file (`-f`) with the saved plan's
+/// options, and refuses unless the result is exactly the saved plan.
+async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<Planned> {
+    let saved = SavedPlan::read(path)?;
+    let request = PlanRequest {
+        file: args.refresh.file.file.clone(),
+        targets: saved.targets_for(&args.refresh.targets)?,
+        parallelism: args.refresh.parallelism,
+        force: args.force,
+        expect_source: Some(saved.source.clone()),
+    };
+    let planned = workflow::make_plan(&request, &Progress::detect(false)).await?;
+    if planned.plan.problems.is_empty() {
+        let made = Made {
+            source_path: &request.file,
+            source_digest: &planned.source_digest,
+            targets: &request.targets,
+            force: args.force,
+        };
+        saved.check(&SavedPlan::new(&planned.plan, &planned.remote, &made))?;
+        eprintln!(
+            "The saved plan {} matches the file and the providers; applying it.",
+            path.display()
+        );
     }
-    refresh::combine(errors)?;
-    let remote = refresh::read_all(&drivers, &Progress::detect(false)).await?;
-    let stale = stale_records(&saved.plan, &remote);
-    if !stale.is_empty() {
-        let lines: Vec<String> = stale
-            .iter()
-            .map(|s| format!("  - {} \"{}\": {}", s.provider, s.key, s.what))
-            .collect();
-        return Err(miette::miette!(
-            code = "headcount::apply::stale_plan",
-            help = "make a new plan (`headcount plan --out FILE`), review it, and apply that",
-            "stale plan: {} record(s) changed since the plan was made; nothing was applied\n{}",
-            stale.len(),
-            lines.join("\n")
-        ));
-    }
-    progress.println(&format!("The saved plan {} is current.", path.display()));
-    Ok((saved.plan, drivers))
+    Ok(planned)
 }
 
 fn print_report(report: &Report) {

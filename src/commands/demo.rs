@@ -44,7 +44,7 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
         QUICKSTART.replace(QUICKSTART_BASE, &sandbox.base_url()),
     )
     .map_err(|e| miette::miette!("cannot write the demo file {}: {e}", file.display()))?;
-    let desired = super::plan::load(&file)?;
+    let desired = crate::workflow::load(&file)?;
     let env = demo_environment(&desired);
 
     println!(

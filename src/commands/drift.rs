@@ -6,9 +6,12 @@ use crate::progress::Progress;
 
 pub async fn run(args: DriftArgs) -> miette::Result<u8> {
     // force: the safety threshold is about applying; drift only reports.
-    let (_desired, plan, _drivers) =
-        super::plan::make_plan(&args.refresh, true, &Progress::detect(false)).await?;
-    let report = DriftReport::from_plan(&plan);
+    let planned = crate::workflow::make_plan(
+        &super::plan::request(&args.refresh, true),
+        &Progress::detect(false),
+    )
+    .await?;
+    let report = DriftReport::from_plan(&planned.plan);
     let text = match args.format {
         Format::Text => report.text(),
         Format::Json => report.json(),

@@ -16,7 +16,7 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
             ));
         }
     }
-    let desired = super::plan::load(&args.file.file)?;
+    let desired = crate::workflow::load(&args.file.file)?;
     let provider = desired.providers.get(&args.provider).ok_or_else(|| {
         let names: Vec<&str> = desired.providers.keys().map(String::as_str).collect();
         miette::miette!(

@@ -84,6 +84,8 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Desired, LoadError> {
 /// accounts; [`load`] does both in turn.
 pub struct Loading {
     subject: String,
+    /// Digest of the input files (see [`Loading::digest`]).
+    digest: String,
     /// (name, text) of each file, for the snippets of problems.
     texts: Vec<(String, String)>,
     partial: validate::Partial,
@@ -95,6 +97,13 @@ impl Loading {
     pub fn begin(path: &Path) -> Result<Loading, LoadError> {
         let (subject, inputs) = read_inputs(path)?;
         Loading::from_inputs(&subject, inputs)
+    }
+
+    /// `sha256:` and the hex digest of the input: every file's bytes, and for
+    /// a directory each file's name, in the order they are read. A saved plan
+    /// records it, so that `apply` can tell the file changed since.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// The providers, when the top level and every provider are valid.
@@ -120,6 +129,7 @@ impl Loading {
     }
 
     fn from_inputs(subject: &str, inputs: Inputs) -> Result<Loading, LoadError> {
+        let digest = digest_of(&inputs);
         let mut texts: Vec<(String, String)> = Vec::with_capacity(inputs.len());
         let mut parsed: Vec<ParsedFile> = Vec::with_capacity(inputs.len());
         let mut problems = Vec::new();
@@ -167,10 +177,38 @@ impl Loading {
         }
         Ok(Loading {
             subject: subject.to_string(),
+            digest,
             texts,
             partial: validate::begin(parsed),
         })
     }
+}
+
+/// The digest of [`Loading::digest`]. A single file is hashed by content
+/// alone (its name may differ between checkouts); the files of a directory
+/// by name and content.
+fn digest_of(inputs: &Inputs) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let several = inputs.len() > 1;
+    for (path, bytes) in inputs {
+        if several {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            hasher.update((name.len() as u64).to_le_bytes());
+            hasher.update(name.as_bytes());
+        }
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    }
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
 }
 
 fn syntax_problem(index: usize, text: &str, e: &yaml::SyntaxError) -> Problem {

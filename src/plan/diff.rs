@@ -6,9 +6,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 
 use super::normalize::{normalize, same};
-use super::{
-    fingerprint, Action, Change, FieldChange, Plan, PlanOptions, Problem, Remote, Unlisted,
-};
+use super::{Action, Change, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
 use crate::desired::{Desired, Entry, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, FieldType, RemoteRecord, Value};
 
@@ -89,7 +87,7 @@ fn plan_provider(
                                 help: problem.1,
                             });
                         }
-                        if change.action == Action::Deactivate {
+                        if change.action() == Action::Deactivate {
                             deactivations += 1;
                         }
                         plan.changes.push(change);
@@ -252,13 +250,11 @@ fn create(provider: &Provider, entry: &Entry) -> Change {
         });
     }
     Change {
-        action: Action::Create,
+        op: Op::Create,
         provider: provider.name.clone(),
         vendor: schema.vendor.to_string(),
         kind: schema.kind,
         key: entry.key.clone(),
-        remote: None,
-        fingerprint: fingerprint::of(None),
         fields,
         secrets: anchored_secrets(entry, |_| true),
     }
@@ -298,18 +294,17 @@ fn update(provider: &Provider, entry: &Entry, record: &RemoteRecord) -> Option<C
             .as_ref()
             .map(|v| normalize(FieldType::Boolean, v))
             == Some(Value::Bool(false));
+    let remote = record.clone();
     Some(Change {
-        action: if only_deactivates {
-            Action::Deactivate
+        op: if only_deactivates {
+            Op::Deactivate { remote }
         } else {
-            Action::Update
+            Op::Update { remote }
         },
         provider: provider.name.clone(),
         vendor: schema.vendor.to_string(),
         kind: schema.kind,
         key: entry.key.clone(),
-        remote: Some(record.clone()),
-        fingerprint: fingerprint::of(Some(record)),
         fields,
         secrets: anchored_secrets(entry, |name| {
             schema.field(name).is_some_and(|f| f.required_on_update)
@@ -320,13 +315,13 @@ fn update(provider: &Provider, entry: &Entry, record: &RemoteRecord) -> Option<C
 fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
     let schema = provider.schema;
     Change {
-        action: Action::Deactivate,
+        op: Op::Deactivate {
+            remote: record.clone(),
+        },
         provider: provider.name.clone(),
         vendor: schema.vendor.to_string(),
         kind: schema.kind,
         key: record.key.clone(),
-        remote: Some(record.clone()),
-        fingerprint: fingerprint::of(Some(record)),
         fields: vec![FieldChange {
             name: schema.active_field.to_string(),
             before: record.fields.get(schema.active_field).cloned(),

@@ -25,6 +25,31 @@ pub fn of(record: Option<&RemoteRecord>) -> String {
     format!("sha256:{hex}")
 }
 
+/// A digest of a whole listing: every record's fingerprint, in key order.
+/// A saved plan keeps one per provider, to tell "the provider changed"
+/// from "the plan file was altered".
+pub fn of_listing(records: &[RemoteRecord]) -> String {
+    let mut prints: Vec<(&str, String)> = records
+        .iter()
+        .map(|r| (r.key.as_str(), of(Some(r))))
+        .collect();
+    prints.sort_unstable();
+    let mut hasher = Sha256::new();
+    for (key, print) in &prints {
+        hasher.update(key.as_bytes());
+        hasher.update([0]);
+        hasher.update(print.as_bytes());
+        hasher.update([0]);
+    }
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

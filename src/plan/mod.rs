@@ -103,6 +103,15 @@ impl Action {
         }
     }
 
+    /// The lowercase name (`create`, `update`, `deactivate`), as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Deactivate => "deactivate",
+        }
+    }
+
     pub fn verb(self) -> &'static str {
         match self {
             Action::Create => "created",
@@ -112,8 +121,14 @@ impl Action {
     }
 }
 
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One field of a change. A sensitive field never carries its values.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FieldChange {
     pub name: String,
     pub before: Option<Value>,
@@ -124,19 +139,24 @@ pub struct FieldChange {
     pub create_only: bool,
 }
 
+/// What a change does to the account, with what that needs: an update or a
+/// deactivation carries the account as it was read when planning.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Create,
+    Update { remote: RemoteRecord },
+    Deactivate { remote: RemoteRecord },
+}
+
 /// One change to one account.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Change {
-    pub action: Action,
+    pub op: Op,
     pub provider: String,
     /// The provider's `type:`.
     pub vendor: String,
     pub kind: Kind,
     pub key: String,
-    /// For an update or deactivation: the account as read when planning.
-    pub remote: Option<RemoteRecord>,
-    /// Fingerprint of `remote` (or of its absence, for a create).
-    pub fingerprint: String,
     /// For a create: every field sent. For an update: the changed fields.
     pub fields: Vec<FieldChange>,
     /// Secret references the change needs (passwords on create, CCP's password on edit).
@@ -144,6 +164,28 @@ pub struct Change {
 }
 
 impl Change {
+    pub fn action(&self) -> Action {
+        match self.op {
+            Op::Create => Action::Create,
+            Op::Update { .. } => Action::Update,
+            Op::Deactivate { .. } => Action::Deactivate,
+        }
+    }
+
+    /// The account as read when planning (none for a create).
+    pub fn remote(&self) -> Option<&RemoteRecord> {
+        match &self.op {
+            Op::Create => None,
+            Op::Update { remote } | Op::Deactivate { remote } => Some(remote),
+        }
+    }
+
+    /// Fingerprint of the account the change was planned against
+    /// ([`fingerprint::ABSENT`] for a create).
+    pub fn fingerprint(&self) -> String {
+        fingerprint::of(self.remote())
+    }
+
     pub fn resource_key(&self) -> ResourceKey {
         ResourceKey {
             provider: self.provider.clone(),
@@ -154,7 +196,7 @@ impl Change {
 }
 
 /// A remote account the file does not list.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Unlisted {
     pub provider: String,
     pub kind: Kind,
@@ -168,7 +210,7 @@ pub struct Unlisted {
 }
 
 /// Something the plan cannot do; a plan with problems is not applied.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
     pub provider: String,
     pub key: Option<String>,
@@ -177,7 +219,7 @@ pub struct Problem {
 }
 
 /// The result of planning.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Plan {
     pub changes: Vec<Change>,
     pub unlisted: Vec<Unlisted>,
@@ -203,7 +245,7 @@ pub struct Summary {
 
 impl Plan {
     pub fn summary(&self) -> Summary {
-        let count = |a: Action| self.changes.iter().filter(|c| c.action == a).count();
+        let count = |a: Action| self.changes.iter().filter(|c| c.action() == a).count();
         Summary {
             create: count(Action::Create),
             update: count(Action::Update),

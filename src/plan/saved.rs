@@ -1,55 +1,72 @@
-//! Saved plans (`plan --out FILE`, `apply FILE`): the changes, the
-//! providers' non-secret settings and a fingerprint of every record the plan
-//! touches. Secrets are saved as references (`{"env": "NAME"}`), never values.
+//! Saved plans (`plan --out FILE`, `apply FILE`): a promise, not a program.
+//!
+//! A saved plan records what was reviewed: every change as the JSON plan
+//! shows it (values of secrets never included), the fingerprint of each
+//! account a change was planned against, a digest of every provider listing
+//! read, a digest of the desired-state input, and the planner's options.
+//! It holds no URL, credential, secret reference or provider setting.
+//!
+//! `apply FILE` takes all of those from the desired-state file (`-f`),
+//! reads the providers, computes the plan again and applies only when the
+//! result is exactly the saved one ([`SavedPlan::check`]). Whatever a plan
+//! file says, apply can only do what the desired-state file and the
+//! providers call for now: an edited plan file is refused, never obeyed.
 
+use std::io::Read;
 use std::path::Path;
-use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::Plan;
-use crate::desired::{Credential, Desired, SecretRef};
+use super::render::json::{JsonChange, JsonPlan};
+use super::{Plan, Remote};
 
 /// Marks a file as a headcount saved plan.
 pub const KIND: &str = "headcount-saved-plan";
-/// Version of the saved-plan format.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the saved-plan format. Version 1 (before 0.2) carried
+/// provider settings and secret references and is no longer read.
+pub const FORMAT_VERSION: u32 = 2;
+/// Largest saved plan read (a plan of 100,000 creates is about 60 MB).
+pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A plan as saved to disk.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SavedPlan {
     pub kind: String,
     pub format_version: u32,
     pub headcount_version: String,
-    /// The desired-state file(s) the plan was made from.
-    pub source: String,
-    /// Settings of the providers the plan touches, without secrets.
-    pub providers: IndexMap<String, SavedProvider>,
-    pub plan: Plan,
+    /// The desired-state input the plan was made from.
+    pub source: Source,
+    /// `--target` values the plan was made with.
+    pub targets: Vec<String>,
+    /// The plan was made with `--force`; apply must be given `--force` too.
+    pub force: bool,
+    /// A digest of every listing read, by provider name.
+    pub listings: IndexMap<String, String>,
+    /// The changes, in the order apply starts them.
+    pub changes: Vec<JsonChange>,
 }
 
-/// A provider's settings, enough to connect again; credentials as references.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedProvider {
-    #[serde(rename = "type")]
-    pub vendor: String,
-    pub url: String,
-    pub auth: IndexMap<String, SavedCredential>,
-    pub parallelism: Option<u32>,
-    pub timeout_secs: Option<f64>,
-    pub insecure_http: bool,
+/// Where a saved plan came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The path given to `plan -f` (for messages only: apply reads `-f`).
+    pub path: String,
+    /// `sha256:…` of the desired-state input ([`crate::desired::Loading::digest`]).
+    pub digest: String,
 }
 
-/// A credential: a plain value the file allows in clear (a user name) or a reference.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SavedCredential {
-    Plain(String),
-    Secret(SecretRef),
+/// What a saved plan was made with, besides the plan itself.
+pub struct Made<'a> {
+    pub source_path: &'a Path,
+    pub source_digest: &'a str,
+    pub targets: &'a [String],
+    pub force: bool,
 }
 
-/// Errors reading a saved plan.
+/// Errors reading or writing a saved plan.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SavedPlanError {
     #[error("cannot read the saved plan {path}: {reason}")]
@@ -67,84 +84,70 @@ pub enum SavedPlanError {
     #[error("{path} is a saved plan of format version {found}; this headcount reads version {FORMAT_VERSION}")]
     #[diagnostic(
         code(headcount::plan::version),
-        help("make the plan again with this version of headcount")
+        help("make the plan again with this version of headcount (`headcount plan --out FILE`)")
     )]
-    Version { path: String, found: u32 },
+    Version { path: String, found: u64 },
     #[error("cannot write the plan to {path}: {reason}")]
     #[diagnostic(code(headcount::plan::write))]
     Write { path: String, reason: String },
 }
 
+/// Why a saved plan is not applied. Nothing was written when this is returned.
+#[derive(Debug, PartialEq, thiserror::Error, miette::Diagnostic)]
+pub enum Refusal {
+    #[error("the desired-state file changed since the plan was made; nothing was applied\n  the plan was made from {saved_path} ({saved_digest})\n  {path} is now {digest}")]
+    #[diagnostic(
+        code(headcount::apply::file_changed),
+        help("make a new plan from the file as it is now (`headcount plan --out FILE`), review it, and apply that; if you meant another file, pass it with -f")
+    )]
+    FileChanged {
+        saved_path: String,
+        saved_digest: String,
+        path: String,
+        digest: String,
+    },
+    #[error("the saved plan no longer matches what the file and the providers call for; nothing was applied\n{}", .lines.join("\n"))]
+    #[diagnostic(code(headcount::apply::stale_plan), help("{help}"))]
+    Differs { lines: Vec<String>, help: String },
+    #[error("--target {given} differs from the saved plan's targets ({saved})")]
+    #[diagnostic(
+        code(headcount::apply::targets),
+        help("a saved plan is applied with the targets it was made with: leave --target out")
+    )]
+    Targets { given: String, saved: String },
+}
+
 impl SavedPlan {
-    /// Builds a saved plan: the providers the plan touches, with secret
-    /// file paths made absolute so that `apply` works from any folder.
-    pub fn new(desired: &Desired, plan: &Plan, source: &Path) -> SavedPlan {
-        let base = if source.is_dir() {
-            source.to_path_buf()
-        } else {
-            source.parent().map(Path::to_path_buf).unwrap_or_default()
-        };
-        let providers = desired
-            .providers
-            .iter()
-            .filter(|(name, _)| plan.changes.iter().any(|c| &c.provider == *name))
-            .map(|(name, p)| {
-                let auth = p
-                    .auth
-                    .iter()
-                    .map(|(field, cred)| {
-                        let saved = match cred {
-                            Credential::Plain(v) => SavedCredential::Plain(v.clone()),
-                            Credential::Secret(SecretRef::File(path)) if path.is_relative() => {
-                                SavedCredential::Secret(SecretRef::File(absolute(&base.join(path))))
-                            }
-                            Credential::Secret(r) => SavedCredential::Secret(r.clone()),
-                        };
-                        (field.clone(), saved)
-                    })
-                    .collect();
-                (
-                    name.clone(),
-                    SavedProvider {
-                        vendor: p.vendor().to_string(),
-                        url: p.url.to_string(),
-                        auth,
-                        parallelism: p.parallelism,
-                        timeout_secs: p.timeout.map(|t| t.as_secs_f64()),
-                        insecure_http: p.insecure_http,
-                    },
-                )
-            })
-            .collect();
-        let mut plan = plan.clone();
-        for change in &mut plan.changes {
-            for secret in change.secrets.values_mut() {
-                if let SecretRef::File(path) = secret {
-                    *path = absolute(path);
-                }
-            }
-        }
+    /// Builds the saved form of a plan.
+    pub fn new(plan: &Plan, remote: &Remote, made: &Made) -> SavedPlan {
         SavedPlan {
             kind: KIND.to_string(),
             format_version: FORMAT_VERSION,
             headcount_version: env!("CARGO_PKG_VERSION").to_string(),
-            source: source.display().to_string(),
-            providers,
-            plan,
+            source: Source {
+                path: made.source_path.display().to_string(),
+                digest: made.source_digest.to_string(),
+            },
+            targets: made.targets.to_vec(),
+            force: made.force,
+            listings: remote
+                .providers
+                .iter()
+                .map(|(name, records)| (name.clone(), super::fingerprint::of_listing(records)))
+                .collect(),
+            changes: JsonPlan::from_plan(plan).changes,
         }
     }
 
     /// Writes the plan as JSON (readable only by the owner on Unix: it names
-    /// accounts and where their secrets are, though never the secrets).
+    /// accounts, though never a secret).
     pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| SavedPlanError::Write {
+        let failed = |reason: String| SavedPlanError::Write {
             path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        std::fs::write(path, text + "\n").map_err(|e| SavedPlanError::Write {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let text = serde_json::to_string_pretty(self).map_err(|e| failed(e.to_string()))?;
+        std::fs::write(path, text + "\n").map_err(|e| failed(e.to_string()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -153,110 +156,231 @@ impl SavedPlan {
         Ok(())
     }
 
-    /// Reads and checks a saved plan.
+    /// Reads a saved plan, refusing anything that is not one (at most
+    /// [`MAX_BYTES`], the right kind and version, no unknown member).
     pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| SavedPlanError::Read {
+        let unreadable = |reason: String| SavedPlanError::Read {
             path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(unreadable("it is not a regular file".into()));
+        }
+        let mut text = String::new();
+        file.take(MAX_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| unreadable(e.to_string()))?;
+        if text.len() as u64 > MAX_BYTES {
+            return Err(unreadable(format!(
+                "it is larger than {} MiB",
+                MAX_BYTES / 1024 / 1024
+            )));
+        }
+        let format = |reason: String| SavedPlanError::Format {
+            path: shown.clone(),
+            reason,
+        };
         let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| SavedPlanError::Format {
-                path: shown.clone(),
-                reason: e.to_string(),
-            })?;
+            serde_json::from_str(&text).map_err(|e| format(e.to_string()))?;
         if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
-            return Err(SavedPlanError::Format {
-                path: shown,
-                reason: format!("it has no \"kind\": \"{KIND}\""),
-            });
+            return Err(format(format!("it has no \"kind\": \"{KIND}\"")));
         }
         let found = value
             .get("format_version")
             .and_then(|v| v.as_u64())
             .unwrap_or(0);
         if found != u64::from(FORMAT_VERSION) {
-            return Err(SavedPlanError::Version {
-                path: shown,
-                found: u32::try_from(found).unwrap_or(u32::MAX),
+            return Err(SavedPlanError::Version { path: shown, found });
+        }
+        serde_json::from_value(value).map_err(|e| format(e.to_string()))
+    }
+
+    /// The `--target` values to plan with: the saved ones. Targets given on
+    /// the command line must be the same.
+    pub fn targets_for(&self, given: &[String]) -> Result<Vec<String>, Refusal> {
+        let sorted = |t: &[String]| {
+            let mut t = t.to_vec();
+            t.sort();
+            t
+        };
+        if !given.is_empty() && sorted(given) != sorted(&self.targets) {
+            return Err(Refusal::Targets {
+                given: given.join(", "),
+                saved: if self.targets.is_empty() {
+                    "none: the whole file".into()
+                } else {
+                    self.targets.join(", ")
+                },
             });
         }
-        serde_json::from_value(value).map_err(|e| SavedPlanError::Format {
-            path: shown,
-            reason: e.to_string(),
-        })
+        Ok(self.targets.clone())
     }
 
-    /// The per-request timeout of a saved provider.
-    pub fn timeout(provider: &SavedProvider) -> Option<Duration> {
-        provider
-            .timeout_secs
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64)
-    }
-}
-
-fn absolute(path: &Path) -> std::path::PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// One record that changed since the plan was made.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stale {
-    pub provider: String,
-    pub key: String,
-    /// What changed, in words ("email: \"a@x\" -> \"b@x\"", "created by someone else").
-    pub what: String,
-}
-
-/// Compares the records a saved plan touches with what the providers hold
-/// now. Pure: the caller reads the providers.
-pub fn stale_records(plan: &Plan, remote: &super::Remote) -> Vec<Stale> {
-    let mut stale = Vec::new();
-    for change in &plan.changes {
-        let Some(records) = remote.providers.get(&change.provider) else {
-            continue;
-        };
-        let now = records.iter().rev().find(|r| r.key == change.key);
-        if super::fingerprint::of(now) == change.fingerprint {
-            continue;
+    /// Compares the saved plan with the plan made again now (`now`, from
+    /// the same file): every change, value and fingerprint must be equal.
+    /// Says for each account what differs and why: the account changed on
+    /// the provider since, or the plan file was altered.
+    pub fn check(&self, now: &SavedPlan) -> Result<(), Refusal> {
+        let saved = by_account(&self.changes);
+        let fresh = by_account(&now.changes);
+        let mut lines = Vec::new();
+        let mut vendor_changed = false;
+        let mut altered = false;
+        let mut accounts: Vec<&AccountKey> = saved.keys().chain(fresh.keys()).collect();
+        accounts.sort();
+        accounts.dedup();
+        for account in accounts {
+            let (old, new) = (saved.get(account), fresh.get(account));
+            if old == new {
+                continue;
+            }
+            let listing_moved = self.listings.get(&account.0) != now.listings.get(&account.0);
+            let (what, by_vendor) = describe(old.copied(), new.copied(), listing_moved);
+            vendor_changed |= by_vendor;
+            altered |= !by_vendor;
+            lines.push(format!(
+                "  - {}/{} \"{}\": {what}",
+                account.0, account.1, account.2
+            ));
         }
-        let what = match (&change.remote, now) {
-            (None, Some(_)) => {
-                "the account now exists (created since the plan was made)".to_string()
-            }
-            (Some(_), None) => "the account no longer exists".to_string(),
-            (Some(before), Some(now)) => {
-                let mut names: Vec<&String> =
-                    before.fields.keys().chain(now.fields.keys()).collect();
-                names.sort();
-                names.dedup();
-                let diffs: Vec<String> = names
-                    .into_iter()
-                    .filter_map(|name| {
-                        let old = before.fields.get(name);
-                        let new = now.fields.get(name);
-                        (old != new).then(|| {
-                            let show = |v: Option<&crate::model::Value>| {
-                                v.map_or("(not set)".to_string(), |v| v.to_string())
-                            };
-                            format!("{name}: {} -> {}", show(old), show(new))
-                        })
-                    })
-                    .collect();
-                if diffs.is_empty() {
-                    "the account's id changed".to_string()
-                } else {
-                    diffs.join(", ")
-                }
-            }
-            (None, None) => continue,
+        if lines.is_empty() {
+            return Ok(());
+        }
+        if self.changes.len() != saved.len() {
+            altered = true;
+            lines.push("  - the saved plan lists an account more than once".into());
+        }
+        let help = match (vendor_changed, altered) {
+            (_, true) if self.headcount_version != now.headcount_version => format!(
+                "the plan was made by headcount {}, this is {}: make the plan again with this version",
+                self.headcount_version, now.headcount_version
+            ),
+            (_, true) => "the plan file was altered after it was made (or made from another file or with other options): make a new plan with `headcount plan --out FILE`, review it, and apply that".into(),
+            _ => "accounts changed on the provider since the plan was made: make a new plan (`headcount plan --out FILE`), review it, and apply that".into(),
         };
-        stale.push(Stale {
-            provider: change.provider.clone(),
-            key: change.key.clone(),
-            what,
-        });
+        Err(Refusal::Differs { lines, help })
     }
-    stale
+}
+
+/// (provider, kind, key) of a saved change.
+type AccountKey = (String, String, String);
+
+fn by_account(changes: &[JsonChange]) -> IndexMap<AccountKey, &JsonChange> {
+    changes
+        .iter()
+        .map(|c| ((c.provider.clone(), c.kind.to_string(), c.key.clone()), c))
+        .collect()
+}
+
+/// What differs for one account, and whether the provider explains it
+/// (its account or listing changed since the plan was made).
+fn describe(
+    saved: Option<&JsonChange>,
+    now: Option<&JsonChange>,
+    listing_moved: bool,
+) -> (String, bool) {
+    match (saved, now) {
+        (Some(saved), Some(now)) if saved.fingerprint != now.fingerprint => {
+            let what = match (saved.fingerprint.as_str(), now.fingerprint.as_str()) {
+                (super::fingerprint::ABSENT, _) => {
+                    "created on the provider since the plan was made".to_string()
+                }
+                (_, super::fingerprint::ABSENT) => {
+                    "removed from the provider since the plan was made".to_string()
+                }
+                _ => {
+                    let fields = field_differences(saved, now, |f| f.before.as_ref(), ("", " ->"));
+                    if fields.is_empty() {
+                        "changed on the provider since the plan was made".to_string()
+                    } else {
+                        format!(
+                            "changed on the provider since the plan was made ({})",
+                            fields.join(", ")
+                        )
+                    }
+                }
+            };
+            (what, true)
+        }
+        (Some(saved), Some(now)) => {
+            let mut fields = field_differences(
+                saved,
+                now,
+                |f| f.after.as_ref(),
+                ("saved ", ", the file calls for"),
+            );
+            if saved.action != now.action {
+                fields.insert(
+                    0,
+                    format!("saved action {}, now {}", saved.action, now.action),
+                );
+            }
+            if fields.is_empty() {
+                fields.push("the saved change differs from the one made now".into());
+            }
+            (fields.join(", "), false)
+        }
+        (Some(saved), None) => (
+            format!(
+                "the saved plan would {} it; nothing is needed{}",
+                saved.action,
+                if listing_moved {
+                    " (the provider changed since)"
+                } else {
+                    ""
+                }
+            ),
+            listing_moved,
+        ),
+        (None, Some(now)) => (
+            format!(
+                "needs to be {}; the saved plan does not say so{}",
+                now.action.verb(),
+                if listing_moved {
+                    " (the provider changed since)"
+                } else {
+                    ""
+                }
+            ),
+            listing_moved,
+        ),
+        (None, None) => (String::new(), false),
+    }
+}
+
+/// Fields whose chosen value (before or after) differs between two changes.
+fn field_differences(
+    saved: &JsonChange,
+    now: &JsonChange,
+    value: impl Fn(&super::render::json::JsonField) -> Option<&serde_json::Value>,
+    (lead, between): (&str, &str),
+) -> Vec<String> {
+    let mut names: Vec<&str> = saved
+        .fields
+        .iter()
+        .chain(&now.fields)
+        .map(|f| f.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let show = |v: Option<&serde_json::Value>| v.map_or("(not set)".to_string(), |v| v.to_string());
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let old = saved.fields.iter().find(|f| f.name == name);
+            let new = now.fields.iter().find(|f| f.name == name);
+            if old == new {
+                return None;
+            }
+            let (a, b) = (old.and_then(&value), new.and_then(&value));
+            Some(if a == b {
+                format!("{name} differs")
+            } else {
+                format!("{name}: {lead}{}{between} {}", show(a), show(b))
+            })
+        })
+        .collect()
 }

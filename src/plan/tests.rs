@@ -193,7 +193,7 @@ fn every_kind_of_change_is_planned() {
     let actions: Vec<(Action, &str)> = plan
         .changes
         .iter()
-        .map(|c| (c.action, c.key.as_str()))
+        .map(|c| (c.action(), c.key.as_str()))
         .collect();
     assert_eq!(
         actions,
@@ -438,13 +438,11 @@ fn markdown_is_cut_under_the_comment_limit() {
     let mut plan = Plan::default();
     for i in 0..5000 {
         plan.changes.push(Change {
-            action: Action::Create,
+            op: Op::Create,
             provider: "thulium".into(),
             vendor: "thulium".into(),
             kind: Kind::Agent,
             key: format!("agent{i:05}"),
-            remote: None,
-            fingerprint: fingerprint::ABSENT.into(),
             fields: vec![FieldChange {
                 name: "name".into(),
                 before: None,
@@ -469,7 +467,7 @@ fn apply_in_memory(desired: &Desired, remote: &mut Remote, plan: &Plan) {
     for change in &plan.changes {
         let schema = desired.providers[&change.provider].schema;
         let records = remote.providers.entry(change.provider.clone()).or_default();
-        match change.action {
+        match change.action() {
             Action::Create => {
                 let fields = change
                     .fields
@@ -598,14 +596,29 @@ proptest! {
     }
 }
 
+fn saved(plan: &Plan, remote: &Remote) -> saved::SavedPlan {
+    let made = saved::Made {
+        source_path: std::path::Path::new("headcount.yaml"),
+        source_digest: "sha256:1234",
+        targets: &[],
+        force: false,
+    };
+    saved::SavedPlan::new(plan, remote, &made)
+}
+
+fn refusal_text(result: Result<(), saved::Refusal>) -> String {
+    let refusal = result.expect_err("the saved plan is refused");
+    let help = miette::Diagnostic::help(&refusal)
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    format!("{refusal}\nhelp: {help}")
+}
+
 #[test]
-fn stale_records_name_the_field_that_changed() {
+fn a_saved_plan_is_refused_when_accounts_changed_on_the_provider() {
     let (d, mut r) = sample();
-    let plan = plan_of(&d, &r);
-    assert!(
-        saved::stale_records(&plan, &r).is_empty(),
-        "fresh plan is current"
-    );
+    let promised = saved(&plan_of(&d, &r), &r);
+    assert_eq!(promised.check(&saved(&plan_of(&d, &r), &r)), Ok(()));
     // Someone edits anowak's e-mail and creates jkowalski behind our back.
     let anowak = r.providers["thulium"]
         .iter_mut()
@@ -618,39 +631,92 @@ fn stale_records_name_the_field_that_changed() {
         .get_mut("thulium")
         .unwrap()
         .push(record("jkowalski", "jkowalski", &[]));
-    let stale = saved::stale_records(&plan, &r);
-    assert_eq!(stale.len(), 2, "{stale:?}");
-    assert_eq!(stale[0].key, "jkowalski");
-    assert!(stale[0].what.contains("now exists"));
-    assert_eq!(stale[1].key, "anowak");
+    let text = refusal_text(promised.check(&saved(&plan_of(&d, &r), &r)));
     assert!(
-        stale[1]
-            .what
-            .contains("email: \"anna@example.com\" -> \"changed@example.com\""),
-        "{}",
-        stale[1].what
+        text.contains(
+            "thulium/agent \"jkowalski\": created on the provider since the plan was made"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("thulium/agent \"anowak\": changed on the provider since the plan was made (email: \"anna@example.com\" -> \"changed@example.com\")"),
+        "{text}"
+    );
+    assert!(text.contains("accounts changed on the provider"), "{text}");
+}
+
+#[test]
+fn an_altered_saved_plan_is_refused_and_named_as_altered() {
+    let (d, r) = sample();
+    let plan = plan_of(&d, &r);
+    let now = saved(&plan, &r);
+
+    // An edited value.
+    let mut edited = now.clone();
+    let field = edited.changes[0]
+        .fields
+        .iter_mut()
+        .find(|f| !f.sensitive)
+        .unwrap();
+    field.after = Some(serde_json::json!("attacker@example.com"));
+    let text = refusal_text(edited.check(&now));
+    assert!(
+        text.contains("saved \"attacker@example.com\", the file calls for \"jkowalski\""),
+        "{text}"
+    );
+    assert!(text.contains("the plan file was altered"), "{text}");
+
+    // An injected account, and a dropped one.
+    let mut injected = now.clone();
+    let mut extra = injected.changes[0].clone();
+    extra.key = "intruder".into();
+    injected.changes.push(extra);
+    let text = refusal_text(injected.check(&now));
+    assert!(
+        text.contains("\"intruder\": the saved plan would"),
+        "{text}"
+    );
+    assert!(text.contains("nothing is needed"), "{text}");
+    let mut dropped = now.clone();
+    let gone = dropped.changes.remove(0);
+    let text = refusal_text(dropped.check(&now));
+    assert!(
+        text.contains(&format!("\"{}\": needs to be", gone.key)),
+        "{text}"
     );
 }
 
 #[test]
-fn saved_plan_round_trips_and_holds_no_secret_values() {
+fn saved_plan_round_trips_and_holds_no_secret_reference_or_setting() {
     let (d, r) = sample();
     let plan = plan_of(&d, &r);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.json");
-    saved::SavedPlan::new(&d, &plan, std::path::Path::new("headcount.yaml"))
-        .write(&path)
-        .unwrap();
+    let promised = saved(&plan, &r);
+    promised.write(&path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.contains("\"env\": \"PASSWORD_ENV\""),
-        "references are kept"
-    );
+    for absent in ["PASSWORD_ENV", "\"env\"", "http", "auth"] {
+        assert!(!text.contains(absent), "{absent} in {text}");
+    }
     let back = saved::SavedPlan::read(&path).unwrap();
-    assert_eq!(back.plan.changes.len(), plan.changes.len());
+    assert_eq!(back, promised);
     std::fs::write(&path, "{\"kind\": \"something-else\"}").unwrap();
     assert!(matches!(
         saved::SavedPlan::read(&path),
         Err(saved::SavedPlanError::Format { .. })
+    ));
+    // A member this version does not know (say, a URL to send credentials to) is refused.
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["url"] = serde_json::json!("http://attacker.example");
+    std::fs::write(&path, value.to_string()).unwrap();
+    assert!(matches!(
+        saved::SavedPlan::read(&path),
+        Err(saved::SavedPlanError::Format { .. })
+    ));
+    value["format_version"] = serde_json::json!(1);
+    std::fs::write(&path, value.to_string()).unwrap();
+    assert!(matches!(
+        saved::SavedPlan::read(&path),
+        Err(saved::SavedPlanError::Version { found: 1, .. })
     ));
 }

@@ -54,7 +54,7 @@ impl DriftReport {
     pub fn from_plan(plan: &Plan) -> DriftReport {
         let mut drift = Vec::new();
         for c in &plan.changes {
-            let listed_deactivation = c.action == Action::Deactivate
+            let listed_deactivation = c.action() == Action::Deactivate
                 && plan
                     .unlisted
                     .iter()
@@ -62,7 +62,7 @@ impl DriftReport {
             if listed_deactivation {
                 continue; // reported below, as unlisted
             }
-            let (status, fields) = match c.action {
+            let (status, fields) = match c.action() {
                 Action::Create => ("missing", Vec::new()),
                 Action::Update | Action::Deactivate => (
                     "different",

@@ -31,7 +31,7 @@ pub struct JsonPlan {
 }
 
 /// One change.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsonChange {
     pub action: Action,
@@ -39,31 +39,17 @@ pub struct JsonChange {
     pub provider: String,
     /// The provider's type (thulium, ccp, dnl).
     pub vendor: String,
-    pub kind: JsonKind,
+    pub kind: Kind,
     /// Natural key (login, username, name).
     pub key: String,
+    /// Fingerprint of the provider's account as read when planning
+    /// (`absent` for a create); a saved plan is applied only while it holds.
+    pub fingerprint: String,
     pub fields: Vec<JsonField>,
 }
 
-/// agent or user.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JsonKind {
-    Agent,
-    User,
-}
-
-impl From<Kind> for JsonKind {
-    fn from(kind: Kind) -> Self {
-        match kind {
-            Kind::Agent => JsonKind::Agent,
-            Kind::User => JsonKind::User,
-        }
-    }
-}
-
 /// One field of a change. Sensitive fields have null `before` and `after`.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsonField {
     pub name: String,
@@ -79,7 +65,7 @@ pub struct JsonField {
 #[serde(deny_unknown_fields)]
 pub struct JsonUnlisted {
     pub provider: String,
-    pub kind: JsonKind,
+    pub kind: Kind,
     pub key: String,
     pub active: Option<bool>,
     /// The plan deactivates it (`unlisted: deactivate`).
@@ -107,11 +93,12 @@ impl JsonPlan {
                 .changes
                 .iter()
                 .map(|c| JsonChange {
-                    action: c.action,
+                    action: c.action(),
                     provider: c.provider.clone(),
                     vendor: c.vendor.clone(),
-                    kind: c.kind.into(),
+                    kind: c.kind,
                     key: c.key.clone(),
+                    fingerprint: c.fingerprint(),
                     fields: c
                         .fields
                         .iter()
@@ -138,7 +125,7 @@ impl JsonPlan {
                 .iter()
                 .map(|u| JsonUnlisted {
                     provider: u.provider.clone(),
-                    kind: u.kind.into(),
+                    kind: u.kind,
                     key: u.key.clone(),
                     active: u.active,
                     deactivation_planned: u.deactivation_planned,

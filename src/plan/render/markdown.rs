@@ -56,7 +56,7 @@ fn header(plan: &Plan) -> String {
     let mut rows: IndexMap<&str, [usize; 4]> = IndexMap::new();
     for c in &plan.changes {
         let row = rows.entry(c.provider.as_str()).or_default();
-        match c.action {
+        match c.action() {
             Action::Create => row[0] += 1,
             Action::Update => row[1] += 1,
             Action::Deactivate => row[2] += 1,
@@ -90,18 +90,18 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
         .map(|c| {
             let mut block = format!(
                 "<details><summary><code>{}</code> {}/{} <b>{}</b> will be {}</summary>\n\n```diff\n",
-                c.action.symbol(),
+                c.action().symbol(),
                 escape(&c.provider),
                 c.kind,
                 escape(&c.key),
-                c.action.verb()
+                c.action().verb()
             );
             for f in &c.fields {
                 let line = if f.sensitive {
                     format!("+ {} = (sensitive)", f.name)
                 } else {
                     match (&f.before, &f.after) {
-                        (None, Some(after)) if c.action == Action::Create => {
+                        (None, Some(after)) if c.action() == Action::Create => {
                             let note = if f.create_only { "  # set on create only" } else { "" };
                             format!("+ {} = {after}{note}", f.name)
                         }

@@ -103,7 +103,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
 }
 
 fn render_change(out: &mut String, p: &Painter, change: &Change) {
-    let (style, title) = match change.action {
+    let (style, title) = match change.action() {
         Action::Create => (CREATE, "will be created"),
         Action::Update => (UPDATE, "will be updated in place"),
         Action::Deactivate => (DELETE, "will be deactivated"),
@@ -122,7 +122,7 @@ fn render_change(out: &mut String, p: &Painter, change: &Change) {
     let _ = writeln!(
         out,
         "  {} {} \"{}\" {{",
-        p.paint(style, &change.action.symbol().to_string()),
+        p.paint(style, &change.action().symbol().to_string()),
         change.kind,
         change.key
     );
@@ -133,7 +133,7 @@ fn render_change(out: &mut String, p: &Painter, change: &Change) {
         .max()
         .unwrap_or(0);
     for field in &change.fields {
-        render_field(out, p, change.action, field, width);
+        render_field(out, p, change.action(), field, width);
     }
     let _ = writeln!(out, "    }}");
 }

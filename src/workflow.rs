@@ -1,0 +1,237 @@
+//! The plan workflow that `plan`, `apply`, `drift` and `demo` share: load the
+//! desired state, connect the providers, read them while the accounts are
+//! checked, compute the plan and check that every secret it needs is there.
+//!
+//! The commands in `src/commands/` stay thin: they parse their flags, call
+//! [`make_plan`] and render or apply the result (see docs/architecture.md).
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+
+use crate::desired::{self, Desired, Provider};
+use crate::plan::{self, saved, Plan, PlanOptions, Remote, Target};
+use crate::progress::Progress;
+use crate::refresh;
+
+/// What to plan: the desired-state path and the planner's options, as the
+/// command line (or a saved plan) gives them.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// Desired-state file, or a directory of `*.yaml` files.
+    pub file: PathBuf,
+    /// `--target` values (`PROVIDER` or `PROVIDER/KEY`), unparsed.
+    pub targets: Vec<String>,
+    /// Maximum concurrent requests per provider.
+    pub parallelism: u32,
+    /// Allow a plan above a provider's deactivation threshold.
+    pub force: bool,
+    /// When applying a saved plan: the input it was made from. A file that
+    /// changed since is refused before any provider is read.
+    pub expect_source: Option<saved::Source>,
+}
+
+/// A computed plan and what it was made from.
+pub struct Planned {
+    pub desired: Desired,
+    /// Digest of the desired-state input (every file's bytes).
+    pub source_digest: String,
+    pub remote: Remote,
+    pub plan: Plan,
+    pub options: PlanOptions,
+    /// The connected drivers, so that apply reuses their sessions (tokens).
+    pub drivers: refresh::Drivers,
+}
+
+/// Loads the file, reads the providers and computes the plan.
+///
+/// With valid providers, the vendors are read while the accounts are
+/// checked (a large file takes a while to check). Problems are still
+/// reported in the order a user expects: the file first, then a bad
+/// `--target`, then a missing credential, then the vendors.
+pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Result<Planned> {
+    let loading = desired::Loading::begin(&request.file).map_err(miette::Report::new)?;
+    let source_digest = loading.digest().to_string();
+    if let Some(expected) = &request.expect_source {
+        if expected.digest != source_digest {
+            return Err(saved::Refusal::FileChanged {
+                saved_path: expected.path.clone(),
+                saved_digest: expected.digest.clone(),
+                path: request.file.display().to_string(),
+                digest: source_digest,
+            }
+            .into());
+        }
+    }
+    let early = loading
+        .providers()
+        .map(|providers| connect(providers, request));
+    let (desired, options, drivers, remote) = match early {
+        Some(Ok((options, drivers))) => {
+            let (desired, remote) = read_while_checking(loading, &drivers, progress).await?;
+            (desired, options, drivers, remote)
+        }
+        // The providers are invalid (reported by finish) or a flag or a
+        // credential is wrong: the file's own problems come first.
+        Some(Err(early_error)) => {
+            loading.finish().map_err(miette::Report::new)?;
+            return Err(early_error);
+        }
+        None => {
+            let desired = loading.finish().map_err(miette::Report::new)?;
+            let (options, drivers) = connect(&desired.providers, request)?;
+            let remote = refresh::read_all(&drivers, progress).await?;
+            (desired, options, drivers, remote)
+        }
+    };
+    check_targets_exist(&desired, &remote, &options.targets)?;
+    let mut plan = plan::compute(&desired, &remote, &options);
+    check_secrets(&mut plan);
+    Ok(Planned {
+        desired,
+        source_digest,
+        remote,
+        plan,
+        options,
+        drivers,
+    })
+}
+
+/// Parses the targets and connects the providers they include.
+fn connect(
+    providers: &IndexMap<String, Provider>,
+    request: &PlanRequest,
+) -> miette::Result<(PlanOptions, refresh::Drivers)> {
+    let options = PlanOptions {
+        force: request.force,
+        targets: parse_targets(providers, &request.targets)?,
+    };
+    let drivers = refresh::connect_providers(providers, request.parallelism, |name| {
+        options.includes_provider(name)
+    })?;
+    Ok((options, drivers))
+}
+
+/// Reads the providers while the accounts are checked on the blocking pool.
+/// The file's problems come first; the read is then stopped and its spinners
+/// cleared.
+async fn read_while_checking(
+    loading: desired::Loading,
+    drivers: &refresh::Drivers,
+    progress: &Progress,
+) -> miette::Result<(Desired, Remote)> {
+    let checking = tokio::task::spawn_blocking(move || loading.finish());
+    let outcome = {
+        let mut read = std::pin::pin!(refresh::read_all(drivers, progress));
+        let mut checking = std::pin::pin!(checking);
+        tokio::select! {
+            checked = &mut checking => match joined(checked) {
+                Ok(desired) => Ok((desired, read.await)),
+                Err(problems) => Err(problems),
+            },
+            remote = &mut read => joined(checking.await).map(|desired| (desired, remote)),
+        }
+    };
+    // The read is dropped by now (its tasks stopped): take its spinners off
+    // the screen before the file's problems are printed.
+    let (desired, remote) = outcome.inspect_err(|_| progress.clear())?;
+    Ok((desired, remote?))
+}
+
+/// The outcome of checking the accounts on the blocking pool.
+fn joined(
+    checked: Result<Result<Desired, desired::LoadError>, tokio::task::JoinError>,
+) -> miette::Result<Desired> {
+    match checked {
+        Ok(loaded) => loaded.map_err(miette::Report::new),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(miette::miette!("checking the file was stopped: {e}")),
+    }
+}
+
+/// Every secret a change will send must be resolvable now, so that an apply
+/// never stops half-way for a missing variable. Values are dropped at once.
+pub fn check_secrets(plan: &mut Plan) {
+    let mut problems = Vec::new();
+    for change in &plan.changes {
+        for (field, secret) in &change.secrets {
+            let purpose = format!(
+                "{field} of {}/{} \"{}\"",
+                change.provider, change.kind, change.key
+            );
+            if let Err(e) = secret.resolve(std::path::Path::new("."), &purpose) {
+                problems.push(plan::Problem {
+                    provider: change.provider.clone(),
+                    key: Some(change.key.clone()),
+                    message: e.to_string(),
+                    help: "set it before running apply (secrets are read only when a change sends them)".into(),
+                });
+            }
+        }
+    }
+    plan.problems.extend(problems);
+}
+
+/// Loads and validates the desired state.
+pub fn load(path: &std::path::Path) -> miette::Result<Desired> {
+    desired::load(path).map_err(miette::Report::new)
+}
+
+/// Parses `--target` values and checks that they name the file's providers.
+pub fn parse_targets(
+    providers: &IndexMap<String, Provider>,
+    raw: &[String],
+) -> miette::Result<Vec<Target>> {
+    raw.iter()
+        .map(|text| {
+            let target = Target::parse(text).ok_or_else(|| {
+                miette::miette!(
+                    help = "write --target PROVIDER or --target PROVIDER/KEY",
+                    "invalid --target \"{text}\""
+                )
+            })?;
+            if !providers.contains_key(&target.provider) {
+                let names: Vec<&str> = providers.keys().map(String::as_str).collect();
+                return Err(miette::miette!(
+                    help = format!("the file's providers are: {}", names.join(", ")),
+                    "--target names provider \"{}\", which the file does not define",
+                    target.provider
+                ));
+            }
+            Ok(target)
+        })
+        .collect()
+}
+
+/// A `--target PROVIDER/KEY` whose key is neither in the file nor on the
+/// provider is a typo: planning it would print "No changes" and hide it.
+fn check_targets_exist(
+    desired: &Desired,
+    remote: &Remote,
+    targets: &[Target],
+) -> miette::Result<()> {
+    let missing: Vec<String> = targets
+        .iter()
+        .filter_map(|t| {
+            let key = t.key.as_deref()?;
+            let in_file = desired
+                .entries
+                .iter()
+                .any(|e| e.provider == t.provider && e.key == key);
+            let on_provider = remote
+                .providers
+                .get(&t.provider)
+                .is_some_and(|records| records.iter().any(|r| r.key == key));
+            (!in_file && !on_provider).then(|| format!("{}/{key}", t.provider))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(miette::miette!(
+        code = "headcount::target",
+        help = "check the spelling: a key is the account's login (Thulium), username (CCP) or name (DNL)",
+        "--target {} matches no account in the file or on the provider",
+        missing.join(", ")
+    ))
+}
