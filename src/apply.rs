@@ -581,6 +581,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reading_back_finds_a_duplicate_made_by_another_writer() {
+        let vendor = Arc::new(FakeVendor::new(vec![]));
+        let plan = Plan {
+            changes: vec![create_change("jk"), create_change("am")],
+            ..Plan::default()
+        };
+        let drivers = drivers(vendor.clone());
+        let report = execute(&plan, &drivers, &fast()).await;
+        assert!(report.all_applied(), "{report:?}");
+        assert!(read_back(&report, &drivers).await.is_empty());
+        // A concurrent apply created "jk" too, on a vendor that did not refuse it.
+        let twin = RemoteRecord {
+            id: "jk-2".into(),
+            ..vendor.accounts.lock().unwrap()[0].clone()
+        };
+        vendor.accounts.lock().unwrap().push(twin);
+        let problems = read_back(&report, &drivers).await;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("thulium/agent \"jk\" exists 2 times on the provider")
+                && problems[0].contains("jk-2"),
+            "{problems:?}"
+        );
+        // And one that vanished is named too.
+        vendor.accounts.lock().unwrap().retain(|r| r.key != "am");
+        let problems = read_back(&report, &drivers).await;
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("\"am\" was created, but the provider does not list it")),
+            "{problems:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn lost_answer_of_a_create_is_confirmed_by_reading_not_by_creating_again() {
         let vendor = Arc::new(FakeVendor::new(vec![(Some(ErrorKind::Transport), true)]));
         let plan = Plan {

@@ -626,6 +626,19 @@ fn targets_limit_plan_and_apply() {
         "{}",
         stderr(&bad)
     );
+    // A key that is neither in the file nor on the provider is a typo, not "No changes".
+    let typo = world.run(&["plan", "-f", path_str(&file), "--target", "thulium/anowka"]);
+    assert_eq!(typo.status.code(), Some(1), "{}", stdout(&typo));
+    assert!(
+        stderr(&typo)
+            .contains("--target thulium/anowka matches no account in the file or on the provider"),
+        "{}",
+        stderr(&typo)
+    );
+    assert!(!stdout(&typo).contains("No changes"));
+    // An account only on the provider (unlisted) is a valid target.
+    let unlisted = world.run(&["plan", "-f", path_str(&file), "--target", "thulium/ghost"]);
+    assert_eq!(unlisted.status.code(), Some(0), "{}", stderr(&unlisted));
 }
 
 #[test]
