@@ -956,7 +956,7 @@ fn no_secret_appears_in_any_output_saved_plan_or_report() {
         go(vec!["drift", "-f", f, "--format", format, "-v"]);
     }
     go(vec!["plan", "-f", f, "--out", &plan_json]);
-    go(vec!["apply", &plan_json, "--report", &report_json]);
+    go(vec!["apply", &plan_json, "-f", f, "--report", &report_json]);
     // Drift after the apply: an out-of-band edit, reported verbosely.
     w.sb()
         .edit_account("dnl", "du0001", json!({"email": "changed@example.net"}))
@@ -1097,56 +1097,75 @@ agents:
 // ------------------------------------------------------------------ concurrency
 
 #[test]
-fn two_applies_at_once_on_the_same_file_create_no_duplicate_and_converge() {
+fn two_applies_at_once_are_serialised_on_one_checkout_and_create_no_duplicate_from_two() {
     let n = 100;
     let w = World::start(fleet_seed(n, 4), FaultSettings::default());
-    let file = w.write("fleet.yaml", &fleet_yaml(&w.base(), n, 5, 4));
-    let f = file.to_str().unwrap().to_string();
+    let text = fleet_yaml(&w.base(), n, 5, 4);
+    let file = w.write("fleet.yaml", &text);
+    // A second checkout of the same repository: another lock file.
+    std::fs::create_dir(w.dir.path().join("other")).unwrap();
+    let other = w.write("other/fleet.yaml", &text);
     w.faults(0.0, &FaultKind::ALL, 5);
-    let spawn = |report: &str| {
-        let f = f.clone();
+    let spawn = |file: &Path, report: &str| {
+        let f = file.to_str().unwrap().to_string();
         let report = w.dir.path().join(report);
         let cwd = w.dir.path().to_path_buf();
         std::thread::spawn(move || {
-            let r = run(
-                &[
-                    "apply",
-                    "-f",
-                    &f,
-                    "--auto-approve",
-                    "--report",
-                    report.to_str().unwrap(),
-                ],
-                &env(),
-                &cwd,
-                LIMIT,
-            );
-            (r, report)
+            let args = [
+                "apply",
+                "-f",
+                &f,
+                "--auto-approve",
+                "--lock-timeout",
+                "4m",
+                "--report",
+                report.to_str().unwrap(),
+            ];
+            (run(&args, &env(), &cwd, LIMIT), report)
         })
     };
-    let a = spawn("a.json");
-    let b = spawn("b.json");
-    let (ra, pa) = a.join().unwrap();
-    let (rb, pb) = b.join().unwrap();
-    let mut refused = 0;
-    for (r, p) in [(&ra, &pa), (&rb, &pb)] {
-        assert!(!r.all().contains("panicked"));
-        let (failed, _, exists) = check_report(p);
-        // A failure here is only ever the vendor refusing a second create of
-        // an account the other apply made first.
-        assert_eq!(failed, exists, "{}", r.all());
-        refused += exists;
-    }
+    let reports = |a: std::thread::JoinHandle<(Run, PathBuf)>,
+                   b: std::thread::JoinHandle<(Run, PathBuf)>| {
+        let mut refused = 0;
+        let mut codes = Vec::new();
+        for (r, p) in [a.join().unwrap(), b.join().unwrap()] {
+            assert!(!r.all().contains("panicked"));
+            codes.push(r.code());
+            if p.exists() {
+                let (failed, _, exists) = check_report(&p);
+                // A failure here is only ever the vendor refusing a second create of
+                // an account the other apply made first.
+                assert_eq!(failed, exists, "{}", r.all());
+                refused += exists;
+            } else {
+                assert_eq!(r.code(), 0, "no report, so nothing to do: {}", r.all());
+            }
+        }
+        (codes, refused)
+    };
+
+    // One checkout: the second apply waits for the lock, then finds nothing to do.
+    let (codes, refused) = reports(spawn(&file, "a.json"), spawn(&file, "b.json"));
+    assert_eq!(codes, vec![0, 0]);
+    assert_eq!(refused, 0, "the lock kept the applies apart");
+    assert_eq!(check_final_state(w.sb(), n), 0);
+
+    // Two checkouts: no shared lock; the vendor refuses the second creates.
+    w.sb().reset().unwrap();
+    w.faults(0.0, &FaultKind::ALL, 5);
+    let (codes, refused) = reports(spawn(&file, "c.json"), spawn(&other, "d.json"));
     w.faults(0.0, &FaultKind::ALL, 0);
-    let check = hc(&w, &["plan", "-f", &f, "--detailed-exitcode"], LIMIT);
+    let check = hc(
+        &w,
+        &["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode"],
+        LIMIT,
+    );
     assert_eq!(check.code(), 0, "{}", check.all());
     let duplicates = check_final_state(w.sb(), n);
     assert_eq!(duplicates, 0);
     println!(
-        "FIGURES concurrent: accounts={} exit_codes={},{} refused_as_existing={refused} duplicates={duplicates}",
+        "FIGURES concurrent: accounts={} two checkouts: exit_codes={codes:?} refused_as_existing={refused} duplicates={duplicates}",
         3 * n,
-        ra.code(),
-        rb.code()
     );
 }
 
