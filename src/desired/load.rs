@@ -361,7 +361,8 @@ fn too_large(name: &str, size: u64) -> Problem {
     .help("split the desired state into several files in a directory and pass `-f DIR`")
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+/// A short reason for an I/O error, for messages.
+pub(super) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),

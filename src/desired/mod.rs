@@ -3,13 +3,13 @@
 //! [`load`] reads a file (or a directory of files) into a validated
 //! [`Desired`], or a [`LoadError`] holding every problem found, each a miette
 //! diagnostic pointing at the exact place. [`schema`] builds the JSON Schema of
-//! the format from the drivers' field tables.
+//! the format from the drivers' field tables and the [`settings`] table.
 
 pub mod diagnostics;
-mod fast_yaml;
 pub mod load;
 pub mod schema;
 pub mod secret;
+pub mod settings;
 pub mod types;
 pub mod validate;
 pub mod values;

@@ -1,5 +1,5 @@
 //! The JSON Schema (draft-07) of the desired-state file, generated from the
-//! drivers' field tables, so editors complete and check exactly what
+//! drivers' field tables and the provider [`settings`] table, so editors complete and check exactly what
 //! `headcount validate` accepts (the validator stays the authority: it also
 //! checks cross-references such as `provider:` names).
 
@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value as Json};
 use crate::drivers::VENDORS;
 use crate::model::{DriverSchema, FieldSpec, FieldType};
 
-use super::validate::{self, KINDS, MAX_PARALLELISM, UNLISTED_VALUES, VERSION};
+use super::settings::{self, Rule, Setting, SETTINGS};
+use super::validate::{KINDS, VERSION};
 
 /// The schema as JSON.
 pub fn file_schema() -> Json {
@@ -41,7 +42,7 @@ pub fn file_schema() -> Json {
         json!({
             "description": "Provider instances by the name entries use in `provider:`.",
             "type": ["object", "null"],
-            "propertyNames": { "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$" },
+            "propertyNames": { "pattern": settings::PROVIDER_NAME_PATTERN },
             "additionalProperties": { "$ref": "#/definitions/provider" },
         }),
     );
@@ -123,7 +124,78 @@ fn secret_ref() -> Json {
 }
 
 fn provider(schema: &DriverSchema) -> Json {
-    let mut auth_props = Map::new();
+    let properties: Map<String, Json> = SETTINGS
+        .iter()
+        .map(|s| (s.name.to_string(), setting(s, schema)))
+        .collect();
+    let required: Vec<&str> = SETTINGS
+        .iter()
+        .filter(|s| s.required)
+        .map(|s| s.name)
+        .collect();
+    json!({
+        "description": format!("A {} provider ({}s).", schema.display_name, schema.kind.noun()),
+        "type": "object",
+        "required": required,
+        "additionalProperties": false,
+        "properties": properties,
+    })
+}
+
+/// One provider setting of the [`settings`] table, for a provider of `schema`'s vendor.
+fn setting(setting: &Setting, schema: &DriverSchema) -> Json {
+    let description = setting.description;
+    match setting.rule {
+        Rule::Vendor => json!({ "description": description, "const": schema.vendor }),
+        Rule::Url => json!({
+            "description": format!("{description}, e.g. {}.", schema.url_example),
+            "type": "string",
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+",
+        }),
+        Rule::Auth => auth(schema, description),
+        Rule::Choice { values, default } => json!({
+            "description": description,
+            "enum": values,
+            "default": default,
+        }),
+        Rule::Integer { min, max, .. } => json!({
+            "description": description,
+            "type": "integer",
+            "minimum": min,
+            "maximum": max,
+        }),
+        Rule::Number {
+            min, max, default, ..
+        } => json!({
+            "description": description,
+            "type": "number",
+            "minimum": min,
+            "maximum": max,
+            "default": default,
+        }),
+        Rule::Duration { max, .. } => json!({
+            "description": description,
+            "anyOf": [
+                { "type": "integer", "minimum": 1, "maximum": max.as_secs() },
+                { "type": "string", "pattern": settings::DURATION_PATTERN },
+            ],
+        }),
+        Rule::Flag => json!({
+            "description": description,
+            "type": "boolean",
+            "default": false,
+        }),
+        Rule::File => json!({
+            "description": description,
+            "type": "string",
+            "minLength": 1,
+        }),
+    }
+}
+
+/// `auth:` of a provider of `schema`'s vendor.
+fn auth(schema: &DriverSchema, description: &str) -> Json {
+    let mut properties = Map::new();
     for a in schema.auth {
         let value = if a.secret {
             json!({ "description": a.description, "$ref": "#/definitions/secret_ref" })
@@ -133,59 +205,15 @@ fn provider(schema: &DriverSchema) -> Json {
                 "anyOf": [{ "type": "string" }, { "$ref": "#/definitions/secret_ref" }],
             })
         };
-        auth_props.insert(a.name.into(), value);
+        properties.insert(a.name.into(), value);
     }
-    let auth_required: Vec<&str> = schema.auth.iter().map(|a| a.name).collect();
+    let required: Vec<&str> = schema.auth.iter().map(|a| a.name).collect();
     json!({
-        "description": format!("A {} provider ({}s).", schema.display_name, schema.kind.noun()),
+        "description": format!("{} {description}.", schema.display_name),
         "type": "object",
-        "required": ["type", "url", "auth"],
+        "required": required,
         "additionalProperties": false,
-        "properties": {
-            "type": { "description": "The vendor.", "const": schema.vendor },
-            "url": {
-                "description": format!("Base URL, e.g. {}.", schema.url_example),
-                "type": "string",
-                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+",
-            },
-            "auth": {
-                "description": format!("{} credentials.", schema.display_name),
-                "type": "object",
-                "required": auth_required,
-                "additionalProperties": false,
-                "properties": auth_props,
-            },
-            "unlisted": {
-                "description": "What to do with accounts on the provider that this file does not list.",
-                "enum": UNLISTED_VALUES,
-                "default": "report",
-            },
-            "parallelism": {
-                "description": "Maximum concurrent requests to this provider.",
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_PARALLELISM,
-            },
-            "timeout": {
-                "description": "Per-request timeout: whole seconds, or a duration such as \"30s\", \"2m\", \"1500ms\".",
-                "anyOf": [
-                    { "type": "integer", "minimum": 1, "maximum": 3600 },
-                    { "type": "string", "pattern": "^([0-9]+(ms|s|m|h))+$" },
-                ],
-            },
-            "max_deactivate_percent": {
-                "description": "Refuse plans that deactivate more than this share (percent) of the provider's accounts, unless --force.",
-                "type": "number",
-                "minimum": 0,
-                "maximum": 100,
-                "default": validate::DEFAULT_MAX_DEACTIVATE_PERCENT,
-            },
-            "insecure_http": {
-                "description": "Allow plain http:// to a host that is not loopback.",
-                "type": "boolean",
-                "default": false,
-            },
-        },
+        "properties": properties,
     })
 }
 

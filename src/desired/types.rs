@@ -66,6 +66,9 @@ pub struct Provider {
     pub max_deactivate_percent: f64,
     /// Allow `http://` to a host that is not loopback.
     pub insecure_http: bool,
+    /// A PEM file of extra root certificates to trust (`ca_file:`), made
+    /// absolute at load; checked then to be a readable regular file.
+    pub ca_file: Option<PathBuf>,
     pub origin: Origin,
 }
 

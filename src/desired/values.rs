@@ -465,35 +465,42 @@ pub fn env_name_for(parts: &[&str]) -> String {
     }
 }
 
-/// A request timeout: whole seconds, or text like `30s`, `2m`, `1m30s`, `500ms`.
-pub fn duration(node: &Node) -> Result<Duration, Invalid> {
-    let help = "write whole seconds (`timeout: 30`) or a duration such as `30s`, `2m` or `1500ms`";
+/// A duration setting (`timeout:`): whole seconds, or text like `30s`, `2m`,
+/// `1m30s`, `500ms`; more than zero and at most `max` (`max_text` in words).
+pub fn duration(
+    name: &str,
+    node: &Node,
+    max: Duration,
+    max_text: &str,
+) -> Result<Duration, Invalid> {
+    let help =
+        format!("write whole seconds (`{name}: 30`) or a duration such as `30s`, `2m` or `1500ms`");
+    let zero = |label: &str| {
+        Invalid::new("range", format!("`{name}` must be more than zero"), label).help(&help)
+    };
     let d = match &node.value {
         Yaml::Int(i) if *i > 0 => Duration::from_secs(i.unsigned_abs()),
-        Yaml::Int(_) => {
-            return Err(
-                Invalid::new("range", "`timeout` must be more than zero", "not positive")
-                    .help(help),
-            )
-        }
+        Yaml::Int(_) => return Err(zero("not positive")),
         Yaml::Str(s) => parse_duration(s).ok_or_else(|| {
             Invalid::new(
                 "duration",
-                format!("`timeout` {s:?} is not a duration"),
+                format!("`{name}` {s:?} is not a duration"),
                 "not a duration",
             )
-            .help(help)
+            .help(&help)
         })?,
-        other => return Err(wrong_type("timeout", "a duration", other).help(help)),
+        other => return Err(wrong_type(name, "a duration", other).help(&help)),
     };
     if d.is_zero() {
-        return Err(Invalid::new("range", "`timeout` must be more than zero", "zero").help(help));
+        return Err(zero("zero"));
     }
-    if d > Duration::from_secs(3600) {
-        return Err(
-            Invalid::new("range", "`timeout` is longer than one hour", "too long")
-                .help("a per-request timeout of a few seconds to a few minutes is usual"),
-        );
+    if d > max {
+        return Err(Invalid::new(
+            "range",
+            format!("`{name}` is longer than {max_text}"),
+            "too long",
+        )
+        .help("a per-request timeout of a few seconds to a few minutes is usual"));
     }
     Ok(d)
 }
@@ -747,16 +754,19 @@ mod tests {
         assert_eq!(parse_duration("30"), None);
         assert_eq!(parse_duration("s"), None);
         assert_eq!(parse_duration("3 days"), None);
-        assert_eq!(duration(&node(Y::Int(30))), Ok(Duration::from_secs(30)));
-        assert_eq!(duration(&node(Y::Int(0))).unwrap_err().code, "range");
-        assert_eq!(
-            duration(&node(Y::Str("2h".into()))).unwrap_err().code,
-            "range"
-        );
-        assert_eq!(
-            duration(&node(Y::Str("soon".into()))).unwrap_err().code,
-            "duration"
-        );
+        let timeout = |value| {
+            duration(
+                "timeout",
+                &node(value),
+                Duration::from_secs(3600),
+                "one hour",
+            )
+        };
+        assert_eq!(timeout(Y::Int(30)), Ok(Duration::from_secs(30)));
+        assert_eq!(timeout(Y::Int(0)).unwrap_err().code, "range");
+        let too_long = timeout(Y::Str("2h".into())).unwrap_err();
+        assert_eq!(too_long.message, "`timeout` is longer than one hour");
+        assert_eq!(timeout(Y::Str("soon".into())).unwrap_err().code, "duration");
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! A small YAML tree that keeps where every node was written.
 //!
-//! The file is first read into this tree (with strict budgets against alias
-//! bombs and deep nesting) by the first of three readers that accepts it:
-//! [`super::fast_yaml`] (one pass over the bytes, for the block-style subset
-//! desired-state files are written in), [`events`] (granit-parser's events),
-//! then serde-saphyr, which owns every error message and limit. Then [`super::validate`] walks it and collects
-//! every problem. Mapping entries are kept in order as a `Vec`, so duplicate
-//! keys survive parsing and can be reported with both places.
+//! serde-saphyr is the one YAML parser: it reads the file into this tree
+//! (through [`Spanned`], with strict budgets against alias bombs and deep
+//! nesting) and owns every syntax message and limit. Then
+//! [`super::validate`] walks the tree and collects every problem. Mapping
+//! entries are kept in order as a `Vec`, so duplicate keys survive parsing
+//! and can be reported with both places.
 
 use std::fmt;
 
@@ -250,7 +249,7 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses one YAML document into a tree. An empty document is `Null`.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    if text.trim().is_empty() || is_only_comments(text) {
+    if is_only_comments(text) {
         return Ok(Node {
             pos: Pos {
                 offset: 0,
@@ -261,18 +260,6 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             value: Value::Null,
         });
     }
-    if let Some(root) = super::fast_yaml::parse(text) {
-        return Ok(root);
-    }
-    if let Some(root) = events::parse(text) {
-        return Ok(root);
-    }
-    parse_with_serde(text)
-}
-
-/// The general reader: serde-saphyr with its budgets, alias handling and
-/// error messages. [`events::parse`] hands every unusual document here.
-fn parse_with_serde(text: &str) -> Result<Node, SyntaxError> {
     serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|e| {
         use serde_saphyr::MessageFormatter as _;
         let message = serde_saphyr::UserMessageFormatter
@@ -294,267 +281,11 @@ fn parse_with_serde(text: &str) -> Result<Node, SyntaxError> {
     })
 }
 
-/// The event reader: builds the tree straight from the parser's events, for
-/// documents [`super::fast_yaml`] refuses (CRLF line ends, multi-line
-/// scalars, block scalars, ...).
-///
-/// It reads the common case only — one document of mappings, lists and
-/// untagged scalars, no anchors, aliases, tags or merge keys, shallow nesting —
-/// and answers `None` for anything else (including every syntax error), so
-/// that [`parse_with_serde`] reads it with its limits and messages. For
-/// documents it accepts, the tree is the same as serde-saphyr's (checked by
-/// the tests below on every example and invalid-file fixture).
-pub(crate) mod events {
-    use std::borrow::Cow;
-
-    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
-
-    use super::{Node, Pos, Value, MAX_DEPTH, MAX_NODES};
-
-    /// Deeper documents are left to the general reader (the format needs 4 levels).
-    pub(crate) const FAST_DEPTH: usize = if MAX_DEPTH < 16 { MAX_DEPTH } else { 16 };
-
-    enum Frame {
-        Seq(Pos, Vec<Node>),
-        Map(Pos, Vec<(Node, Node)>, Option<Node>),
-    }
-
-    pub(crate) fn parse(text: &str) -> Option<Node> {
-        let budget = serde_saphyr::Budget::default();
-        let mut options = serde_saphyr::granit_parser::Options::default();
-        options.simple_key_max_lookahead = budget.simple_key_max_lookahead;
-        options.flow_nesting_limit = budget.flow_nesting_limit;
-        options.emit_comments = false;
-        let parser = Parser::new_from_str_with_options(text, options);
-        let mut stack: Vec<Frame> = Vec::new();
-        let mut root: Option<Node> = None;
-        let mut documents = 0usize;
-        let mut nodes = 0usize;
-        for item in parser {
-            let (event, span) = item.ok()?;
-            let node = match event {
-                Event::StreamStart | Event::DocumentEnd => continue,
-                Event::StreamEnd => break,
-                Event::DocumentStart(..) => {
-                    documents += 1;
-                    if documents > 1 {
-                        return None;
-                    }
-                    continue;
-                }
-                Event::Scalar(value, style, anchor, tag) => {
-                    if anchor != 0 || tag.is_some() {
-                        return None;
-                    }
-                    let in_key = matches!(stack.last(), Some(Frame::Map(_, _, None)));
-                    if in_key && style == ScalarStyle::Plain && value == "<<" {
-                        return None;
-                    }
-                    Node {
-                        pos: pos(&span),
-                        value: scalar(value, style)?,
-                    }
-                }
-                Event::SequenceStart(_, anchor, ref tag)
-                | Event::MappingStart(_, anchor, ref tag) => {
-                    if anchor != 0 || tag.is_some() || stack.len() >= FAST_DEPTH {
-                        return None;
-                    }
-                    nodes += 1;
-                    if nodes > MAX_NODES {
-                        return None;
-                    }
-                    stack.push(if matches!(event, Event::SequenceStart(..)) {
-                        Frame::Seq(pos(&span), Vec::new())
-                    } else {
-                        Frame::Map(pos(&span), Vec::new(), None)
-                    });
-                    continue;
-                }
-                Event::SequenceEnd => match stack.pop()? {
-                    Frame::Seq(pos, items) => Node {
-                        pos,
-                        value: Value::Seq(items),
-                    },
-                    Frame::Map(..) => return None,
-                },
-                Event::MappingEnd => match stack.pop()? {
-                    Frame::Map(pos, mut entries, None) => {
-                        // An account's mapping is kept until validation ends:
-                        // give back the room a growing Vec left unused.
-                        entries.shrink_to_fit();
-                        Node {
-                            pos,
-                            value: Value::Map(entries),
-                        }
-                    }
-                    _ => return None,
-                },
-                // Aliases, anchors, comments and anything newer.
-                _ => return None,
-            };
-            nodes += 1;
-            if nodes > MAX_NODES {
-                return None;
-            }
-            match stack.last_mut() {
-                None => {
-                    if root.is_some() {
-                        return None;
-                    }
-                    root = Some(node);
-                }
-                Some(Frame::Seq(_, items)) => items.push(node),
-                Some(Frame::Map(_, entries, pending)) => match pending.take() {
-                    None => *pending = Some(node),
-                    Some(key) => entries.push((key, node)),
-                },
-            }
-        }
-        if !stack.is_empty() || documents != 1 {
-            return None;
-        }
-        root
-    }
-
-    /// The position serde-saphyr reports for a node with this span.
-    fn pos(span: &Span) -> Pos {
-        let start = span.start.byte_offset();
-        let end = span.end.byte_offset();
-        let (offset, len) = match (start, end) {
-            (Some(s), Some(e)) => (s, e.saturating_sub(s)),
-            _ => (0, 0),
-        };
-        Pos {
-            offset: clamp(offset),
-            len: clamp(len),
-            line: clamp(span.start.line()),
-            column: clamp(span.start.col().saturating_add(1)),
-        }
-    }
-
-    fn clamp(v: usize) -> u32 {
-        u32::try_from(v).unwrap_or(u32::MAX)
-    }
-
-    /// An untagged scalar resolved as serde-saphyr resolves it (YAML 1.2 core
-    /// schema, strict booleans, leading-zero and underscored numbers kept as
-    /// text). `None` for number-like spellings other than plain decimal integers.
-    pub(crate) fn scalar(value: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
-        if style != ScalarStyle::Plain {
-            return Some(Value::Str(value.into_owned()));
-        }
-        if matches!(&*value, "" | "~" | "null" | "Null" | "NULL") {
-            return Some(Value::Null);
-        }
-        let t = value.trim_matches([' ', '\t', '\r', '\n']);
-        match t {
-            "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-            "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
-            _ => {}
-        }
-        let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-        let number_like = unsigned
-            .as_bytes()
-            .first()
-            .is_some_and(|b| b.is_ascii_digit() || *b == b'.');
-        if !number_like {
-            return Some(Value::Str(value.into_owned()));
-        }
-        // Plain decimal integers: `0`, `-12`, `5634` (at most 18 digits fit an i64).
-        let digits = t.strip_prefix('-').unwrap_or(t);
-        let simple = !digits.is_empty()
-            && digits.len() <= 18
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && (digits == "0" || !digits.starts_with('0'));
-        if simple {
-            return t.parse::<i64>().ok().map(Value::Int);
-        }
-        // Text no integer or float parser could read (IP addresses, UUIDs,
-        // versions like 1.2.3) stays a string, as serde-saphyr keeps it.
-        if !number_shaped(t) {
-            return Some(Value::Str(value.into_owned()));
-        }
-        None
-    }
-
-    /// A superset of what serde-saphyr's integer parser (decimal, `0x`, `0o`,
-    /// `0b`, underscores) and Rust's float parser (`1.5`, `.5`, `1e3`, `inf`,
-    /// `nan`) accept, after an optional sign.
-    fn number_shaped(t: &str) -> bool {
-        let s = t.strip_prefix(['+', '-']).unwrap_or(t);
-        let b = s.as_bytes();
-        let prefixed =
-            b.len() >= 2 && b[0] == b'0' && matches!(b[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B');
-        if prefixed
-            && b[2..]
-                .iter()
-                .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        {
-            return true;
-        }
-        if !s.is_empty() && b.iter().all(|c| c.is_ascii_digit() || *c == b'_') {
-            return true;
-        }
-        if ["inf", "infinity", "nan"]
-            .iter()
-            .any(|w| s.eq_ignore_ascii_case(w))
-        {
-            return true;
-        }
-        // Digits with at most one dot, then an optional exponent.
-        let (mantissa, exponent) = match s.find(['e', 'E']) {
-            Some(at) => (&s[..at], Some(&s[at + 1..])),
-            None => (s, None),
-        };
-        let mut dots = 0;
-        let mut digits = 0;
-        for c in mantissa.bytes() {
-            match c {
-                b'.' => dots += 1,
-                b'0'..=b'9' => digits += 1,
-                _ => return false,
-            }
-        }
-        if dots > 1 || digits == 0 {
-            return false;
-        }
-        match exponent {
-            None => true,
-            Some(e) => {
-                let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-                !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
-            }
-        }
-    }
-}
-
 fn is_only_comments(text: &str) -> bool {
     text.lines().all(|l| {
         let t = l.trim();
         t.is_empty() || t.starts_with('#')
     })
-}
-
-/// Every readable `*.yaml` file of these folders of the repository, as
-/// (path, text): the fixtures the readers are compared on.
-#[cfg(test)]
-pub(crate) fn fixture_texts(dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-            continue;
-        };
-        for path in entries.flatten().map(|e| e.path()) {
-            if path.extension().is_some_and(|e| e == "yaml") {
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    out.push((path, text));
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -642,72 +373,6 @@ mod tests {
             .collect::<String>();
         let err = parse(&text).unwrap_err();
         assert!(err.limit, "{err:?}");
-    }
-
-    /// Both readers on one text: where the fast one answers, it must give
-    /// exactly serde-saphyr's tree. Returns whether the fast one answered.
-    fn same_tree(text: &str) -> bool {
-        match events::parse(text) {
-            Some(fast) => {
-                let slow = parse_with_serde(text);
-                assert_eq!(Ok(fast), slow, "the readers differ on:\n{text}");
-                true
-            }
-            None => false,
-        }
-    }
-
-    #[test]
-    fn the_fast_reader_builds_the_same_tree_as_serde_saphyr() {
-        let snippets = [
-            "a: 1\n",
-            "a: -0\nb: 0\nc: -12\nd: 123456789012345678\ne: 1234567890123456789\n",
-            "a: 007\nb: 1_000\nc: 0x1F\nd: +5\ne: 1.5\nf: .5\ng: 1e3\nh: .inf\ni: -.inf\nj: .nan\n",
-            "a: true\nb: False\nc: TRUE\nd: yes\ne: on\nf: ~\ng: null\nh: NULL\ni:\nj: ''\nk: \"\"\n",
-            "a: inf\nb: nan\nc: infinity\nd: e5\ne: 12ab\nf: 1.2.3\ng: -\nh: --\ni: 5634x\n",
-            "a: 203.0.113.10\nb: 198.51.100.0/24\nc: 0b6f5a86-6c57-4c55-9a0e-3c1a1ad0d2f1\nd: 1.2.3\n",
-            "a: 1e\nb: 1e+\nc: 1.5e3x\nd: 0x\ne: 0xZZ\nf: 0b2\ng: 1..2\nh: .\ni: +.\nj: 1e5.5\nk: -0b1\n",
-            "a: 12:30\nb: 1-2\nc: 1,5\nd: 1 2\ne: 10%\nf: 1.0.0-rc1\ng: +1.5.6\nh: 1e1e1\n",
-            "- [1, 'two', \"three\", {four: 4}]\n- {a: [], b: {}}\n- - x\n  - y\n",
-            "key: |\n  line one\n  line two\n\nfolded: >\n  a\n  b\nplain: multi\n  line\n",
-            "? complex\n: value\n1: one\ntrue: yes\n~: null key\n[a, b]: list key\n",
-            "a: héllo wörld\n\"b\": 'c'\n'd': \"e\\u00e9\"\n",
-            "---\na: 1\n...\n",
-            "---\n",
-            "just a string\n",
-            "- 1\n- 2\n",
-            "a: &x 1\nb: *x\n",
-            "a: !!str 5\n",
-            "<<: {a: 1}\nb: 2\n",
-            "a:\n  b:\n    c:\n      d:\n        e: [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]\n",
-            "a: 1\na: 2\n",
-            "a: [1, 2\n",
-            "a: 1\n---\nb: 2\n",
-        ];
-        for text in snippets {
-            same_tree(text);
-        }
-        let fast = fixture_texts(&["examples", "examples/sandbox", "tests/invalid"])
-            .iter()
-            .filter(|(_, text)| same_tree(text))
-            .count();
-        assert!(fast >= 30, "the fast reader read only {fast} fixture files");
-    }
-
-    #[test]
-    fn unusual_documents_are_left_to_serde_saphyr() {
-        for text in [
-            "a: &x 1\nb: *x\n",
-            "a: !!str 5\n",
-            "<<: {a: 1}\n",
-            "a: 007\n",
-            "a: 1.5\n",
-            "a: [1, 2\n",
-            "a: 1\n---\nb: 2\n",
-        ] {
-            assert!(events::parse(text).is_none(), "{text}");
-        }
-        assert!(events::parse("a: [x, {b: 5634}]\nc: \"d\"\n").is_some());
     }
 
     #[test]

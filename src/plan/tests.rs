@@ -30,6 +30,7 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         timeout: None,
         max_deactivate_percent: 25.0,
         insecure_http: false,
+        ca_file: None,
         origin: origin(1),
     }
 }

@@ -1,0 +1,175 @@
+//! The settings a provider takes (`type`, `url`, `auth`, `unlisted`, ...),
+//! written once: the validator ([`super::validate`]) checks a provider
+//! against this table and the JSON Schema ([`super::schema`]) is generated
+//! from it, so names, ranges, defaults and descriptions cannot drift apart.
+
+use std::time::Duration;
+
+/// One provider setting.
+#[derive(Clone, Copy, Debug)]
+pub struct Setting {
+    pub name: &'static str,
+    /// For the schema (editors show it). `url` and `auth` are completed
+    /// there with the vendor's example URL and name.
+    pub description: &'static str,
+    /// Must be given (`type`, `url`, `auth`).
+    pub required: bool,
+    pub rule: Rule,
+}
+
+/// What a setting's value must be.
+#[derive(Clone, Copy, Debug)]
+pub enum Rule {
+    /// `type:`, one of the vendors (their schemas say the rest).
+    Vendor,
+    /// `url:`, an `http(s)://` base URL without credentials.
+    Url,
+    /// `auth:`, the credentials the vendor's driver lists.
+    Auth,
+    /// One word of `values`.
+    Choice {
+        values: &'static [&'static str],
+        default: &'static str,
+    },
+    /// A whole number from `min` to `max`; `help` says what it is for.
+    Integer {
+        min: i64,
+        max: i64,
+        help: &'static str,
+    },
+    /// A number from `min` to `max`.
+    Number {
+        min: f64,
+        max: f64,
+        default: f64,
+        help: &'static str,
+    },
+    /// Whole seconds or a duration text (`30s`, `2m`, `1m30s`, `1500ms`),
+    /// more than zero and at most `max` (`max_text` in words).
+    Duration {
+        max: Duration,
+        max_text: &'static str,
+    },
+    /// `true` or `false`; off unless set.
+    Flag,
+    /// The path of a readable regular file, relative to the YAML file's folder.
+    File,
+}
+
+pub const TYPE: Setting = Setting {
+    name: "type",
+    description: "The vendor.",
+    required: true,
+    rule: Rule::Vendor,
+};
+
+pub const URL: Setting = Setting {
+    name: "url",
+    description: "Base URL",
+    required: true,
+    rule: Rule::Url,
+};
+
+pub const AUTH: Setting = Setting {
+    name: "auth",
+    description: "credentials",
+    required: true,
+    rule: Rule::Auth,
+};
+
+pub const UNLISTED: Setting = Setting {
+    name: "unlisted",
+    description: "What to do with accounts on the provider that this file does not list.",
+    required: false,
+    rule: Rule::Choice {
+        values: &["ignore", "report", "deactivate"],
+        default: "report",
+    },
+};
+
+pub const PARALLELISM: Setting = Setting {
+    name: "parallelism",
+    description: "Maximum concurrent requests to this provider.",
+    required: false,
+    rule: Rule::Integer {
+        min: 1,
+        max: 256,
+        help: "it caps concurrent requests to this provider; leave it out to use `--parallelism` (default 8)",
+    },
+};
+
+pub const TIMEOUT: Setting = Setting {
+    name: "timeout",
+    description:
+        "Per-request timeout: whole seconds, or a duration such as \"30s\", \"2m\", \"1500ms\".",
+    required: false,
+    rule: Rule::Duration {
+        max: Duration::from_secs(3600),
+        max_text: "one hour",
+    },
+};
+
+/// `max_deactivate_percent` when the file does not set it.
+pub const DEFAULT_MAX_DEACTIVATE_PERCENT: f64 = 25.0;
+
+pub const MAX_DEACTIVATE_PERCENT: Setting = Setting {
+    name: "max_deactivate_percent",
+    description: "Refuse plans that deactivate more than this share (percent) of the provider's accounts, unless --force.",
+    required: false,
+    rule: Rule::Number {
+        min: 0.0,
+        max: 100.0,
+        default: DEFAULT_MAX_DEACTIVATE_PERCENT,
+        help: "it is a percentage of the provider's accounts; the default is 25",
+    },
+};
+
+pub const INSECURE_HTTP: Setting = Setting {
+    name: "insecure_http",
+    description: "Allow plain http:// to a host that is not loopback.",
+    required: false,
+    rule: Rule::Flag,
+};
+
+pub const CA_FILE: Setting = Setting {
+    name: "ca_file",
+    description: "PEM file of extra root certificates to trust (a private CA), relative to this file's folder.",
+    required: false,
+    rule: Rule::File,
+};
+
+/// Every provider setting, in the order the schema lists them.
+pub const SETTINGS: &[Setting] = &[
+    TYPE,
+    URL,
+    AUTH,
+    UNLISTED,
+    PARALLELISM,
+    TIMEOUT,
+    MAX_DEACTIVATE_PERCENT,
+    INSECURE_HTTP,
+    CA_FILE,
+];
+
+/// The names of [`SETTINGS`].
+pub const NAMES: &[&str] = &names();
+
+const fn names() -> [&'static str; SETTINGS.len()] {
+    let mut out = [""; SETTINGS.len()];
+    let mut i = 0;
+    while i < SETTINGS.len() {
+        out[i] = SETTINGS[i].name;
+        i += 1;
+    }
+    out
+}
+
+/// What a provider's name (its key under `providers:`) must match: it is
+/// used in `--target NAME/KEY`.
+pub const PROVIDER_NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+
+/// How to fix a name that does not match [`PROVIDER_NAME_PATTERN`].
+pub const PROVIDER_NAME_HELP: &str = "use letters, digits, `_`, `-` and `.`, starting with a letter or digit (it is used in `--target NAME/KEY`)";
+
+/// The duration texts `timeout:` takes besides whole seconds.
+pub const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";

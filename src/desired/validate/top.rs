@@ -1,0 +1,230 @@
+//! The top level of each file: `version:`, `providers:` and where the kind
+//! sections (`agents:`, `users:`) are.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use crate::model::Kind;
+
+use super::super::diagnostics::{Problem, Span};
+use super::super::settings;
+use super::super::types::Provider;
+use super::super::yaml::Value as Yaml;
+use super::provider::ProviderInfo;
+use super::{find, span, Checker, Fields, ParsedFile, KINDS, VERSION};
+
+/// Where a kind section's list is: (file, kind, index of the section in the
+/// file's top mapping).
+pub(super) type Section = (usize, Kind, usize);
+
+/// What [`Checker::head`] found: the valid providers, what entries need to
+/// know of every provider, and the kind sections.
+pub(super) struct Head {
+    pub(super) providers: IndexMap<String, Provider>,
+    pub(super) infos: IndexMap<String, ProviderInfo>,
+    pub(super) sections: Vec<Section>,
+}
+
+fn top_level_fields() -> Vec<&'static str> {
+    let mut fields = vec!["version", "providers"];
+    fields.extend(KINDS.iter().map(|k| k.section()));
+    fields
+}
+
+impl Checker {
+    /// The top level and the providers of every file.
+    pub(super) fn head(&mut self, files: &[ParsedFile]) -> Head {
+        let tops = self.tops(files);
+        let (providers, infos) = self.providers(&tops);
+        let sections = self.sections(files, &tops);
+        Head {
+            providers,
+            infos,
+            sections,
+        }
+    }
+
+    /// Each file's top-level fields; `version:` checked (once across files).
+    fn tops<'f>(&mut self, files: &'f [ParsedFile]) -> Vec<Fields<'f>> {
+        let mut version_seen = false;
+        let mut tops = Vec::with_capacity(files.len());
+        let allowed = top_level_fields();
+        for (i, f) in files.iter().enumerate() {
+            self.file = i;
+            let fields = match &f.root.value {
+                Yaml::Null => Vec::new(),
+                Yaml::Map(entries) => self.fields(entries, &allowed, "the top level", &|_| None),
+                other => {
+                    self.push(
+                        Problem::new(
+                            i,
+                            "not_a_mapping",
+                            format!("the file must be a mapping, not {}", other.describe()),
+                        )
+                        .label(
+                            span(&f.root),
+                            "expected `version:`, `providers:`, `agents:`, `users:`",
+                        )
+                        .help("start the file with `version: 1` and a `providers:` section"),
+                    );
+                    Vec::new()
+                }
+            };
+            if let Some((_, value)) = find(&fields, "version") {
+                version_seen = true;
+                self.version(value);
+            }
+            tops.push(fields);
+        }
+        let all_mappings = files
+            .iter()
+            .all(|f| matches!(f.root.value, Yaml::Map(_) | Yaml::Null));
+        if let (false, true, Some(first)) = (version_seen, all_mappings, files.first()) {
+            self.file = 0;
+            let help = if files.len() > 1 {
+                "add `version: 1` at the top of one of the files"
+            } else {
+                "add `version: 1` at the top of the file"
+            };
+            self.push(
+                Problem::new(
+                    0,
+                    "missing_field",
+                    "the file does not say which format version it uses",
+                )
+                .label(span(&first.root), "no `version:` in this file")
+                .help(help),
+            );
+        }
+        tops
+    }
+
+    fn version(&mut self, value: &super::Node) {
+        match &value.value {
+            Yaml::Int(VERSION) => {}
+            Yaml::Int(n) => self.push(
+                self.problem("version", format!("unsupported format version {n}"))
+                    .label(span(value), "unsupported version")
+                    .help(format!("this headcount reads version {VERSION} files; write `version: {VERSION}` or upgrade headcount")),
+            ),
+            other => self.push(
+                self.problem("version", format!("`version` must be the integer {VERSION}, found {}", other.describe()))
+                    .label(span(value), format!("expected {VERSION}"))
+                    .help(format!("write `version: {VERSION}`")),
+            ),
+        }
+    }
+
+    /// Every provider of every file: names checked, each defined once.
+    fn providers(
+        &mut self,
+        tops: &[Fields<'_>],
+    ) -> (IndexMap<String, Provider>, IndexMap<String, ProviderInfo>) {
+        let mut providers: IndexMap<String, Provider> = IndexMap::new();
+        let mut infos: IndexMap<String, ProviderInfo> = IndexMap::new();
+        let mut defined_at: HashMap<String, (usize, Span)> = HashMap::new();
+        let name_rule = self.regex(settings::PROVIDER_NAME_PATTERN);
+        for (i, fields) in tops.iter().enumerate() {
+            self.file = i;
+            let Some((_, section)) = find(fields, "providers") else {
+                continue;
+            };
+            let entries = match &section.value {
+                Yaml::Null => continue,
+                Yaml::Map(entries) => entries,
+                other => {
+                    self.push(
+                        Problem::new(i, "wrong_type", format!("`providers` must be a mapping of provider names, found {}", other.describe()))
+                            .label(span(section), "expected a mapping")
+                            .help("write `providers:` followed by indented names, e.g. `  thulium: { type: thulium, url: ..., auth: ... }`"),
+                    );
+                    continue;
+                }
+            };
+            for (name, key, value) in self.fields(entries, &[], "", &|_| None) {
+                if name_rule.as_ref().is_some_and(|re| !re.is_match(&name)) {
+                    self.push(
+                        Problem::new(
+                            i,
+                            "provider_name",
+                            format!("`{name}` is not a valid provider name"),
+                        )
+                        .label(span(key), "invalid name")
+                        .help(settings::PROVIDER_NAME_HELP),
+                    );
+                }
+                if let Some((first_file, first_span)) = defined_at.get(name.as_ref()).copied() {
+                    self.push(
+                        Problem::new(
+                            i,
+                            "duplicate_provider",
+                            format!("provider `{name}` is defined twice"),
+                        )
+                        .label(span(key), "defined again here")
+                        .elsewhere(
+                            first_file,
+                            first_span,
+                            format!("provider `{name}` first defined here"),
+                        )
+                        .help(
+                            "give each provider a different name, or remove one of the definitions",
+                        ),
+                    );
+                    continue;
+                }
+                let name = name.into_owned();
+                defined_at.insert(name.clone(), (i, span(key)));
+                let (info, provider) = self.provider(&name, key, value);
+                infos.insert(name.clone(), info);
+                if let Some(p) = provider {
+                    providers.insert(name, p);
+                }
+            }
+        }
+        (providers, infos)
+    }
+
+    /// Where the entry lists are; sections of the wrong type are reported here.
+    fn sections(&mut self, files: &[ParsedFile], tops: &[Fields<'_>]) -> Vec<Section> {
+        let mut sections = Vec::new();
+        for (i, fields) in tops.iter().enumerate() {
+            self.file = i;
+            let Yaml::Map(top) = &files[i].root.value else {
+                continue;
+            };
+            for kind in KINDS {
+                let Some((key, section)) = find(fields, kind.section()) else {
+                    continue;
+                };
+                match &section.value {
+                    Yaml::Null => continue,
+                    Yaml::Seq(_) => {}
+                    other => {
+                        self.push(
+                            Problem::new(
+                                i,
+                                "wrong_type",
+                                format!(
+                                    "`{}` must be a list, found {}",
+                                    kind.section(),
+                                    other.describe()
+                                ),
+                            )
+                            .label(span(section), "expected a list")
+                            .help(format!(
+                                "write each {} as a list item starting with `- `",
+                                kind.noun()
+                            )),
+                        );
+                        continue;
+                    }
+                }
+                if let Some(at) = top.iter().position(|(k, _)| std::ptr::eq(k, key)) {
+                    sections.push((i, kind, at));
+                }
+            }
+        }
+        sections
+    }
+}
