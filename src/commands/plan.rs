@@ -131,7 +131,7 @@ pub(crate) fn check_secrets(plan: &mut Plan) {
                 "{field} of {}/{} \"{}\"",
                 change.provider, change.kind, change.key
             );
-            if let Err(e) = secret.resolve(Path::new("."), &purpose) {
+            if let Err(e) = secret.resolve(&purpose) {
                 problems.push(plan::Problem {
                     provider: change.provider.clone(),
                     key: Some(change.key.clone()),

@@ -76,14 +76,9 @@ pub enum SavedPlanError {
 }
 
 impl SavedPlan {
-    /// Builds a saved plan: the providers the plan touches, with secret
-    /// file paths made absolute so that `apply` works from any folder.
+    /// Builds a saved plan: the providers the plan touches (secret file
+    /// paths are absolute since loading, so `apply` works from any folder).
     pub fn new(desired: &Desired, plan: &Plan, source: &Path) -> SavedPlan {
-        let base = if source.is_dir() {
-            source.to_path_buf()
-        } else {
-            source.parent().map(Path::to_path_buf).unwrap_or_default()
-        };
         let providers = desired
             .providers
             .iter()
@@ -95,9 +90,6 @@ impl SavedPlan {
                     .map(|(field, cred)| {
                         let saved = match cred {
                             Credential::Plain(v) => SavedCredential::Plain(v.clone()),
-                            Credential::Secret(SecretRef::File(path)) if path.is_relative() => {
-                                SavedCredential::Secret(SecretRef::File(absolute(&base.join(path))))
-                            }
                             Credential::Secret(r) => SavedCredential::Secret(r.clone()),
                         };
                         (field.clone(), saved)
@@ -116,14 +108,7 @@ impl SavedPlan {
                 )
             })
             .collect();
-        let mut plan = plan.clone();
-        for change in &mut plan.changes {
-            for secret in change.secrets.values_mut() {
-                if let SecretRef::File(path) = secret {
-                    *path = absolute(path);
-                }
-            }
-        }
+        let plan = plan.clone();
         SavedPlan {
             kind: KIND.to_string(),
             format_version: FORMAT_VERSION,
@@ -194,10 +179,6 @@ impl SavedPlan {
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(Duration::from_secs_f64)
     }
-}
-
-fn absolute(path: &Path) -> std::path::PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// One record that changed since the plan was made.
