@@ -238,19 +238,19 @@ fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
 fn certificate_problem(e: &reqwest::Error) -> Option<String> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
-        // An io::Error hides the rustls error it wraps from `source()`.
-        let inner = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|inner| inner as &(dyn std::error::Error + 'static));
-        for candidate in [Some(err), inner].into_iter().flatten() {
-            if let Some(rustls::Error::InvalidCertificate(problem)) =
-                candidate.downcast_ref::<rustls::Error>()
-            {
-                return Some(certificate_words(problem));
-            }
+        if let Some(rustls::Error::InvalidCertificate(problem)) =
+            err.downcast_ref::<rustls::Error>()
+        {
+            return Some(certificate_words(problem));
         }
-        source = err.source();
+        // An io::Error hides the error it wraps from `source()`: unwrap it.
+        source = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => err.source(),
+            },
+            None => err.source(),
+        };
     }
     None
 }
