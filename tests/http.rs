@@ -260,3 +260,100 @@ async fn a_vendor_that_never_answers_fails_the_read_at_the_deadline() {
     );
     sandbox.shutdown().await;
 }
+
+// ------------------------------------------------------------------ wrong types
+
+/// Finding 14.10: a field of the wrong type (a word where true/false is
+/// documented, a number where an e-mail address is, a list where text is)
+/// is a protocol error naming the provider, the account and the field; the
+/// plan is not made. Digits sent as a number for a text field (Thulium
+/// documents `number` so) are not an error.
+#[test]
+fn a_field_of_the_wrong_type_is_a_protocol_error_naming_the_field() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let answers = [
+        (
+            serde_json::json!({"active": "maybe"}),
+            r#"agent "ag1": `active` is text ("maybe"), but the API documents true or false"#,
+        ),
+        (
+            serde_json::json!({"surname": ["B"]}),
+            r#"agent "ag1": `surname` is a list (["B"]), but the API documents a string"#,
+        ),
+        (
+            serde_json::json!({"email": 42}),
+            r#"agent "ag1": `email` is a number (42), but the API documents"#,
+        ),
+    ];
+    for (wrong, message) in answers {
+        let mut agent =
+            serde_json::json!({"login": "ag1", "name": "A", "surname": "B", "number": 1});
+        for (k, v) in wrong.as_object().unwrap() {
+            agent[k] = v.clone();
+        }
+        let server = rt.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .and(path("/api/agents"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([agent])))
+                .mount(&server)
+                .await;
+            server
+        });
+        let (code, stdout, stderr) = plan(&server.uri());
+        // One line, as miette wraps it at 100 columns.
+        let stderr = stderr
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+        assert!(stderr.contains("p: list agents"), "{stderr}");
+        assert!(stderr.contains(message), "{message} not in:\n{stderr}");
+        assert!(!stdout.contains("Plan:"), "{stdout}");
+    }
+    // The documented mix-up alone: 1 and "1" are the same number, no change.
+    let server = rt.block_on(async {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/agents"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([
+                {"login": "ag1", "name": "A", "surname": "B", "number": 1, "active": true}
+            ])))
+            .mount(&server)
+            .await;
+        server
+    });
+    let (code, stdout, stderr) = plan(&server.uri());
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+}
+
+/// `headcount plan --detailed-exitcode` of one Thulium agent against `url`.
+fn plan(url: &str) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("h.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "version: 1\nproviders:\n  p:\n    type: thulium\n    url: {url}\n    auth: {{ username: {{ env: HC_T_USER }}, password: {{ env: HC_T_PASS }} }}\nagents:\n  - {{ login: ag1, name: A, surname: B, number: \"1\", password: {{ env: HC_AGENT_PW }} }}\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_headcount"))
+        .args(["plan", "--detailed-exitcode", "-f", file.to_str().unwrap()])
+        .env("HC_T_USER", "u")
+        .env("HC_T_PASS", "p")
+        .env("HC_AGENT_PW", "pw")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

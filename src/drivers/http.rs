@@ -677,7 +677,8 @@ impl Response {
 
     /// A list answer: the list at `path` read into records, the rest as
     /// JSON (see [`super::listing`]). A body that is not JSON gets the errors
-    /// of [`Response::json_required`].
+    /// of [`Response::json_required`]; a field of the wrong type is a
+    /// Protocol error (see [`super::field_types`]).
     pub fn json_list(
         &self,
         http: &HttpClient,
@@ -685,14 +686,15 @@ impl Response {
         path: &[&str],
         shape: &super::listing::RecordShape,
     ) -> Result<super::listing::ListAnswer, DriverError> {
-        match super::listing::read_list(&self.body, path, shape) {
-            Ok(answer) => Ok(answer),
-            Err(_) => Ok(super::listing::records_of(
-                self.json_required(http, context)?,
-                path,
-                shape,
-            )),
+        let answer = match super::listing::read_list(&self.body, path, shape) {
+            Ok(answer) => answer,
+            Err(_) => super::listing::records_of(self.json_required(http, context)?, path, shape),
+        };
+        if let Some(records) = &answer.records {
+            super::field_types::check(shape.schema, records)
+                .map_err(|msg| http.protocol(context, msg).with_status(self.status))?;
         }
+        Ok(answer)
     }
 
     /// The body as a JSON value that must be present.

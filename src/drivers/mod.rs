@@ -8,6 +8,7 @@
 pub mod ccp;
 pub mod dnl;
 pub mod error;
+pub mod field_types;
 pub mod http;
 pub mod listing;
 pub mod retry;
