@@ -8,15 +8,18 @@
 //! therefore never produces a duplicate. Edits are idempotent and retried by
 //! the drivers themselves.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use indexmap::IndexMap;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use backon::Retryable;
+
+use crate::drivers::retry::RetryPolicy;
 use crate::drivers::{Driver, DriverError};
 use crate::model::{Kind, WriteRequest};
 use crate::plan::{Action, Change, Op, Plan};
@@ -27,11 +30,9 @@ use crate::progress::Progress;
 pub struct ApplyOptions {
     /// Maximum changes in flight per provider.
     pub parallelism: usize,
-    /// Attempts of one create (each after checking the account does not exist
-    /// yet). Six leaves under 0.1% of creates failed at a 30% fault rate.
-    pub create_attempts: u32,
-    /// Wait before the second attempt of a create; doubles each time.
-    pub create_retry_delay: Duration,
+    /// How a create is tried again (each retry after checking the account
+    /// does not exist yet): the drivers' policy, [`RetryPolicy::DEFAULT`].
+    pub create_retry: RetryPolicy,
     /// Set (by Ctrl-C) to stop starting new changes.
     pub cancel: Arc<AtomicBool>,
     pub progress: Progress,
@@ -41,8 +42,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             parallelism: 8,
-            create_attempts: 6,
-            create_retry_delay: Duration::from_millis(250),
+            create_retry: RetryPolicy::DEFAULT,
             cancel: Arc::new(AtomicBool::new(false)),
             progress: Progress::hidden(),
         }
@@ -349,9 +349,7 @@ fn write_request(change: &Change) -> Result<WriteRequest, String> {
             "{name} of {}/{} \"{}\"",
             change.provider, change.kind, change.key
         );
-        let value: SecretString = secret
-            .resolve(std::path::Path::new("."), &purpose)
-            .map_err(|e| e.to_string())?;
+        let value: SecretString = secret.resolve(&purpose).map_err(|e| e.to_string())?;
         request.secrets.insert(name.clone(), value);
     }
     Ok(request)
@@ -364,67 +362,81 @@ async fn create(
     request: &WriteRequest,
     options: &ApplyOptions,
 ) -> (Result<Option<String>, String>, u32) {
-    let mut delay = options.create_retry_delay;
-    let mut last_error: Option<DriverError> = None;
-    let attempts_allowed = options.create_attempts.max(1);
-    for attempt in 1..=attempts_allowed {
+    let policy = options.create_retry;
+    let attempts = AtomicU32::new(0);
+    let last_failure = std::sync::Mutex::new(String::new());
+    let result = (|| async {
+        let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
         if attempt > 1 {
             // Did the previous attempt reach the vendor after all?
             match driver.get_by_key(&request.key).await {
-                Ok(Some(_)) => {
-                    return (
-                        Ok(Some("the vendor's answer was lost; the account was found by reading it back".into())),
-                        attempt - 1,
-                    );
-                }
+                Ok(Some(_)) => return Ok(Some(CONFIRMED_BY_READING.to_string())),
                 Ok(None) => {}
-                Err(e) => {
-                    let first = last_error.map(|l| failure_text(&l)).unwrap_or_default();
-                    return (
-                        Err(format!(
-                            "{first}; could not check whether the account was created ({}), so it was not tried again",
-                            failure_text(&e)
-                        )),
-                        attempt - 1,
-                    );
-                }
+                Err(e) => return Err(CreateFailure::Unchecked(e)),
             }
-            let wait = last_error
-                .as_ref()
-                .and_then(|e| e.retry_after)
-                .unwrap_or(delay)
-                .min(Duration::from_secs(30));
-            tokio::time::sleep(jitter(wait)).await;
-            delay = delay.saturating_mul(2);
         }
         match driver.create(request).await {
-            Ok(_) => return (Ok(None), attempt),
-            Err(e) if e.ambiguous || e.is_retryable() => last_error = Some(e),
-            Err(e) => return (Err(failure_text(&e)), attempt),
+            Ok(_) => Ok(None),
+            Err(e) => {
+                *last_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure_text(&e);
+                Err(CreateFailure::Create(e))
+            }
         }
+    })
+    .retry(policy.backoff())
+    .sleep(tokio::time::sleep)
+    .when(|failure: &CreateFailure| match failure {
+        CreateFailure::Create(e) => e.ambiguous || e.is_retryable(),
+        CreateFailure::Unchecked(_) => false,
+    })
+    .adjust(|failure: &CreateFailure, proposed| match failure {
+        CreateFailure::Create(e) => policy.wait(e, proposed),
+        CreateFailure::Unchecked(_) => None,
+    })
+    .await;
+    let attempts = attempts.load(Ordering::SeqCst);
+    match result {
+        // A confirmation counts the attempts that sent a create.
+        Ok(Some(note)) => (Ok(Some(note)), attempts - 1),
+        Ok(None) => (Ok(None), attempts),
+        Err(CreateFailure::Unchecked(e)) => (
+            Err(format!(
+                "{}; could not check whether the account was created ({}), so it was not tried again",
+                last_failure.lock().unwrap_or_else(|p| p.into_inner()),
+                failure_text(&e)
+            )),
+            attempts - 1,
+        ),
+        Err(CreateFailure::Create(e)) if attempts > 1 && (e.ambiguous || e.is_retryable()) => (
+            Err(format!(
+                "{} (gave up after {attempts} attempts)",
+                failure_text(&e)
+            )),
+            attempts,
+        ),
+        Err(CreateFailure::Create(e)) => (Err(failure_text(&e)), attempts),
     }
-    let message = last_error.map(|e| failure_text(&e)).unwrap_or_default();
-    (
-        Err(format!(
-            "{message} (gave up after {attempts_allowed} attempts)"
-        )),
-        attempts_allowed,
-    )
+}
+
+const CONFIRMED_BY_READING: &str =
+    "the vendor's answer was lost; the account was found by reading it back";
+
+/// Why one try of a create failed.
+enum CreateFailure {
+    /// The create itself.
+    Create(DriverError),
+    /// The read that checks whether an earlier try created the account.
+    Unchecked(DriverError),
 }
 
 fn failure_text(e: &DriverError) -> String {
     e.to_string()
 }
 
-/// Up to 25% random extra wait, so that concurrent retries spread out.
-fn jitter(wait: Duration) -> Duration {
-    let extra = rand::random::<f64>() * 0.25;
-    wait.mul_f64(1.0 + extra)
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
+    use std::time::Duration;
 
     use async_trait::async_trait;
 
@@ -569,7 +581,10 @@ mod tests {
 
     fn fast() -> ApplyOptions {
         ApplyOptions {
-            create_retry_delay: Duration::from_millis(1),
+            create_retry: RetryPolicy {
+                base_delay: Duration::from_millis(1),
+                ..RetryPolicy::DEFAULT
+            },
             ..ApplyOptions::default()
         }
     }

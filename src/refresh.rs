@@ -3,7 +3,6 @@
 //! Used by plan, apply, drift and import. Credentials are resolved here, at
 //! the last moment, and handed to the drivers as `SecretString`s.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,8 +26,6 @@ pub struct ConnectSpec {
     pub parallelism: Option<u32>,
     pub timeout: Option<Duration>,
     pub insecure_http: bool,
-    /// Folder that relative `{ file: }` credentials are relative to.
-    pub base_dir: PathBuf,
 }
 
 impl ConnectSpec {
@@ -41,12 +38,6 @@ impl ConnectSpec {
             parallelism: provider.parallelism,
             timeout: provider.timeout,
             insecure_http: provider.insecure_http,
-            base_dir: provider
-                .origin
-                .file
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
         }
     }
 
@@ -56,11 +47,9 @@ impl ConnectSpec {
         for (field, credential) in &self.auth {
             let value = match credential {
                 Credential::Plain(v) => SecretString::from(v.clone()),
-                Credential::Secret(secret) => resolve(
-                    secret,
-                    &self.base_dir,
-                    &format!("auth.{field} of provider {}", self.name),
-                )?,
+                Credential::Secret(secret) => {
+                    resolve(secret, &format!("auth.{field} of provider {}", self.name))?
+                }
             };
             config.credentials.insert(field.clone(), value);
         }
@@ -86,10 +75,8 @@ impl ConnectSpec {
 }
 
 /// Resolves a secret reference into a diagnostic-friendly error.
-pub fn resolve(secret: &SecretRef, base_dir: &Path, purpose: &str) -> miette::Result<SecretString> {
-    secret
-        .resolve(base_dir, purpose)
-        .map_err(miette::Report::new)
+pub fn resolve(secret: &SecretRef, purpose: &str) -> miette::Result<SecretString> {
+    secret.resolve(purpose).map_err(miette::Report::new)
 }
 
 /// A driver error as a diagnostic with a hint.
@@ -144,7 +131,7 @@ pub async fn read_all(drivers: &Drivers, progress: &Progress) -> miette::Result<
         let (name, driver) = (name.clone(), Arc::clone(driver));
         AbortOnDrop(tokio::spawn(async move {
             let started = Instant::now();
-            let result = driver.list().await;
+            let result = drivers::http::read_scope(driver.list()).await;
             match &result {
                 Ok(records) => bar.finish(&format!(
                     "{name}: read {} {}s in {:.1}s",
@@ -200,7 +187,9 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// Reads one provider's accounts (for import).
 pub async fn read_one(driver: &Arc<dyn Driver>) -> miette::Result<Vec<RemoteRecord>> {
-    driver.list().await.map_err(driver_report)
+    drivers::http::read_scope(driver.list())
+        .await
+        .map_err(driver_report)
 }
 
 /// One error stays as it is; several become one report with each as a

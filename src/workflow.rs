@@ -159,7 +159,7 @@ pub fn check_secrets(plan: &mut Plan) {
                 "{field} of {}/{} \"{}\"",
                 change.provider, change.kind, change.key
             );
-            if let Err(e) = secret.resolve(std::path::Path::new("."), &purpose) {
+            if let Err(e) = secret.resolve(&purpose) {
                 problems.push(plan::Problem {
                     provider: change.provider.clone(),
                     key: Some(change.key.clone()),

@@ -3,11 +3,16 @@
 use std::io::Write;
 
 use crate::cli::FileArgs;
-use crate::desired;
+use crate::desired::{self, Credential, Desired, SecretRef};
 
 pub async fn run(args: FileArgs) -> miette::Result<u8> {
     match desired::load(&args.file) {
         Ok(state) => {
+            let color = super::stderr_color();
+            for warning in secret_file_warnings(&state) {
+                let text = super::render_report(warning.as_ref(), color, 100);
+                let _ = anstream::stderr().write_all(text.as_bytes());
+            }
             let mut out = anstream::stdout();
             // A closed stdout (`| head`) is not a validation failure.
             let _ = writeln!(
@@ -30,4 +35,37 @@ pub async fn run(args: FileArgs) -> miette::Result<u8> {
             Ok(super::EXIT_ERROR)
         }
     }
+}
+
+/// A warning for each `{ file: }` secret that exists but is not a regular
+/// file (a folder, a device, a pipe): `plan` will refuse it. Only a warning,
+/// since the file is read when a change needs it, not by `validate`.
+fn secret_file_warnings(state: &Desired) -> Vec<miette::Report> {
+    let credentials = state.providers.values().flat_map(|p| {
+        p.auth
+            .iter()
+            .filter_map(move |(field, credential)| match credential {
+                Credential::Secret(secret) => Some((secret, &p.origin, format!("auth.{field}"))),
+                Credential::Plain(_) => None,
+            })
+    });
+    let entry_secrets = state.entries.iter().flat_map(|e| {
+        e.secrets
+            .iter()
+            .map(move |(field, secret)| (secret, &e.origin, format!("{field} of {}", e.key)))
+    });
+    let mut seen = std::collections::HashSet::new();
+    credentials
+        .chain(entry_secrets)
+        .filter(|(secret, ..)| matches!(secret, SecretRef::File(_)) && seen.insert(*secret))
+        .filter_map(|(secret, origin, what)| {
+            let kind = secret.not_regular_file()?;
+            Some(miette::miette!(
+                severity = miette::Severity::Warning,
+                code = "headcount::secret::file_not_regular",
+                help = "point it at a regular file holding only the secret; plan and apply refuse anything else",
+                "{what} ({origin}) is {secret}, which is {kind}, not a regular file"
+            ))
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::diagnostics::{LoadError, Problem, SourceText};
-use super::types::{Desired, Provider};
+use super::types::{Credential, Desired, Entry, Provider};
 use super::validate::{self, ParsedFile};
 use super::yaml;
 
@@ -89,6 +89,10 @@ pub struct Loading {
     /// (name, text) of each file, for the snippets of problems.
     texts: Vec<(String, String)>,
     partial: validate::Partial,
+    /// The valid providers with `{ file: }` paths made absolute (read from
+    /// files only: text loaded by name keeps its paths as written).
+    providers: Option<indexmap::IndexMap<String, Provider>>,
+    anchor: bool,
 }
 
 impl Loading {
@@ -96,7 +100,14 @@ impl Loading {
     /// Unreadable files and YAML syntax errors fail here.
     pub fn begin(path: &Path) -> Result<Loading, LoadError> {
         let (subject, inputs) = read_inputs(path)?;
-        Loading::from_inputs(&subject, inputs)
+        let mut loading = Loading::from_inputs(&subject, inputs)?;
+        loading.anchor = true;
+        loading.providers = loading.partial.providers().map(|providers| {
+            let mut providers = providers.clone();
+            providers.values_mut().for_each(anchor_provider);
+            providers
+        });
+        Ok(loading)
     }
 
     /// `sha256:` and the hex digest of the input: every file's bytes, and for
@@ -108,14 +119,22 @@ impl Loading {
 
     /// The providers, when the top level and every provider are valid.
     pub fn providers(&self) -> Option<&indexmap::IndexMap<String, Provider>> {
-        self.partial.providers()
+        match &self.providers {
+            Some(anchored) => Some(anchored),
+            None => self.partial.providers(),
+        }
     }
 
     /// Checks the accounts: the desired state, or every problem found.
     pub fn finish(self) -> Result<Desired, LoadError> {
         let checked = self.partial.finish();
         if checked.problems.is_empty() {
-            return Ok(checked.desired);
+            let mut desired = checked.desired;
+            if self.anchor {
+                desired.providers.values_mut().for_each(anchor_provider);
+                desired.entries.iter_mut().for_each(anchor_entry);
+            }
+            return Ok(desired);
         }
         let sources: Vec<SourceText> = self
             .texts
@@ -180,6 +199,8 @@ impl Loading {
             digest,
             texts,
             partial: validate::begin(parsed),
+            providers: None,
+            anchor: false,
         })
     }
 }
@@ -209,6 +230,30 @@ fn digest_of(inputs: &Inputs) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("sha256:{hex}")
+}
+
+/// The folder relative `{ file: }` paths of a file are relative to.
+fn folder(file: &Path) -> &Path {
+    file.parent().unwrap_or(Path::new(""))
+}
+
+/// Makes the provider's `{ file: }` credential paths absolute, once, so that
+/// nothing later depends on the working directory.
+fn anchor_provider(provider: &mut Provider) {
+    let file = Arc::clone(&provider.origin.file);
+    for credential in provider.auth.values_mut() {
+        if let Credential::Secret(secret) = credential {
+            secret.anchor(folder(&file));
+        }
+    }
+}
+
+/// Makes the entry's `{ file: }` secret paths absolute.
+fn anchor_entry(entry: &mut Entry) {
+    let file = Arc::clone(&entry.origin.file);
+    for secret in entry.secrets.values_mut() {
+        secret.anchor(folder(&file));
+    }
 }
 
 fn syntax_problem(index: usize, text: &str, e: &yaml::SyntaxError) -> Problem {

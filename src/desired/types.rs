@@ -174,6 +174,10 @@ impl<V> FieldMap<V> {
         self.0.iter().map(|(_, v)| v)
     }
 
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -18,8 +18,11 @@ pub enum ErrorKind {
     Server,
     /// No answer within the timeout.
     Timeout,
-    /// Connection refused, reset, DNS, TLS.
+    /// Connection refused, reset, DNS, a TLS handshake that failed.
     Transport,
+    /// The server's TLS certificate was refused (untrusted, expired, for
+    /// another host). Never retried: trying again cannot change it.
+    Certificate,
     /// The answer could not be understood (not JSON, wrong shape).
     Protocol,
     /// Refused before sending (bad URL, insecure http, missing credential).
@@ -118,6 +121,7 @@ impl DriverError {
             ErrorKind::Server => "the vendor failed; try again later (apply converges when re-run)",
             ErrorKind::Timeout => "the vendor did not answer in time; raise the provider's timeout or try again later",
             ErrorKind::Transport => "the vendor is unreachable; check the provider url and your network",
+            ErrorKind::Certificate => "if the vendor uses a private certificate authority, set the provider's ca_file: to that authority's certificate (a PEM file); otherwise check the provider url and ask the vendor to fix its certificate",
             ErrorKind::Protocol => "the vendor's answer was not what its API documents; check the provider url points at the API",
             ErrorKind::Config => "fix the provider's settings in the file",
         }
@@ -146,18 +150,56 @@ impl std::error::Error for DriverError {}
 /// `text` with every non-empty secret (and its JSON-escaped form) replaced by `(redacted)`.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
-    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
-    // Longest first, so a secret containing another is replaced whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for secret in secrets {
-        out = out.replace(secret, "(redacted)");
-        let escaped = serde_json::Value::String(secret.to_string()).to_string();
-        let escaped = &escaped[1..escaped.len() - 1];
-        if escaped != secret {
-            out = out.replace(escaped, "(redacted)");
-        }
+    for form in secret_forms(secrets) {
+        out = out.replace(&form, REDACTED);
     }
     out
+}
+
+const REDACTED: &str = "(redacted)";
+
+/// Every form a secret may take in a body (as sent, and JSON-escaped),
+/// longest first so that a secret containing another is replaced whole.
+fn secret_forms(secrets: &[&str]) -> Vec<String> {
+    let mut forms: Vec<String> = Vec::new();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        forms.push(secret.to_string());
+        let escaped = serde_json::Value::String(secret.to_string()).to_string();
+        let escaped = &escaped[1..escaped.len() - 1];
+        if escaped != *secret {
+            forms.push(escaped.to_string());
+        }
+    }
+    forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    forms.dedup();
+    forms
+}
+
+/// A short one-line extract of a vendor's answer for a message: every
+/// secret is redacted from the whole body first, then the text is cut to
+/// `max_chars`; an end of the cut that could be the start of a secret (or
+/// of the `(redacted)` mark) is masked too, so a cut never shows part of one.
+pub fn redacted_snippet(body: &[u8], secrets: &[&str], max_chars: usize) -> String {
+    let text = redact(&String::from_utf8_lossy(body), secrets);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some((cut_at, _)) = one_line.char_indices().nth(max_chars) else {
+        return one_line;
+    };
+    let mut cut = one_line[..cut_at].to_string();
+    let mut forms = secret_forms(secrets);
+    forms.push(REDACTED.to_string());
+    // The longest end of the cut that begins one of the forms.
+    let masked_from = cut.char_indices().map(|(i, _)| i).find(|&i| {
+        forms
+            .iter()
+            .any(|f| f.len() > cut.len() - i && f.starts_with(&cut[i..]))
+    });
+    if let Some(i) = masked_from {
+        cut.truncate(i);
+        cut.push_str(REDACTED);
+    }
+    cut.push_str("...");
+    cut
 }
 
 #[cfg(test)]
@@ -191,5 +233,47 @@ mod tests {
         let shown = format!("{e} {e:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("(redacted)"), "{shown}");
+    }
+
+    /// Finding 14.4: a body echoing a secret is redacted whole before it is
+    /// cut, and a secret cut in two shows no part of itself.
+    #[test]
+    fn an_echoed_secret_at_every_position_around_the_cut_shows_no_part_of_itself() {
+        let password = "Zq9#xW!pLm\"k2";
+        let token = "tok-7f3a9c1e";
+        let secrets = [password, token];
+        let escaped = r#"Zq9#xW!pLm\"k2"#;
+        let limit = 40;
+        for form in [password, escaped, token] {
+            for start in 0..limit + 2 {
+                let body = format!("{}{form} was refused{}", "x".repeat(start), "y".repeat(50));
+                let shown = redacted_snippet(body.as_bytes(), &secrets, limit);
+                for secret in [password, escaped, token] {
+                    // No piece of 3 characters or more of a secret survives.
+                    for w in secret.as_bytes().windows(3) {
+                        let piece = std::str::from_utf8(w).unwrap();
+                        assert!(
+                            !shown.contains(piece),
+                            "{piece:?} of a secret shown at {start}: {shown}"
+                        );
+                    }
+                }
+                if start < limit {
+                    assert!(shown.contains("(redacted)"), "at {start}: {shown}");
+                }
+                assert!(shown.chars().count() <= limit + "(redacted)...".len());
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_answer_is_shown_whole_and_on_one_line() {
+        assert_eq!(
+            redacted_snippet(b"bad\n  request   pw=s3cret", &["s3cret"], 120),
+            "bad request pw=(redacted)"
+        );
+        let long = "a".repeat(200);
+        let shown = redacted_snippet(long.as_bytes(), &[], 120);
+        assert_eq!(shown, format!("{}...", "a".repeat(120)));
     }
 }

@@ -1,14 +1,19 @@
 //! The HTTP layer every driver shares: one reqwest client per provider
 //! (rustls, timeouts, no redirects, connection reuse), a concurrency limit,
-//! retries with backoff for idempotent calls, authentication (HTTP Basic or a
-//! token fetched once and refreshed once on a 401), and the mapping of
-//! answers to [`DriverError`]s with every secret redacted.
+//! retries of idempotent calls ([`RetryPolicy`]) within one deadline,
+//! authentication (HTTP Basic or a token fetched once and refreshed once on
+//! a 401), and the mapping of answers to [`DriverError`]s with every secret
+//! redacted.
 
+use std::io::Read;
 use std::net::IpAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
+use backon::Retryable;
 use base64::Engine;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Method;
@@ -16,7 +21,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value as Json;
 use tokio::sync::{Mutex, Semaphore};
 
-use super::error::{DriverError, ErrorKind};
+use super::error::{redacted_snippet, DriverError, ErrorKind};
+use super::retry::{parse_retry_after, RetryPolicy};
 use super::ProviderConfig;
 use crate::model::DriverSchema;
 
@@ -132,9 +138,11 @@ pub struct HttpClient {
     client: reqwest::Client,
     limit: Arc<Semaphore>,
     parallelism: usize,
-    max_retries: u32,
-    base_delay: Duration,
-    max_delay: Duration,
+    retry: RetryPolicy,
+    /// Per request (connect + answer).
+    timeout: Duration,
+    /// Per call with its retries, and per read scope.
+    deadline: Duration,
     parse_error: ErrorParser,
     /// Every configured credential, redacted from any error.
     credentials: Vec<SecretString>,
@@ -167,75 +175,6 @@ pub fn check_transport(url: &url::Url, insecure_http: bool) -> Result<(), String
     }
 }
 
-/// Parses a `Retry-After` value: delay-seconds or an HTTP date (IMF-fixdate).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = parse_http_date(value)?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Parses `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn parse_http_date(s: &str) -> Option<SystemTime> {
-    let rest = s.split_once(", ").map(|(_, r)| r).unwrap_or(s);
-    let parts: Vec<&str> = rest.split_whitespace().collect();
-    let [day, month, year, time, zone] = parts.as_slice() else {
-        return None;
-    };
-    if *zone != "GMT" && *zone != "UTC" {
-        return None;
-    }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i64 + 1;
-    let day: i64 = day.parse().ok()?;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, sec] = hms.as_slice() else {
-        return None;
-    };
-    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *sec > 60 {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + m * 60 + sec;
-    let secs = u64::try_from(secs).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
-/// The wait before retry number `attempt` (0-based): exponential from `base`
-/// with jitter (between half and all of it), capped at `max`; a vendor's
-/// `Retry-After` replaces it, still capped at `max`.
-pub fn backoff_delay(
-    attempt: u32,
-    base: Duration,
-    max: Duration,
-    retry_after: Option<Duration>,
-) -> Duration {
-    if let Some(wait) = retry_after {
-        return wait.min(max);
-    }
-    let exp = base
-        .saturating_mul(2u32.saturating_pow(attempt.min(30)))
-        .min(max);
-    let half = exp / 2;
-    let jitter = rand::random_range(0..=half.as_millis().min(u64::MAX as u128) as u64);
-    (half + Duration::from_millis(jitter)).min(max)
-}
-
 /// The `ErrorKind` of an HTTP status that is not a success.
 pub fn kind_of_status(status: u16) -> ErrorKind {
     match status {
@@ -255,15 +194,91 @@ fn looks_like_html(content_type: &str, body: &[u8]) -> bool {
     content_type.contains("html") || start.starts_with("<!doctype") || start.starts_with("<html")
 }
 
-/// A short one-line extract of a body, for messages.
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut cut: String = one_line.chars().take(120).collect();
-    if cut.len() < one_line.len() {
-        cut.push_str("...");
+/// The longest extract of an answer quoted in a message, in characters.
+const SNIPPET_CHARS: usize = 120;
+
+/// The largest CA file read (1 MiB: hundreds of certificates).
+const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+
+tokio::task_local! {
+    /// When the current provider read began (see [`read_scope`]).
+    static READ_STARTED: Instant;
+}
+
+/// Runs `read` (one provider's read: every page of a list) as one scope: the
+/// provider's deadline then bounds the whole of it, retries included, not
+/// each call alone.
+pub async fn read_scope<F: std::future::Future>(read: F) -> F::Output {
+    READ_STARTED.scope(Instant::now(), read).await
+}
+
+/// Loads the certificate authorities of a provider's `ca_file`.
+fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let shown = path.display();
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read ca_file {shown}: {e}"))?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| format!("cannot read ca_file {shown}: {e}"))?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(format!(
+            "ca_file {shown} is larger than 1 MiB; it should hold PEM certificates only"
+        ));
     }
-    cut
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        _ => Err(format!(
+            "ca_file {shown} holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks)"
+        )),
+    }
+}
+
+/// A TLS certificate the server presented and rustls refused, in words.
+fn certificate_problem(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(rustls::Error::InvalidCertificate(problem)) =
+            err.downcast_ref::<rustls::Error>()
+        {
+            return Some(certificate_words(problem));
+        }
+        // An io::Error hides the error it wraps from `source()`: unwrap it.
+        source = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => err.source(),
+            },
+            None => err.source(),
+        };
+    }
+    None
+}
+
+fn certificate_words(problem: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match problem {
+        C::UnknownIssuer => "its certificate is not issued by a certificate authority this machine trusts (a private CA, or a self-signed certificate)".into(),
+        C::Expired | C::ExpiredContext { .. } => "its certificate has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "its certificate is not valid yet (check this machine's clock)".into()
+        }
+        C::NotValidForName => "its certificate is for another host name".into(),
+        C::NotValidForNameContext { presented, .. } => format!(
+            "its certificate is for another host name ({})",
+            presented.join(", ")
+        ),
+        C::Revoked => "its certificate has been revoked".into(),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "its certificate is not meant to identify a server".into()
+        }
+        C::BadEncoding | C::BadSignature => {
+            "its certificate is malformed or its signature is invalid".into()
+        }
+        // webpki's errors display as their names.
+        C::Other(other) if other.to_string() == "CaUsedAsEndEntity" => "it presents a certificate authority's own certificate as its server certificate (a CA certificate cannot identify a server: the server needs a certificate issued by that CA)".into(),
+        other => format!("its certificate was refused ({other})"),
+    }
 }
 
 impl HttpClient {
@@ -297,6 +312,11 @@ impl HttpClient {
             // system's root certificates are not loaded (about 10 ms per
             // provider, before the first request).
             builder = builder.tls_certs_only(std::iter::empty());
+        } else if let Some(ca_file) = &config.ca_file {
+            let certs = load_ca_file(ca_file).map_err(|msg| {
+                DriverError::new(&name, ErrorKind::Config, msg).with_context("connect")
+            })?;
+            builder = builder.tls_certs_merge(certs);
         }
         let client = builder.build().map_err(|e| {
             DriverError::new(
@@ -311,9 +331,9 @@ impl HttpClient {
             client,
             limit: Arc::new(Semaphore::new(config.parallelism.max(1))),
             parallelism: config.parallelism.max(1),
-            max_retries: config.max_retries,
-            base_delay: config.retry_base_delay,
-            max_delay: config.retry_max_delay,
+            retry: config.retry_policy(),
+            timeout: config.timeout,
+            deadline: config.deadline,
             parse_error,
             credentials: config
                 .credentials
@@ -347,6 +367,12 @@ impl HttpClient {
             .redacted(&secrets)
     }
 
+    /// An extract of an answer for a message, every credential redacted.
+    pub fn snippet(&self, body: &[u8]) -> String {
+        let secrets: Vec<&str> = self.credentials.iter().map(|s| s.expose_secret()).collect();
+        redacted_snippet(body, &secrets, SNIPPET_CHARS)
+    }
+
     /// A Protocol error: the answer had not the documented shape.
     pub fn protocol(&self, context: &str, message: impl Into<String>) -> DriverError {
         self.error(ErrorKind::Protocol, context, message)
@@ -374,7 +400,9 @@ impl HttpClient {
         Ok(url)
     }
 
-    /// Sends `req` (with retries when it is idempotent); a non-2xx answer is an error.
+    /// Sends `req` (with retries when it is idempotent); a non-2xx answer is
+    /// an error. Gives up at the deadline: the provider's `deadline` from the
+    /// start of the current [`read_scope`], or from now outside one.
     pub async fn send(
         &self,
         req: &Request,
@@ -387,20 +415,47 @@ impl HttpClient {
             secrets.push(a.value.expose_secret());
         }
         let url = self.url(req)?;
-        let mut attempt = 0u32;
-        loop {
-            let result = self.attempt(req, &url, auth).await;
-            let err = match result {
-                Ok(resp) => return Ok(resp),
-                Err(e) => e.redacted(&secrets),
-            };
-            if !req.idempotent || !err.is_retryable() || attempt >= self.max_retries {
-                return Err(err);
+        let started = READ_STARTED
+            .try_with(|s| *s)
+            .unwrap_or_else(|_| Instant::now());
+        let deadline = started + self.deadline;
+        let attempts = AtomicU32::new(0);
+        let result = (|| async {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.error(
+                    ErrorKind::Timeout,
+                    &req.context,
+                    "not sent: the provider's deadline had passed",
+                ));
             }
-            let wait = backoff_delay(attempt, self.base_delay, self.max_delay, err.retry_after);
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+            attempts.fetch_add(1, Ordering::Relaxed);
+            self.attempt(req, &url, auth, &secrets, left.min(self.timeout))
+                .await
+                .map_err(|e| e.redacted(&secrets))
+        })
+        .retry(self.retry.backoff())
+        .sleep(tokio::time::sleep)
+        .when(|e: &DriverError| req.idempotent && e.is_retryable())
+        .adjust(|e, proposed| {
+            let wait = self.retry.wait(e, proposed)?;
+            (Instant::now() + wait < deadline).then_some(wait)
+        })
+        .await;
+        result.map_err(|mut e| {
+            let attempts = attempts.load(Ordering::Relaxed);
+            if e.is_retryable() && req.idempotent {
+                e.message.push_str(&format!(
+                    " (gave up after {attempts} attempt{} in {:.1} s; each request may take {}, and {} gives up after {})",
+                    if attempts == 1 { "" } else { "s" },
+                    started.elapsed().as_secs_f64(),
+                    seconds(self.timeout),
+                    if READ_STARTED.try_with(|_| ()).is_ok() { "reading the provider" } else { "a call" },
+                    seconds(self.deadline),
+                ));
+            }
+            e
+        })
     }
 
     async fn attempt(
@@ -408,6 +463,8 @@ impl HttpClient {
         req: &Request,
         url: &url::Url,
         auth: Option<&AuthHeader>,
+        secrets: &[&str],
+        timeout: Duration,
     ) -> Result<Response, DriverError> {
         let _permit = self
             .limit
@@ -417,6 +474,7 @@ impl HttpClient {
         let mut builder = self
             .client
             .request(req.method.clone(), url.clone())
+            .timeout(timeout)
             .header(ACCEPT, "application/json");
         if let Some(a) = auth {
             let mut value = HeaderValue::from_str(a.value.expose_secret()).map_err(|_| {
@@ -476,7 +534,7 @@ impl HttpClient {
                 body,
             });
         }
-        Err(self.status_error(req, status, &headers, &content_type, &body))
+        Err(self.status_error(req, status, &headers, &content_type, &body, secrets))
     }
 
     fn too_large(&self, req: &Request, status: u16) -> DriverError {
@@ -491,6 +549,14 @@ impl HttpClient {
     }
 
     fn transport_error(&self, req: &Request, e: &reqwest::Error) -> DriverError {
+        if let Some(problem) = certificate_problem(e) {
+            let host = self.base.host_str().unwrap_or("the server");
+            return self.error(
+                ErrorKind::Certificate,
+                &req.context,
+                format!("{host} is not trusted: {problem}"),
+            );
+        }
         // The request never left when the connection could not be made.
         let before_sending = e.is_connect() && !e.is_timeout();
         let (kind, what) = if e.is_timeout() {
@@ -531,6 +597,7 @@ impl HttpClient {
         headers: &HeaderMap,
         content_type: &str,
         body: &[u8],
+        secrets: &[&str],
     ) -> DriverError {
         let kind = kind_of_status(status);
         let retry_after = headers
@@ -557,7 +624,7 @@ impl HttpClient {
                     let parsed = (self.parse_error)(&json);
                     let message = parsed.message.unwrap_or_else(|| {
                         if parsed.field_errors.is_empty() {
-                            format!("{reason}: {}", snippet(body))
+                            format!("{reason}: {}", redacted_snippet(body, secrets, SNIPPET_CHARS))
                         } else {
                             "the request was rejected".to_string()
                         }
@@ -569,7 +636,10 @@ impl HttpClient {
                     format!("{reason}; the answer is an HTML page, not the API's JSON (check the provider url)"),
                     Vec::new(),
                 ),
-                Err(_) => (format!("{reason}: {}", snippet(body)), Vec::new()),
+                Err(_) => (
+                    format!("{reason}: {}", redacted_snippet(body, secrets, SNIPPET_CHARS)),
+                    Vec::new(),
+                ),
             }
         };
         let mut err = self
@@ -595,7 +665,7 @@ impl Response {
             let what = if looks_like_html(&self.content_type, &self.body) {
                 "an HTML page".to_string()
             } else {
-                format!("\"{}\"", snippet(&self.body))
+                format!("\"{}\"", http.snippet(&self.body))
             };
             http.protocol(
                 context,
@@ -607,7 +677,8 @@ impl Response {
 
     /// A list answer: the list at `path` read into records, the rest as
     /// JSON (see [`super::listing`]). A body that is not JSON gets the errors
-    /// of [`Response::json_required`].
+    /// of [`Response::json_required`]; a field of the wrong type is a
+    /// Protocol error (see [`super::field_types`]).
     pub fn json_list(
         &self,
         http: &HttpClient,
@@ -615,14 +686,15 @@ impl Response {
         path: &[&str],
         shape: &super::listing::RecordShape,
     ) -> Result<super::listing::ListAnswer, DriverError> {
-        match super::listing::read_list(&self.body, path, shape) {
-            Ok(answer) => Ok(answer),
-            Err(_) => Ok(super::listing::records_of(
-                self.json_required(http, context)?,
-                path,
-                shape,
-            )),
+        let answer = match super::listing::read_list(&self.body, path, shape) {
+            Ok(answer) => answer,
+            Err(_) => super::listing::records_of(self.json_required(http, context)?, path, shape),
+        };
+        if let Some(records) = &answer.records {
+            super::field_types::check(shape.schema, records)
+                .map_err(|msg| http.protocol(context, msg).with_status(self.status))?;
         }
+        Ok(answer)
     }
 
     /// The body as a JSON value that must be present.
@@ -813,6 +885,15 @@ impl Session {
     }
 }
 
+/// A duration as people write it: `30 s`, `1.5 s`, `250 ms`.
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
+}
+
 /// Reads a required credential from the provider's `auth:` block.
 pub fn credential(config: &ProviderConfig, name: &str) -> Result<SecretString, DriverError> {
     match config.credentials.get(name) {
@@ -847,41 +928,6 @@ mod tests {
         assert!(check_transport(&url("ftp://x"), true).is_err());
         let with_creds = check_transport(&url("https://u:hunter2@x"), false).unwrap_err();
         assert!(!with_creds.contains("hunter2"));
-    }
-
-    #[test]
-    fn retry_after_seconds_and_http_dates() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
-        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-    }
-
-    #[test]
-    fn backoff_grows_is_capped_and_honours_retry_after() {
-        let base = Duration::from_millis(100);
-        let max = Duration::from_secs(1);
-        for attempt in 0..8 {
-            let d = backoff_delay(attempt, base, max, None);
-            let full = (base * 2u32.pow(attempt)).min(max);
-            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
-        }
-        assert_eq!(
-            backoff_delay(0, base, max, Some(Duration::from_secs(120))),
-            max
-        );
-        assert_eq!(
-            backoff_delay(3, base, max, Some(Duration::from_millis(300))),
-            Duration::from_millis(300)
-        );
     }
 
     #[test]

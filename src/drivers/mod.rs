@@ -8,11 +8,14 @@
 pub mod ccp;
 pub mod dnl;
 pub mod error;
+pub mod field_types;
 pub mod http;
 pub mod listing;
+pub mod retry;
 pub mod thulium;
 pub mod wire;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,15 +42,21 @@ pub struct ProviderConfig {
     pub parallelism: usize,
     /// Allow `http://` to a non-loopback host.
     pub insecure_http: bool,
-    /// Retries for idempotent calls after the first attempt. Six keeps a
-    /// paged list alive under a 30% fault rate (a page fails only when 7
-    /// attempts in a row do: 0.02%), at a bounded worst case of
-    /// 7 x timeout plus at most 12.6 s of backoff per call.
+    /// Retries for idempotent calls after the first attempt (see
+    /// [`retry::RetryPolicy::DEFAULT`] for why nine).
     pub max_retries: u32,
     /// Base delay of the exponential backoff.
     pub retry_base_delay: Duration,
     /// Upper bound for any single wait (including `Retry-After`).
     pub retry_max_delay: Duration,
+    /// The longest a call with its retries may take, and the longest one
+    /// read of the provider (every page of a list, with retries) may take
+    /// (see [`http::read_scope`]). Default 45 s: a vendor that never answers
+    /// fails the plan in under a minute, whatever `timeout` and retries say.
+    pub deadline: Duration,
+    /// A PEM file of certificate authorities to trust for this provider, on
+    /// top of the system's (a vendor behind a private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl ProviderConfig {
@@ -60,9 +69,20 @@ impl ProviderConfig {
             timeout: Duration::from_secs(30),
             parallelism: 8,
             insecure_http: false,
-            max_retries: 6,
-            retry_base_delay: Duration::from_millis(200),
-            retry_max_delay: Duration::from_secs(30),
+            max_retries: retry::RetryPolicy::DEFAULT.retries,
+            retry_base_delay: retry::RetryPolicy::DEFAULT.base_delay,
+            retry_max_delay: retry::RetryPolicy::DEFAULT.max_delay,
+            deadline: Duration::from_secs(45),
+            ca_file: None,
+        }
+    }
+
+    /// The retry policy of this provider's calls.
+    pub fn retry_policy(&self) -> retry::RetryPolicy {
+        retry::RetryPolicy {
+            retries: self.max_retries,
+            base_delay: self.retry_base_delay,
+            max_delay: self.retry_max_delay,
         }
     }
 
@@ -90,6 +110,8 @@ impl std::fmt::Debug for ProviderConfig {
             .field("parallelism", &self.parallelism)
             .field("insecure_http", &self.insecure_http)
             .field("max_retries", &self.max_retries)
+            .field("deadline", &self.deadline)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }

@@ -9,7 +9,8 @@ use crate::model::{DriverSchema, FieldType, RemoteRecord, Value, WriteRequest};
 
 /// Reads one wire value as a field of type `ty`, normalising what vendors
 /// are known to mix up: numbers for strings (Thulium `number`), strings for
-/// booleans (CCP `user_enabled`), strings of digits for integers.
+/// booleans (CCP `user_enabled`), strings of digits for integers. Anything
+/// else keeps its own type (see [`super::field_types`], which refuses it).
 pub fn read_value(ty: FieldType, v: &Json) -> Value {
     match (ty, v) {
         (FieldType::Boolean, Json::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
@@ -26,12 +27,10 @@ pub fn read_value(ty: FieldType, v: &Json) -> Value {
             Ok(i) => Value::Int(i),
             Err(_) => Value::Str(s.clone()),
         },
-        (FieldType::String | FieldType::Email | FieldType::Enum(_), Json::Number(n)) => {
-            match Value::from_json(v) {
-                Value::Int(i) => Value::Str(i.to_string()),
-                _ => Value::Str(n.to_string()),
-            }
-        }
+        (FieldType::String, Json::Number(n)) => match Value::from_json(v) {
+            Value::Int(i) => Value::Str(i.to_string()),
+            _ => Value::Str(n.to_string()),
+        },
         _ => Value::from_json(v),
     }
 }

@@ -1,7 +1,6 @@
 //! The diff engine: desired state + remote snapshot -> plan. Pure, no I/O.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use indexmap::IndexMap;
 
@@ -256,7 +255,7 @@ fn create(provider: &Provider, entry: &Entry) -> Change {
         kind: schema.kind,
         key: entry.key.clone(),
         fields,
-        secrets: anchored_secrets(entry, |_| true),
+        secrets: entry_secrets(entry, |_| true),
     }
 }
 
@@ -306,7 +305,7 @@ fn update(provider: &Provider, entry: &Entry, record: &RemoteRecord) -> Option<C
         kind: schema.kind,
         key: entry.key.clone(),
         fields,
-        secrets: anchored_secrets(entry, |name| {
+        secrets: entry_secrets(entry, |name| {
             schema.field(name).is_some_and(|f| f.required_on_update)
         }),
     })
@@ -333,21 +332,14 @@ fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
     }
 }
 
-/// The entry's secret references the change needs, with `{ file: }` paths
-/// made absolute (relative to the file that holds the entry).
-fn anchored_secrets(entry: &Entry, wanted: impl Fn(&str) -> bool) -> IndexMap<String, SecretRef> {
-    let base = entry.origin.file.parent().unwrap_or(Path::new("."));
+/// The entry's secret references the change needs (the loader made their
+/// `{ file: }` paths absolute).
+fn entry_secrets(entry: &Entry, wanted: impl Fn(&str) -> bool) -> IndexMap<String, SecretRef> {
     entry
         .secrets
         .iter()
         .filter(|(name, _)| wanted(name))
-        .map(|(name, secret)| {
-            let anchored = match secret {
-                SecretRef::File(path) if path.is_relative() => SecretRef::File(base.join(path)),
-                other => other.clone(),
-            };
-            (name.to_string(), anchored)
-        })
+        .map(|(name, secret)| (name.to_string(), secret.clone()))
         .collect()
 }
 

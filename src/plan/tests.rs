@@ -374,20 +374,6 @@ fn targets_limit_the_plan_and_hide_unlisted_for_single_accounts() {
     assert!(Target::parse("p/").is_none());
 }
 
-#[test]
-fn relative_secret_files_are_anchored_at_the_entry_file() {
-    let (mut d, r) = sample();
-    d.entries[0].origin.file = Arc::new(PathBuf::from("conf/agents.yaml"));
-    d.entries[0]
-        .secrets
-        .insert("password", SecretRef::File("pw/jk.txt".into()));
-    let plan = plan_of(&d, &r);
-    assert_eq!(
-        plan.changes[0].secrets["password"],
-        SecretRef::File(PathBuf::from("conf/pw/jk.txt"))
-    );
-}
-
 // ---- renderers ----
 
 #[test]
