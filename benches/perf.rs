@@ -124,6 +124,7 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
             },
             rng_seed: Some(1),
             seed,
+            ..SandboxOptions::default()
         }))
         .expect("sandbox starts");
     let file = dir.join("network.yaml");
@@ -325,6 +326,7 @@ fn large_file(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Ve
             faults: FaultSettings::default(),
             rng_seed: Some(1),
             seed: seed_accounts(0, usize::MAX, &existing),
+            ..SandboxOptions::default()
         }))
         .expect("sandbox starts");
     let file = dir.join("big.yaml");

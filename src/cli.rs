@@ -189,6 +189,10 @@ pub struct SandboxArgs {
     /// Seed of the fault generator, for repeatable runs.
     #[arg(long, value_name = "S")]
     pub rng_seed: Option<u64>,
+    /// DNL reads leave out first_name, last_name and avatar_id (carry only
+    /// fullname), as the vendor's database suggests.
+    #[arg(long)]
+    pub dnl_sparse_reads: bool,
 }
 
 #[derive(Debug, Clone, Args)]

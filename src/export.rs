@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::desired::values::plausible_email;
 use crate::model::{DriverSchema, FieldType, RemoteRecord, Value};
 use crate::plan::normalize::normalize;
 
@@ -77,6 +78,19 @@ pub fn entries_yaml(provider: &str, schema: &DriverSchema, records: &[RemoteReco
             let Some(value) = record.fields.get(spec.name) else {
                 continue;
             };
+            if let (FieldType::Email, Value::Str(text)) = (spec.ty, value) {
+                if !text.trim().is_empty() && !plausible_email(text.trim()) {
+                    // CCP's own samples hold plain text in `email`: the file
+                    // would refuse it, so it is shown, not managed.
+                    let _ = writeln!(
+                        out,
+                        "    # {}: {} is not an e-mail address; left out (edits send it back unchanged)",
+                        spec.name,
+                        serde_json::Value::String(text.clone())
+                    );
+                    continue;
+                }
+            }
             let value = normalize(spec.ty, value);
             if let Some(text) = yaml_value(spec.ty, &value) {
                 let _ = writeln!(out, "    {}: {text}", spec.name);

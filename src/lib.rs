@@ -1,6 +1,6 @@
 //! headcount: Terraform-style reconciliation of contact-center agents and users.
 //!
-//! The data flow (see DESIGN.md): [`desired`] loads and validates the file,
+//! The data flow (see docs/architecture.md): [`desired`] loads and validates the file,
 //! [`drivers`] read the providers, [`plan`] computes the changes, [`apply`]
 //! executes them. [`sandbox`] simulates the vendors' APIs on loopback.
 

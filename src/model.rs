@@ -236,6 +236,20 @@ pub struct FieldSpec {
     /// The vendor refuses an edit without it (CCP's password).
     pub required_on_update: bool,
     pub access: Access,
+    /// The vendor's read is expected to carry this field. Whatever this
+    /// says, a field absent from a read record (absent, not `null`) is
+    /// treated as write-only for that account: set on create, never a
+    /// reason to update. When an *expected* field is absent from every
+    /// record of a listing, the plan warns once (the driver's idea of the
+    /// vendor is probably wrong). False where the evidence says the vendor
+    /// may not return it (DNL `first_name`: its database has `fullname`).
+    pub expected_on_read: bool,
+    /// A secret the vendor's **edit** accepts, so that an update may send it
+    /// to change it (password rotation, `--rotate`). True for DNL's password
+    /// (its UI sends `passwd` in `PATCH /user/{id}`) and CCP's (sent on every
+    /// edit anyway); false where only the create is documented to take it
+    /// (Thulium): rotating such a secret is not possible through the API.
+    pub rotatable: bool,
     /// Shown in the JSON Schema and in `--help`-style docs.
     pub description: &'static str,
 }
@@ -250,6 +264,8 @@ impl FieldSpec {
             required_on_create: false,
             required_on_update: false,
             access: Access::ReadWrite,
+            expected_on_read: true,
+            rotatable: false,
             description,
         }
     }
@@ -265,6 +281,16 @@ impl FieldSpec {
         self.access = Access::CreateOnly;
         self
     }
+    /// The vendor may not return this field on read (see [`FieldSpec::expected_on_read`]).
+    pub const fn may_be_unread(mut self) -> Self {
+        self.expected_on_read = false;
+        self
+    }
+    /// The vendor's edit accepts this secret (see [`FieldSpec::rotatable`]).
+    pub const fn rotatable(mut self) -> Self {
+        self.rotatable = true;
+        self
+    }
     pub const fn pattern(mut self, pattern: &'static str) -> Self {
         self.pattern = Some(pattern);
         self
@@ -278,6 +304,10 @@ impl FieldSpec {
     }
     pub fn is_readable(&self) -> bool {
         self.access == Access::ReadWrite && !self.is_secret()
+    }
+    /// Readable, and the vendor's read is expected to carry it.
+    pub fn is_expected_on_read(&self) -> bool {
+        self.is_readable() && self.expected_on_read
     }
 }
 

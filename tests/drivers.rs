@@ -1332,3 +1332,138 @@ mod against_the_sandbox {
         sandbox.shutdown().await;
     }
 }
+
+// ---------------------------------------------------------------- vendor evidence (issue 15)
+
+/// The members of the vendor's "Edit User" example (`PUT /v3/user/{uuid}`).
+const CCP_EXAMPLE_EDIT_FIELDS: &[&str] = &[
+    "user_uuid",
+    "username",
+    "email",
+    "level",
+    "role_uuid",
+    "password",
+    "confirm_password",
+    "first_name",
+    "extension",
+    "is_create_extension",
+    "is_active",
+    "enable_webrtc",
+];
+
+async fn put_bodies(server: &MockServer) -> Vec<Json> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn ccp_edit_of_one_field_sends_every_member_of_the_vendor_example() {
+    let server = MockServer::start().await;
+    mount_ccp_token(&server, "tok-1").await;
+    Mock::given(method("PUT"))
+        .and(path("/v3/user/d9c40ff9-97e0-4ab7-8f09-0b2748299aeb"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "extension_uuid": "e91b3dc7-76ec-4492-9ff7-3b84d6d3b5c1",
+            "user_uuid": "d9c40ff9-97e0-4ab7-8f09-0b2748299aeb"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let req = request(
+        "AgentSale03",
+        json!({"first_name": "Sale Three"}),
+        Some("Password@2023!!!"),
+    );
+    ccp(&server).update(&seed_ccp_remote(), &req).await.unwrap();
+    let bodies = put_bodies(&server).await;
+    let body = bodies[0].as_object().unwrap();
+    let mut sent: Vec<&str> = body.keys().map(String::as_str).collect();
+    let mut example = CCP_EXAMPLE_EDIT_FIELDS.to_vec();
+    sent.sort_unstable();
+    example.sort_unstable();
+    assert_eq!(sent, example, "{body:?}");
+    // From the file: the changed field; from the remote record: the rest.
+    assert_eq!(body["first_name"], "Sale Three");
+    assert_eq!(body["email"], "AgentSale03@demo-ccp.com");
+    assert_eq!(body["extension"], "103");
+    assert_eq!(body["is_active"], false);
+    // Never read back and not in the request: an edit asks for no new extension.
+    assert_eq!(body["is_create_extension"], false);
+}
+
+#[tokio::test]
+async fn ccp_edit_echoes_non_email_text_read_in_email() {
+    // The vendor's own list sample holds "Agent01Internal" in `email`.
+    let server = MockServer::start().await;
+    mount_ccp_token(&server, "tok-1").await;
+    let mut user = ccp_user(1);
+    user["email"] = json!("Agent01Internal");
+    Mock::given(method("GET"))
+        .and(path("/v3/user"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [user], "limit": 100, "offset": 0, "total": 1})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v3/user/uuid-0001"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"extension_uuid": "e", "user_uuid": "uuid-0001"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let driver = ccp(&server);
+    let remote = driver.get_by_key("user0001").await.unwrap().unwrap();
+    let req = request("user0001", json!({"enable_webrtc": false}), Some("pw"));
+    driver.update(&remote, &req).await.unwrap();
+    assert_eq!(put_bodies(&server).await[0]["email"], "Agent01Internal");
+}
+
+#[tokio::test]
+async fn dnl_edit_sends_passwd_when_the_request_carries_the_password() {
+    let server = MockServer::start().await;
+    mount_dnl_auth(&server, "tok").await;
+    Mock::given(method("PATCH"))
+        .and(path("/api_dnl/v1/user/1795"))
+        .and(header("x-auth-token", "tok"))
+        .and(body_json(
+            json!({"active": true, "passwd": "N3w-Pass-2b7c"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let remote = RemoteRecord {
+        id: "1795".into(),
+        key: "dnhai".into(),
+        fields: Default::default(),
+    };
+    let req = request("dnhai", json!({"active": true}), Some("N3w-Pass-2b7c"));
+    dnl(&server).update(&remote, &req).await.unwrap();
+}
+
+#[test]
+fn the_field_tables_say_which_passwords_an_edit_can_change() {
+    let password = |vendor: &str| {
+        *drivers::vendor(vendor)
+            .unwrap()
+            .schema
+            .field("password")
+            .unwrap()
+    };
+    assert!(password("dnl").rotatable, "DNL's PATCH takes passwd");
+    assert!(password("ccp").rotatable, "CCP's PUT takes the password");
+    assert!(
+        !password("thulium").rotatable,
+        "no documented Thulium edit takes it"
+    );
+}

@@ -185,7 +185,7 @@ async fn thulium_refuses_bad_auth_bad_bodies_duplicates_and_unknown_agents() {
     }
     for (field, bad) in [
         ("language", json!("de")),
-        ("outbound_mode", json!("blending")),
+        ("outbound_mode", json!("predictive")),
         ("active", json!("yes")),
         ("roles", json!(["admin"])),
         ("number", json!("12a")),

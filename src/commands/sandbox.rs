@@ -26,6 +26,7 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         faults,
         rng_seed: args.rng_seed,
         seed,
+        dnl_sparse_reads: args.dnl_sparse_reads,
     })
 }
 

@@ -20,7 +20,8 @@ use super::http::{self, Auth, HttpClient, Request, Session, TokenLogin, VendorMe
 use super::listing::{self, RecordShape};
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
-/// Users asked for per page (the documented sandbox cap).
+/// Users asked for per page. CCP documents no maximum (its sample asks for
+/// 10); 100 is the sandbox's cap, and a lower cap is followed (see `list`).
 pub const PAGE_SIZE: usize = 100;
 
 /// Our field names whose wire names differ when read back.
@@ -41,8 +42,8 @@ const CREATE_ORDER: &[&str] = &[
     "enable_webrtc",
 ];
 
-/// Fields of the full edit body taken from the remote record unless changed
-/// (in the order of the vendor's example).
+/// The full edit body, in the order of the vendor's PUT example
+/// (`user_uuid` first); every one of these is sent when a value is known.
 const EDIT_ORDER: &[&str] = &[
     "username",
     "email",
@@ -86,7 +87,8 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         )
         .required()
         .required_on_update()
-        .create_only(),
+        .create_only()
+        .rotatable(),
         FieldSpec::new("email", FieldType::Email, "E-mail address."),
         FieldSpec::new("first_name", FieldType::String, "First name."),
         FieldSpec::new("extension", FieldType::String, "Extension number."),
@@ -245,28 +247,27 @@ pub fn create_body(request: &WriteRequest, password: &SecretString) -> Map<Strin
     ordered(CREATE_ORDER, fields)
 }
 
-/// The full edit body: the remote record overlaid with the request's changed
-/// fields, plus `user_uuid`, `password` and `confirm_password`.
+/// The full edit body, the fields of the vendor's PUT example: each value
+/// from the request (the file's changed fields), else from the remote record
+/// (unchanged fields, echoed as read, whatever their text), plus `user_uuid`,
+/// `password` and `confirm_password`.
+///
+/// `is_create_extension` is never read back. The example sends it; what the
+/// server does without it is unknown, and `true` asks for a new extension
+/// (the vendor's words), which an edit of an existing user must not do
+/// unasked. So it is sent as the request gives it, else `false`.
 pub fn edit_body(
     remote: &RemoteRecord,
     request: &WriteRequest,
     password: &SecretString,
 ) -> Map<String, Json> {
     let mut fields = Map::new();
-    for name in [
-        "username",
-        "level",
-        "role_uuid",
-        "email",
-        "first_name",
-        "extension",
-        "is_active",
-        "enable_webrtc",
-    ] {
-        if let Some(v) = remote.fields.get(name) {
+    for name in EDIT_ORDER {
+        if let Some(v) = remote.fields.get(*name) {
             fields.insert(name.to_string(), wire_value(name, v));
         }
     }
+    fields.insert("is_create_extension".into(), Json::Bool(false));
     fields
         .entry("username")
         .or_insert_with(|| Json::String(remote.key.clone()));
@@ -457,6 +458,7 @@ mod tests {
                 "confirm_password": "Password@2023!!!",
                 "first_name": "AgentSale03",
                 "extension": "103",
+                "is_create_extension": false,
                 "is_active": false,
                 "enable_webrtc": false
             })

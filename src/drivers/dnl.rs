@@ -3,8 +3,10 @@
 //! login `POST /auth {"email_or_name","password"}`, list
 //! `GET /user/list?page=P&per_page=100` (P from 0; pages after the first
 //! fetched concurrently), create `POST /user/create`, edit
-//! `PATCH /user/{user_id}` with the changed fields. Every answer carries
-//! `success`; `success: false` is an error even with HTTP 200.
+//! `PATCH /user/{user_id}` with the changed fields (and `passwd` when the
+//! request carries the password: a rotation). Every answer carries
+//! `success`; `success: false` is an error even with HTTP 200. What each call
+//! rests on (seed, vendor UI code, inference) is in `docs/vendors.md`.
 
 use std::sync::Arc;
 
@@ -21,7 +23,9 @@ use super::http::{self, Auth, HttpClient, Request, Response, Session, TokenLogin
 use super::listing::{self, RecordShape};
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
-/// Users asked for per page (the documented UI maximum).
+/// Users asked for per page: the largest size of the vendor UI's page-size
+/// menu (10..100). Not a documented server limit; a server that caps lower
+/// is followed (see `list`).
 pub const PAGE_SIZE: usize = 100;
 
 /// The header carrying the session token.
@@ -52,10 +56,11 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         FieldSpec::new(
             "password",
             FieldType::Secret,
-            "Password (passwd on the wire); set on create only.",
+            "Password (passwd on the wire); never read back. DNL's edit accepts it too (its UI sends passwd in PATCH when it changed): sent on an edit only when rotating.",
         )
         .required()
-        .create_only(),
+        .create_only()
+        .rotatable(),
         FieldSpec::new(
             "user_type",
             FieldType::Enum(&["admin", "agent", "client"]),
@@ -63,14 +68,34 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         )
         .required(),
         FieldSpec::new("email", FieldType::Email, "E-mail address."),
-        FieldSpec::new("first_name", FieldType::String, "First name."),
-        FieldSpec::new("last_name", FieldType::String, "Last name."),
+        FieldSpec::new(
+            "fullname",
+            FieldType::String,
+            "Full name, as the vendor's UI and database hold it.",
+        ),
+        FieldSpec::new(
+            "first_name",
+            FieldType::String,
+            "First name (documented on create; reads may carry only fullname, then it is set on create only).",
+        )
+        .may_be_unread(),
+        FieldSpec::new(
+            "last_name",
+            FieldType::String,
+            "Last name (documented on create; reads may carry only fullname, then it is set on create only).",
+        )
+        .may_be_unread(),
         FieldSpec::new("role_id", FieldType::Integer, "Role id."),
         FieldSpec::new("active", FieldType::Boolean, "Whether the user is active."),
         FieldSpec::new("client_id", FieldType::Integer, "Client (carrier) id."),
         FieldSpec::new("reseller_id", FieldType::Integer, "Reseller id."),
         FieldSpec::new("card_id", FieldType::Integer, "Card id."),
-        FieldSpec::new("avatar_id", FieldType::Integer, "Avatar id."),
+        FieldSpec::new(
+            "avatar_id",
+            FieldType::Integer,
+            "Avatar id (documented on create; not a database column, so probably never read back).",
+        )
+        .may_be_unread(),
         FieldSpec::new("landing_page", FieldType::String, "Page shown after login."),
         FieldSpec::new("default_mod", FieldType::String, "Default module."),
         FieldSpec::new("default_mod2", FieldType::String, "Second default module."),
@@ -92,9 +117,15 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         ),
         FieldSpec::new("report_fields", FieldType::String, "Report fields."),
         FieldSpec::new(
+            "login_ip",
+            FieldType::String,
+            "IP address allowed to log in, one string (the vendor's UI sends it on create and edit; a database column). Whether reads carry it is unconfirmed.",
+        )
+        .may_be_unread(),
+        FieldSpec::new(
             "auth_ip",
             FieldType::IpSet,
-            "IP addresses allowed to log in ([{ip}] on the wire); set on create only.",
+            "IP addresses allowed to log in ([{ip}] on the wire; the Confluence create body). Set on create only: whether an edit accepts it or a read returns it is unknown.",
         )
         .create_only(),
         FieldSpec::new(
@@ -423,8 +454,15 @@ impl Driver for Dnl {
     ) -> Result<(), DriverError> {
         let context = format!("edit user \"{}\"", remote.key);
         self.check(request, &context)?;
-        let body = request_body(request, None);
-        let req = Request::patch(&["user", &remote.id], context.as_str()).json(Json::Object(body));
+        // The vendor's UI sends passwd in the PATCH when the password
+        // changed; the planner puts the secret in an edit only to rotate it.
+        let password = request.secrets.get("password");
+        let body = request_body(request, password);
+        let mut req =
+            Request::patch(&["user", &remote.id], context.as_str()).json(Json::Object(body));
+        if let Some(pw) = password {
+            req = req.secret(pw);
+        }
         let resp = self.session.send(&req).await?;
         if resp.json(self.http(), &context)?.is_some() {
             payload(self.http(), &resp, &context)?;
@@ -468,7 +506,7 @@ mod tests {
         assert_eq!(rec.fields["role_id"], Value::Int(3));
         assert_eq!(rec.fields["active"], Value::Bool(true));
         assert!(!rec.fields.contains_key("passwd"));
-        assert!(!rec.fields.contains_key("fullname"));
+        assert_eq!(rec.fields["fullname"], Value::Str("D N".into()));
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         FieldSpec::new(
             "password",
             FieldType::Secret,
-            "Login password; set on create only.",
+            "Login password; set on create only (no documented edit takes it, so it cannot be rotated).",
         )
         .required()
         .create_only(),
@@ -83,8 +83,8 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         ),
         FieldSpec::new(
             "outbound_mode",
-            FieldType::Enum(&["manual", "auto"]),
-            "Outbound call mode (default manual).",
+            FieldType::Enum(&["manual", "auto", "blending"]),
+            "Outbound call mode (default manual; blending is in the 2017 documentation only).",
         ),
         FieldSpec::new(
             "roles",

@@ -54,6 +54,27 @@ fn plan_provider(
 
     let mut listed: HashSet<&str> = HashSet::new();
     let mut create_only_unchecked: IndexMap<&'static str, usize> = IndexMap::new();
+    // Fields the vendor's read did not carry: per field, the accounts the
+    // file sets them on (write-only for those accounts).
+    let mut unreturned: IndexMap<&'static str, usize> = IndexMap::new();
+    let absent_everywhere = absent_from_every_record(schema, records);
+    let expected_but_absent: Vec<&str> = absent_everywhere
+        .iter()
+        .copied()
+        .filter(|name| schema.field(name).is_some_and(|f| f.expected_on_read))
+        .collect();
+    if !expected_but_absent.is_empty() {
+        plan.warnings.push(format!(
+            "{}: {} returned no {} on any of its {} {}, although headcount expects {} on read; entries that set {} are set on create only, not checked for drift",
+            provider.name,
+            schema.display_name,
+            expected_but_absent.join(", "),
+            records.len(),
+            plural(records.len(), "account", "accounts"),
+            plural(expected_but_absent.len(), "it", "them"),
+            plural(expected_but_absent.len(), "it", "them"),
+        ));
+    }
     let mut deactivations = 0usize;
 
     for entry in desired
@@ -66,7 +87,9 @@ fn plan_provider(
             continue;
         }
         match by_key.get(entry.key.as_str()) {
-            None => plan.changes.push(create(provider, entry)),
+            None => plan
+                .changes
+                .push(create(provider, entry, &absent_everywhere)),
             Some(record) => {
                 for spec in schema.fields {
                     if spec.access == Access::CreateOnly
@@ -76,7 +99,7 @@ fn plan_provider(
                         *create_only_unchecked.entry(spec.name).or_default() += 1;
                     }
                 }
-                match update(provider, entry, record) {
+                match update(provider, entry, record, &mut unreturned) {
                     Some(change) => {
                         if let Some(problem) = missing_update_secret(schema, entry) {
                             plan.problems.push(Problem {
@@ -104,6 +127,19 @@ fn plan_provider(
             .collect();
         plan.warnings.push(format!(
             "{}: {} cannot be read back from {}; set on create only, not checked for drift",
+            provider.name,
+            fields.join(", "),
+            schema.display_name
+        ));
+    }
+
+    if !unreturned.is_empty() {
+        let fields: Vec<String> = unreturned
+            .iter()
+            .map(|(field, n)| format!("{field} ({n} {})", plural(*n, "account", "accounts")))
+            .collect();
+        plan.warnings.push(format!(
+            "{}: {}: set on create only; the vendor does not return it ({} read these accounts without it), so it is not checked for drift",
             provider.name,
             fields.join(", "),
             schema.display_name
@@ -224,13 +260,31 @@ fn is_active(schema: &DriverSchema, record: &RemoteRecord) -> Option<bool> {
     normalize(FieldType::Boolean, value).as_bool()
 }
 
-fn create(provider: &Provider, entry: &Entry) -> Change {
+/// The readable fields (the key excepted) that no record of a non-empty
+/// listing carries.
+fn absent_from_every_record(schema: &DriverSchema, records: &[RemoteRecord]) -> Vec<&'static str> {
+    if records.is_empty() {
+        return Vec::new();
+    }
+    schema
+        .fields
+        .iter()
+        .filter(|f| f.is_readable() && f.name != schema.key_field)
+        .filter(|f| !records.iter().any(|r| r.fields.contains_key(f.name)))
+        .map(|f| f.name)
+        .collect()
+}
+
+/// A create; `unreturned` are fields the vendor returned for none of its
+/// accounts, marked as set on create only like the unreadable ones.
+fn create(provider: &Provider, entry: &Entry, unreturned: &[&str]) -> Change {
     let schema = provider.schema;
     let mut fields = Vec::new();
     for (name, value) in &entry.fields {
         let create_only = schema
             .field(name)
-            .is_some_and(|f| f.access == Access::CreateOnly);
+            .is_some_and(|f| f.access == Access::CreateOnly)
+            || unreturned.contains(&name);
         fields.push(FieldChange {
             name: name.to_string(),
             before: None,
@@ -259,7 +313,15 @@ fn create(provider: &Provider, entry: &Entry) -> Change {
     }
 }
 
-fn update(provider: &Provider, entry: &Entry, record: &RemoteRecord) -> Option<Change> {
+/// An update, or `None` when the account matches. A field the record does
+/// not carry (absent, not `null`) is write-only for this account: it is
+/// counted in `unreturned` and never causes an update.
+fn update(
+    provider: &Provider,
+    entry: &Entry,
+    record: &RemoteRecord,
+    unreturned: &mut IndexMap<&'static str, usize>,
+) -> Option<Change> {
     let schema = provider.schema;
     let mut fields = Vec::new();
     for (name, value) in &entry.fields {
@@ -272,7 +334,10 @@ fn update(provider: &Provider, entry: &Entry, record: &RemoteRecord) -> Option<C
         if !spec.is_readable() {
             continue;
         }
-        let before = record.fields.get(name).unwrap_or(&Value::Null);
+        let Some(before) = record.fields.get(name) else {
+            *unreturned.entry(spec.name).or_default() += 1;
+            continue;
+        };
         if !same(spec.ty, value, before) {
             fields.push(FieldChange {
                 name: name.to_string(),

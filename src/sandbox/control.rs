@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::faults::{FaultKind, FaultSettings, ScheduledFault};
-use super::{SandboxError, Shared};
+use super::{Modes, SandboxError, Shared};
 
 type S = State<Arc<Shared>>;
 
@@ -25,6 +25,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/accounts/{vendor}/{key}", patch(edit_account).get(account))
         .route("/faults", get(faults).put(set_faults))
         .route("/faults/schedule", post(schedule))
+        .route("/modes", get(modes).put(set_modes))
         .route("/expire-tokens", post(expire_tokens))
         .route("/requests", get(requests).delete(clear_requests))
         .route("/reset", post(reset))
@@ -145,6 +146,22 @@ async fn schedule(State(shared): S, body: Bytes) -> Response {
     };
     shared.schedule_fault(fault);
     Json(faults_view(&shared)).into_response()
+}
+
+async fn modes(State(shared): S) -> Response {
+    Json(shared.modes()).into_response()
+}
+
+/// `PUT /_sandbox/modes`: any of the modes; the others keep their value.
+async fn set_modes(State(shared): S, body: Bytes) -> Response {
+    let modes: Modes = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match shared.set_modes(&modes) {
+        Ok(()) => Json(shared.modes()).into_response(),
+        Err(e) => from_error(&e),
+    }
 }
 
 async fn expire_tokens(State(shared): S) -> Response {

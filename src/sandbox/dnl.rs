@@ -14,10 +14,15 @@
 //! missing token is the documented 401 (code 110); an unknown token is code
 //! 111 `auth_token_invalid`, an expired one code 112 `auth_token_expired`
 //! (inferred). Both the Confluence names (first_name, last_name, auth_ip) and
-//! the web UI's (fullname, login_ip) are accepted. Read-back: every column but
-//! `passwd` (and the write-only auth_ip, client_limits, client).
+//! the web UI's (fullname, login_ip) are accepted, and `passwd` on PATCH too
+//! (the vendor's UI sends it when the password changed). Read-back: every
+//! column but `passwd` (and the write-only auth_ip, client_limits, client).
+//! In the sparse read mode (`--dnl-sparse-reads`, `PUT /_sandbox/modes`),
+//! reads also leave out `first_name`, `last_name` and `avatar_id`, which the
+//! vendor's database does not hold, and carry only `fullname`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -404,14 +409,29 @@ impl Store {
     }
 }
 
+/// Members a read leaves out in the sparse read mode: the evidence says
+/// DNL's `users` table has `fullname` and none of these.
+const SPARSE_HIDDEN: &[&str] = &["first_name", "last_name", "avatar_id"];
+
 /// The simulated DNL.
 #[derive(Default)]
 pub(crate) struct Dnl {
     store: Mutex<Store>,
     tokens: Mutex<Tokens>,
+    /// Reads leave out [`SPARSE_HIDDEN`] (writes still take them).
+    sparse_reads: AtomicBool,
 }
 
 impl Dnl {
+    /// A user as reads return it (sparse or not).
+    fn view<'a>(&self, user: &'a User) -> ReadView<'a, User> {
+        if self.sparse_reads.load(Ordering::Relaxed) {
+            ReadView::without(user, SPARSE_HIDDEN)
+        } else {
+            ReadView::new(user)
+        }
+    }
+
     fn check_auth(&self, headers: &HeaderMap) -> Result<(), Response> {
         let Some(token) = headers
             .get("x-auth-token")
@@ -561,7 +581,7 @@ async fn list(
         } else {
             page_range(rows.len(), offset, per_page)
         };
-        let mut items: Vec<ReadView<'_, User>> = rows[range].iter().map(ReadView::new).collect();
+        let mut items: Vec<ReadView<'_, User>> = rows[range].iter().map(|u| sim.view(u)).collect();
         if descending {
             items.reverse();
         }
@@ -577,7 +597,7 @@ async fn list(
         };
         let range = page_range(matching.len(), offset, per_page);
         (
-            matching[range].iter().map(|u| ReadView::new(*u)).collect(),
+            matching[range].iter().map(|u| sim.view(u)).collect(),
             matching.len(),
         )
     };
@@ -624,7 +644,7 @@ async fn get_one(
             StatusCode::OK,
             &Answer {
                 success: true,
-                payload: ReadView::new(user),
+                payload: sim.view(user),
             },
         ),
         None => not_found("User"),
@@ -832,6 +852,15 @@ impl VendorSim for Dnl {
 
     fn expire_tokens(&self) -> usize {
         lock(&self.tokens).expire_all()
+    }
+
+    fn set_sparse_reads(&self, on: bool) -> Result<(), String> {
+        self.sparse_reads.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn sparse_reads(&self) -> bool {
+        self.sparse_reads.load(Ordering::Relaxed)
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {

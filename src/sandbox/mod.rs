@@ -1,8 +1,12 @@
 //! Simulated vendor APIs (Thulium, CCP, DNL) on one loopback port.
 //!
 //! This is a SIMULATION for tests, demos and benchmarks: it keeps accounts
-//! in memory and answers as the vendors' documents say (see
-//! `vendors.md`), never as any particular client expects.
+//! in memory and answers as the vendors' documents say, never as any
+//! particular client expects. `docs/vendors.md` says, per vendor and
+//! operation, what is documented (and where), what was observed in the
+//! vendors' own UI code, and what is inferred; the sandbox follows it.
+//! Where the evidence leaves a behaviour open, a mode selects it (see
+//! [`Modes`]).
 //!
 //! | vendor  | prefix     | example                         | credentials |
 //! |---------|------------|---------------------------------|-------------|
@@ -35,10 +39,12 @@
 //! | `GET /_sandbox/faults` | `{"rate", "kinds", "latency_ms", "scheduled": [...]}` |
 //! | `PUT /_sandbox/faults` | set any of `rate`, `kinds`, `latency_ms` |
 //! | `POST /_sandbox/faults/schedule` | `{"kind", "method"?, "path_prefix"?}`: fault for the next matching request |
+//! | `GET /_sandbox/modes` | the current [`Modes`]: `{"dnl_sparse_reads": bool}` |
+//! | `PUT /_sandbox/modes` | set any of the [`Modes`] |
 //! | `POST /_sandbox/expire-tokens` | expire every CCP and DNL token now: `{"expired": N}` |
 //! | `GET /_sandbox/requests` | log of vendor requests: `{"total", "requests": [{seq, method, path, vendor, status, fault}]}` (never bodies, queries or headers) |
 //! | `DELETE /_sandbox/requests` | clear the log |
-//! | `POST /_sandbox/reset` | back to the seed accounts, no tokens, empty log, startup faults |
+//! | `POST /_sandbox/reset` | back to the seed accounts, no tokens, empty log, startup faults and modes |
 //!
 //! The same operations are methods of [`Sandbox`].
 
@@ -107,6 +113,16 @@ pub(crate) trait VendorSim: Send + Sync + 'static {
     fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String>;
     fn password_matches(&self, key: &str, candidate: &str) -> Option<bool>;
     fn expire_tokens(&self) -> usize;
+    /// Turns the sparse read mode on or off (reads leave out fields the
+    /// real vendor probably does not return); `Err` when the vendor has none.
+    fn set_sparse_reads(&self, on: bool) -> Result<(), String> {
+        let _ = on;
+        Err(format!("{} has no sparse read mode", self.name()))
+    }
+    /// Whether reads are sparse.
+    fn sparse_reads(&self) -> bool {
+        false
+    }
     /// The vendor's error body for an injected error status.
     fn fault_response(&self, status: StatusCode) -> Response;
 }
@@ -142,6 +158,20 @@ pub struct SandboxOptions {
     pub rng_seed: Option<u64>,
     /// Accounts to start with.
     pub seed: Seed,
+    /// Start with DNL's sparse read mode: reads carry `fullname` but not
+    /// `first_name`, `last_name`, `avatar_id` (see [`Modes`]).
+    pub dnl_sparse_reads: bool,
+}
+
+/// Vendor behaviours that the documents leave open, switchable at run
+/// time (`GET`/`PUT /_sandbox/modes`). A field left out of a `PUT` keeps
+/// its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modes {
+    /// DNL reads leave out `first_name`, `last_name` and `avatar_id`
+    /// (its database has `fullname` and none of these).
+    pub dnl_sparse_reads: Option<bool>,
 }
 
 /// Errors of the sandbox and of its control operations.
@@ -225,6 +255,7 @@ pub(crate) struct Shared {
     startup_faults: FaultSettings,
     log: Mutex<RequestLog>,
     seed: Seed,
+    startup_modes: Modes,
 }
 
 impl Shared {
@@ -240,8 +271,12 @@ impl Shared {
             startup_faults: options.faults.clone(),
             log: Mutex::new(RequestLog::default()),
             seed: options.seed.clone(),
+            startup_modes: Modes {
+                dnl_sparse_reads: Some(options.dnl_sparse_reads),
+            },
         };
         shared.load_seed()?;
+        shared.set_modes(&shared.startup_modes)?;
         Ok(shared)
     }
 
@@ -355,8 +390,26 @@ impl Shared {
         log.total = 0;
     }
 
+    /// The current modes, every field set.
+    pub(crate) fn modes(&self) -> Modes {
+        Modes {
+            dnl_sparse_reads: self.vendor("dnl").ok().map(|v| v.sparse_reads()),
+        }
+    }
+
+    /// Sets the modes given; the others keep their value.
+    pub(crate) fn set_modes(&self, modes: &Modes) -> Result<(), SandboxError> {
+        if let Some(on) = modes.dnl_sparse_reads {
+            self.vendor("dnl")?
+                .set_sparse_reads(on)
+                .map_err(|m| Self::account_error("dnl", m))?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn reset(&self) -> Result<(), SandboxError> {
         self.load_seed()?;
+        self.set_modes(&self.startup_modes)?;
         self.clear_requests();
         let mut injector = lock(&self.injector);
         injector.set(self.startup_faults.clone());
@@ -520,6 +573,16 @@ impl Sandbox {
     /// Injects `fault.kind` into the next vendor request that matches.
     pub fn schedule_fault(&self, fault: ScheduledFault) {
         self.shared.schedule_fault(fault);
+    }
+
+    /// The current [`Modes`].
+    pub fn modes(&self) -> Modes {
+        self.shared.modes()
+    }
+
+    /// Changes the [`Modes`] given at run time (the others keep their value).
+    pub fn set_modes(&self, modes: &Modes) -> Result<(), SandboxError> {
+        self.shared.set_modes(modes)
     }
 
     /// Expires every CCP and DNL token now; returns how many were valid.

@@ -186,16 +186,35 @@ pub(crate) fn read_view<R: Row>(row: &R) -> Value {
 pub(crate) struct ReadView<'a, R> {
     row: &'a R,
     nulls: &'static [&'static str],
+    also_hidden: &'static [&'static str],
 }
 
 impl<'a, R: Row> ReadView<'a, R> {
     pub(crate) fn new(row: &'a R) -> Self {
-        Self { row, nulls: &[] }
+        Self {
+            row,
+            nulls: &[],
+            also_hidden: &[],
+        }
     }
 
     /// The view with `nulls` appended as `"name": null` members.
     pub(crate) fn with_nulls(row: &'a R, nulls: &'static [&'static str]) -> Self {
-        Self { row, nulls }
+        Self {
+            row,
+            nulls,
+            also_hidden: &[],
+        }
+    }
+
+    /// The view without the members `also_hidden` either (a vendor whose
+    /// read does not carry some written fields).
+    pub(crate) fn without(row: &'a R, also_hidden: &'static [&'static str]) -> Self {
+        Self {
+            row,
+            nulls: &[],
+            also_hidden,
+        }
     }
 }
 
@@ -204,6 +223,7 @@ impl<R: Row> Serialize for ReadView<'_, R> {
         self.row.serialize(hiding::Hiding {
             inner: serializer,
             hidden: R::HIDDEN,
+            also_hidden: self.also_hidden,
             nulls: self.nulls,
         })
     }
@@ -218,12 +238,14 @@ mod hiding {
     pub(super) struct Hiding<S> {
         pub(super) inner: S,
         pub(super) hidden: &'static [&'static str],
+        pub(super) also_hidden: &'static [&'static str],
         pub(super) nulls: &'static [&'static str],
     }
 
     pub(super) struct Fields<S: Serializer> {
         inner: S::SerializeStruct,
         hidden: &'static [&'static str],
+        also_hidden: &'static [&'static str],
         nulls: &'static [&'static str],
     }
 
@@ -236,7 +258,7 @@ mod hiding {
             key: &'static str,
             value: &T,
         ) -> Result<(), S::Error> {
-            if self.hidden.contains(&key) {
+            if self.hidden.contains(&key) || self.also_hidden.contains(&key) {
                 return Ok(());
             }
             self.inner.serialize_field(key, value)
@@ -275,6 +297,7 @@ mod hiding {
             Ok(Fields {
                 inner: self.inner.serialize_struct(name, len)?,
                 hidden: self.hidden,
+                also_hidden: self.also_hidden,
                 nulls: self.nulls,
             })
         }

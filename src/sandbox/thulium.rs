@@ -333,7 +333,8 @@ impl<'a> Checker<'a> {
 }
 
 const LANGUAGES: &[&str] = &["pl", "en"];
-const OUTBOUND_MODES: &[&str] = &["manual", "auto"];
+/// `blending` is in the 2017 documentation (api.thulium.pl), not the 2024 one.
+const OUTBOUND_MODES: &[&str] = &["manual", "auto", "blending"];
 
 fn default_callerid(name: &str, surname: &str) -> String {
     match name.chars().next() {
