@@ -791,7 +791,7 @@ fn an_expected_field_absent_from_every_record_is_warned_once_and_marked_on_creat
     // first_name may be absent by the driver's table: not part of that warning.
     assert!(!about_role[0].contains("first_name"), "{about_role:?}");
     let create = &plan.changes[0];
-    assert_eq!(create.action, Action::Create);
+    assert_eq!(create.action(), Action::Create);
     let role = create.fields.iter().find(|f| f.name == "role_id").unwrap();
     assert!(role.create_only, "{create:?}");
 }
