@@ -221,6 +221,7 @@ async fn a_vendor_that_never_answers_fails_the_read_at_the_deadline() {
         },
         rng_seed: Some(7),
         seed: Seed::default(),
+        ..SandboxOptions::default()
     })
     .await
     .unwrap();
