@@ -4,7 +4,7 @@
 //! the last moment, and handed to the drivers as `SecretString`s.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::future::join_all;
 use indexmap::IndexMap;
@@ -12,66 +12,41 @@ use secrecy::SecretString;
 
 use crate::desired::{Credential, Desired, Provider, SecretRef};
 use crate::drivers::{self, Driver, DriverError, ProviderConfig};
-use crate::model::{DriverSchema, RemoteRecord};
+use crate::model::RemoteRecord;
 use crate::plan::Remote;
 use crate::progress::Progress;
 
-/// What is needed to connect to one provider (from the file or a saved plan).
-#[derive(Clone, Debug)]
-pub struct ConnectSpec {
-    pub name: String,
-    pub schema: &'static DriverSchema,
-    pub url: url::Url,
-    pub auth: IndexMap<String, Credential>,
-    pub parallelism: Option<u32>,
-    pub timeout: Option<Duration>,
-    pub insecure_http: bool,
+/// Resolves a provider's credentials and builds its driver's configuration.
+pub fn config(provider: &Provider, parallelism: u32) -> miette::Result<ProviderConfig> {
+    let mut config = ProviderConfig::new(provider.name.clone(), provider.url.clone());
+    for (field, credential) in &provider.auth {
+        let value = match credential {
+            Credential::Plain(v) => SecretString::from(v.clone()),
+            Credential::Secret(secret) => resolve(
+                secret,
+                &format!("auth.{field} of provider {}", provider.name),
+            )?,
+        };
+        config.credentials.insert(field.clone(), value);
+    }
+    let limit = provider
+        .parallelism
+        .map_or(parallelism, |p| p.min(parallelism))
+        .max(1);
+    config.parallelism = limit as usize;
+    if let Some(timeout) = provider.timeout {
+        config.timeout = timeout;
+    }
+    config.insecure_http = provider.insecure_http;
+    config.ca_file = provider.ca_file.clone();
+    Ok(config)
 }
 
-impl ConnectSpec {
-    pub fn from_provider(provider: &Provider) -> ConnectSpec {
-        ConnectSpec {
-            name: provider.name.clone(),
-            schema: provider.schema,
-            url: provider.url.clone(),
-            auth: provider.auth.clone(),
-            parallelism: provider.parallelism,
-            timeout: provider.timeout,
-            insecure_http: provider.insecure_http,
-        }
-    }
-
-    /// Resolves the credentials and builds the driver's configuration.
-    pub fn config(&self, parallelism: u32) -> miette::Result<ProviderConfig> {
-        let mut config = ProviderConfig::new(self.name.clone(), self.url.clone());
-        for (field, credential) in &self.auth {
-            let value = match credential {
-                Credential::Plain(v) => SecretString::from(v.clone()),
-                Credential::Secret(secret) => {
-                    resolve(secret, &format!("auth.{field} of provider {}", self.name))?
-                }
-            };
-            config.credentials.insert(field.clone(), value);
-        }
-        let limit = self
-            .parallelism
-            .map_or(parallelism, |p| p.min(parallelism))
-            .max(1);
-        config.parallelism = limit as usize;
-        if let Some(timeout) = self.timeout {
-            config.timeout = timeout;
-        }
-        config.insecure_http = self.insecure_http;
-        Ok(config)
-    }
-
-    /// Resolves the credentials and connects the driver.
-    pub fn connect(&self, parallelism: u32) -> miette::Result<Arc<dyn Driver>> {
-        let entry = drivers::vendor(self.schema.vendor)
-            .ok_or_else(|| miette::miette!("no driver for provider type {}", self.schema.vendor))?;
-        let config = self.config(parallelism)?;
-        (entry.connect)(config).map_err(driver_report)
-    }
+/// Resolves a provider's credentials and connects its driver.
+pub fn connect(provider: &Provider, parallelism: u32) -> miette::Result<Arc<dyn Driver>> {
+    let entry = drivers::vendor(provider.vendor())
+        .ok_or_else(|| miette::miette!("no driver for provider type {}", provider.vendor()))?;
+    (entry.connect)(config(provider, parallelism)?).map_err(driver_report)
 }
 
 /// Resolves a secret reference into a diagnostic-friendly error.
@@ -110,7 +85,7 @@ pub fn connect_providers(
         if !include(name) {
             continue;
         }
-        match ConnectSpec::from_provider(provider).connect(parallelism) {
+        match connect(provider, parallelism) {
             Ok(driver) => {
                 drivers.insert(name.clone(), driver);
             }

@@ -205,6 +205,28 @@ async fn ca_file_trusts_a_private_certificate_authority() {
     );
 }
 
+/// `ca_file:` in the desired-state file reaches the driver: `plan` trusts
+/// the private authority with it, and refuses the server without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_file_in_the_desired_state_file_is_trusted_by_plan() {
+    let (addr, _) = tls_server("server.pem", "server.key").await;
+    let url = format!("https://localhost:{}", addr.port());
+    let ca = tls_file("ca.pem");
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || plan_with(&url, &format!("    ca_file: {}\n", ca.display()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(2), "one create planned:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("+ agent \"ag1\""), "{stdout}");
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || plan(&url))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("ca_file"), "{stderr}");
+}
+
 // ------------------------------------------------------------------ deadline
 
 /// Finding 14.8: a vendor that never answers costs the provider's deadline,
@@ -335,12 +357,17 @@ fn a_field_of_the_wrong_type_is_a_protocol_error_naming_the_field() {
 
 /// `headcount plan --detailed-exitcode` of one Thulium agent against `url`.
 fn plan(url: &str) -> (Option<i32>, String, String) {
+    plan_with(url, "")
+}
+
+/// [`plan`] with more lines in the provider's block.
+fn plan_with(url: &str, provider_lines: &str) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("h.yaml");
     std::fs::write(
         &file,
         format!(
-            "version: 1\nproviders:\n  p:\n    type: thulium\n    url: {url}\n    auth: {{ username: {{ env: HC_T_USER }}, password: {{ env: HC_T_PASS }} }}\nagents:\n  - {{ login: ag1, name: A, surname: B, number: \"1\", password: {{ env: HC_AGENT_PW }} }}\n"
+            "version: 1\nproviders:\n  p:\n    type: thulium\n    url: {url}\n{provider_lines}    auth: {{ username: {{ env: HC_T_USER }}, password: {{ env: HC_T_PASS }} }}\nagents:\n  - {{ login: ag1, name: A, surname: B, number: \"1\", password: {{ env: HC_AGENT_PW }} }}\n"
         ),
     )
     .unwrap();

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::ImportArgs;
 use crate::export;
-use crate::refresh::{self, ConnectSpec};
+use crate::refresh;
 
 pub async fn run(args: ImportArgs) -> miette::Result<u8> {
     if let Some(out) = &args.out {
@@ -25,7 +25,7 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
             args.provider
         )
     })?;
-    let driver = ConnectSpec::from_provider(provider).connect(args.parallelism)?;
+    let driver = refresh::connect(provider, args.parallelism)?;
     let records = refresh::read_one(&driver).await?;
     let yaml = export::entries_yaml(&provider.name, provider.schema, &records);
     match &args.out {
