@@ -549,13 +549,7 @@ mod tests {
             vendor: "thulium".into(),
             kind: Kind::Agent,
             key: key.into(),
-            fields: vec![FieldChange {
-                name: "login".into(),
-                before: None,
-                after: Some(Value::Str(key.into())),
-                sensitive: false,
-                create_only: false,
-            }],
+            fields: vec![FieldChange::set("login", None, Value::Str(key.into()))],
             secrets: IndexMap::new(),
         }
     }
@@ -568,13 +562,7 @@ mod tests {
         };
         Change {
             op: Op::Update { remote },
-            fields: vec![FieldChange {
-                name: "surname".into(),
-                before: None,
-                after: Some(Value::Str("X".into())),
-                sensitive: false,
-                create_only: false,
-            }],
+            fields: vec![FieldChange::set("surname", None, Value::Str("X".into()))],
             ..create_change(key)
         }
     }

@@ -113,6 +113,9 @@ pub struct PlanArgs {
     /// Allow a plan that deactivates more than a provider's safety threshold.
     #[arg(long)]
     pub force: bool,
+    /// Send the password of these accounts again (PROVIDER or PROVIDER/KEY; KEY may hold * and ?). Repeatable.
+    #[arg(long = "rotate", value_name = "PROVIDER[/KEY]")]
+    pub rotate: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -128,6 +131,9 @@ pub struct ApplyArgs {
     /// Allow a plan that deactivates more than a provider's safety threshold.
     #[arg(long)]
     pub force: bool,
+    /// Send the password of these accounts again (PROVIDER or PROVIDER/KEY; KEY may hold * and ?). Repeatable.
+    #[arg(long = "rotate", value_name = "PROVIDER[/KEY]")]
+    pub rotate: Vec<String>,
     /// Write the apply report as JSON.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,

@@ -339,6 +339,28 @@ pub struct DriverSchema {
     pub auth: &'static [AuthFieldSpec],
     /// Example base URL shown in docs and errors.
     pub url_example: &'static str,
+    /// Fields an edit sends whether they change or not (CCP's edit replaces
+    /// the whole user). The planner lists them in the change, so that the
+    /// plan shows everything apply sends. Empty: an edit sends what changes.
+    pub edit_echoes: &'static [EditEcho],
+}
+
+/// A field an edit sends although it does not change.
+#[derive(Debug)]
+pub struct EditEcho {
+    pub name: &'static str,
+    pub value: EchoValue,
+    /// Why it is sent, shown in the plan.
+    pub why: &'static str,
+}
+
+/// The value of an [`EditEcho`].
+#[derive(Debug)]
+pub enum EchoValue {
+    /// The value the vendor holds (not sent when the vendor did not return it).
+    Held,
+    /// A fixed boolean.
+    Bool(bool),
 }
 
 impl DriverSchema {

@@ -26,6 +26,8 @@ pub struct PlanRequest {
     pub parallelism: u32,
     /// Allow a plan above a provider's deactivation threshold.
     pub force: bool,
+    /// `--rotate` values (`PROVIDER` or `PROVIDER/KEY-GLOB`), unparsed.
+    pub rotate: Vec<String>,
     /// When applying a saved plan: the input it was made from. A file that
     /// changed since is refused before any provider is read.
     pub expect_source: Option<saved::Source>,
@@ -105,6 +107,7 @@ fn connect(
     let options = PlanOptions {
         force: request.force,
         targets: parse_targets(providers, &request.targets)?,
+        rotate: parse_rotate(providers, &request.rotate)?,
     };
     let drivers = refresh::connect_providers(providers, request.parallelism, |name| {
         options.includes_provider(name)
@@ -199,6 +202,32 @@ pub fn parse_targets(
                 ));
             }
             Ok(target)
+        })
+        .collect()
+}
+
+/// Parses `--rotate` values and checks that they name the file's providers.
+pub fn parse_rotate(
+    providers: &IndexMap<String, Provider>,
+    raw: &[String],
+) -> miette::Result<Vec<plan::Rotate>> {
+    raw.iter()
+        .map(|text| {
+            let rotate = plan::Rotate::parse(text).map_err(|e| {
+                miette::miette!(
+                    help = "write --rotate PROVIDER or --rotate PROVIDER/KEY (KEY may hold * and ?)",
+                    "{e}"
+                )
+            })?;
+            if !providers.contains_key(&rotate.provider) {
+                let names: Vec<&str> = providers.keys().map(String::as_str).collect();
+                return Err(miette::miette!(
+                    help = format!("the file's providers are: {}", names.join(", ")),
+                    "--rotate names provider \"{}\", which the file does not define",
+                    rotate.provider
+                ));
+            }
+            Ok(rotate)
         })
         .collect()
 }

@@ -82,6 +82,25 @@ fn request(key: &str, fields: Json, password: Option<&str>) -> WriteRequest {
     req
 }
 
+/// A CCP edit request as the planner builds it: the changed fields, and the
+/// schema's echoes (the value CCP holds, or the fixed value).
+fn ccp_edit_request(remote: &RemoteRecord, changed: Json, password: &str) -> WriteRequest {
+    let mut req = request(&remote.key, changed, Some(password));
+    for echo in drivers::ccp::SCHEMA.edit_echoes {
+        if req.fields.contains_key(echo.name) {
+            continue;
+        }
+        let value = match echo.value {
+            headcount::model::EchoValue::Held => remote.fields.get(echo.name).cloned(),
+            headcount::model::EchoValue::Bool(b) => Some(Value::Bool(b)),
+        };
+        if let Some(value) = value {
+            req.fields.insert(echo.name.to_string(), value);
+        }
+    }
+    req
+}
+
 async fn count(server: &MockServer, method_name: &str, p: &str) -> usize {
     server
         .received_requests()
@@ -1375,10 +1394,10 @@ async fn ccp_edit_of_one_field_sends_every_member_of_the_vendor_example() {
         .expect(1)
         .mount(&server)
         .await;
-    let req = request(
-        "AgentSale03",
+    let req = ccp_edit_request(
+        &seed_ccp_remote(),
         json!({"first_name": "Sale Three"}),
-        Some("Password@2023!!!"),
+        "Password@2023!!!",
     );
     ccp(&server).update(&seed_ccp_remote(), &req).await.unwrap();
     let bodies = put_bodies(&server).await;
@@ -1423,7 +1442,7 @@ async fn ccp_edit_echoes_non_email_text_read_in_email() {
         .await;
     let driver = ccp(&server);
     let remote = driver.get_by_key("user0001").await.unwrap().unwrap();
-    let req = request("user0001", json!({"enable_webrtc": false}), Some("pw"));
+    let req = ccp_edit_request(&remote, json!({"enable_webrtc": false}), "pw");
     driver.update(&remote, &req).await.unwrap();
     assert_eq!(put_bodies(&server).await[0]["email"], "Agent01Internal");
 }

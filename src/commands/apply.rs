@@ -19,7 +19,7 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let planned = match &args.plan_file {
         Some(path) => saved_plan(path, &args).await?,
         None => {
-            let request = super::plan::request(&args.refresh, args.force);
+            let request = super::plan::request(&args.refresh, args.force, &args.rotate);
             workflow::make_plan(&request, &Progress::detect(false)).await?
         }
     };
@@ -117,6 +117,7 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
         targets: saved.targets_for(&args.refresh.targets)?,
         parallelism: args.refresh.parallelism,
         force: args.force,
+        rotate: saved.rotate_for(&args.rotate)?,
         expect_source: Some(saved.source.clone()),
     };
     let planned = workflow::make_plan(&request, &Progress::detect(false)).await?;
@@ -125,6 +126,7 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
             source_path: &request.file,
             source_digest: &planned.source_digest,
             targets: &request.targets,
+            rotate: &request.rotate,
             force: args.force,
         };
         saved.check(&SavedPlan::new(&planned.plan, &planned.remote, &made))?;

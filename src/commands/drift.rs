@@ -7,7 +7,7 @@ use crate::progress::Progress;
 pub async fn run(args: DriftArgs) -> miette::Result<u8> {
     // force: the safety threshold is about applying; drift only reports.
     let planned = crate::workflow::make_plan(
-        &super::plan::request(&args.refresh, true),
+        &super::plan::request(&args.refresh, true, &[]),
         &Progress::detect(false),
     )
     .await?;

@@ -8,7 +8,7 @@ use crate::workflow::{self, PlanRequest};
 
 pub async fn run(args: PlanArgs) -> miette::Result<u8> {
     let progress = Progress::detect(false);
-    let planned = workflow::make_plan(&request(&args.refresh, args.force), &progress).await?;
+    let planned = workflow::make_plan(&request(&args.refresh, args.force, &args.rotate), &progress).await?;
     let plan = &planned.plan;
     let text = match args.format {
         Format::Text => render::text::render(plan, super::stdout_color()),
@@ -28,6 +28,7 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
             source_path: &args.refresh.file.file,
             source_digest: &planned.source_digest,
             targets: &args.refresh.targets,
+            rotate: &args.rotate,
             force: args.force,
         };
         SavedPlan::new(plan, &planned.remote, &made).write(out)?;
@@ -46,12 +47,13 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
 }
 
 /// The workflow's request from the shared flags.
-pub(crate) fn request(refresh: &RefreshArgs, force: bool) -> PlanRequest {
+pub(crate) fn request(refresh: &RefreshArgs, force: bool, rotate: &[String]) -> PlanRequest {
     PlanRequest {
         file: refresh.file.file.clone(),
         targets: refresh.targets.clone(),
         parallelism: refresh.parallelism,
         force,
+        rotate: rotate.to_vec(),
         expect_source: None,
     }
 }

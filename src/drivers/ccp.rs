@@ -13,7 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value as Json};
 
 use crate::model::{
-    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, RemoteRecord, Value, WriteRequest,
+    AuthFieldSpec, DriverSchema, EchoValue, EditEcho, FieldSpec, FieldType, Kind, RemoteRecord,
+    Value, WriteRequest,
 };
 
 use super::http::{self, Auth, HttpClient, Request, Session, TokenLogin, VendorMessage};
@@ -58,6 +59,32 @@ const EDIT_ORDER: &[&str] = &[
     "enable_webrtc",
 ];
 
+/// What CCP's edit sends besides the changed fields: the other members of
+/// the vendor's PUT example (the seed), so that the plan lists them.
+const EDIT_ECHOES: &[EditEcho] = &[
+    held("username"),
+    held("email"),
+    held("level"),
+    held("role_uuid"),
+    held("first_name"),
+    held("extension"),
+    held("is_active"),
+    held("enable_webrtc"),
+    EditEcho {
+        name: "is_create_extension",
+        value: EchoValue::Bool(false),
+        why: "CCP's edit example sends it; true would create a new extension",
+    },
+];
+
+const fn held(name: &'static str) -> EditEcho {
+    EditEcho {
+        name,
+        value: EchoValue::Held,
+        why: "CCP's edit replaces the whole user: sent back as CCP holds it",
+    }
+}
+
 /// CCP's documented username pattern.
 pub const USERNAME_PATTERN: &str = r"^[a-zA-Z0-9\s.\-_]+$";
 
@@ -69,6 +96,7 @@ pub static SCHEMA: DriverSchema = DriverSchema {
     key_field: "username",
     active_field: "is_active",
     url_example: "https://ccp.example.vn",
+    edit_echoes: EDIT_ECHOES,
     auth: &[AuthFieldSpec {
         name: "api_key",
         secret: true,
@@ -247,30 +275,19 @@ pub fn create_body(request: &WriteRequest, password: &SecretString) -> Map<Strin
     ordered(CREATE_ORDER, fields)
 }
 
-/// The full edit body, the fields of the vendor's PUT example: each value
-/// from the request (the file's changed fields), else from the remote record
-/// (unchanged fields, echoed as read, whatever their text), plus `user_uuid`,
-/// `password` and `confirm_password`.
+/// The edit body: `user_uuid`, the request's fields and the password twice.
 ///
-/// `is_create_extension` is never read back. The example sends it; what the
-/// server does without it is unknown, and `true` asks for a new extension
-/// (the vendor's words), which an edit of an existing user must not do
-/// unasked. So it is sent as the request gives it, else `false`.
+/// The request carries every member of the vendor's PUT example that the
+/// edit sends: the planner adds the ones that do not change from
+/// [`EDIT_ECHOES`] (the value CCP holds; `is_create_extension: false`,
+/// since `true` asks for a new extension), so the plan lists exactly what
+/// is sent (docs/vendors.md).
 pub fn edit_body(
     remote: &RemoteRecord,
     request: &WriteRequest,
     password: &SecretString,
 ) -> Map<String, Json> {
     let mut fields = Map::new();
-    for name in EDIT_ORDER {
-        if let Some(v) = remote.fields.get(*name) {
-            fields.insert(name.to_string(), wire_value(name, v));
-        }
-    }
-    fields.insert("is_create_extension".into(), Json::Bool(false));
-    fields
-        .entry("username")
-        .or_insert_with(|| Json::String(remote.key.clone()));
     for (name, value) in &request.fields {
         fields.insert(name.clone(), wire_value(name, value));
     }
@@ -438,11 +455,22 @@ mod tests {
     }
 
     #[test]
-    fn edit_body_is_the_remote_overlaid_with_changes_and_password() {
+    fn edit_body_is_the_request_with_the_id_and_the_password_twice() {
         let mut req = WriteRequest {
             key: "AgentSale03".into(),
             ..Default::default()
         };
+        let remote = seed_remote();
+        // What the planner sends: the change, and every echo as CCP holds it.
+        for echo in EDIT_ECHOES {
+            let value = match echo.value {
+                EchoValue::Held => remote.fields.get(echo.name).cloned(),
+                EchoValue::Bool(b) => Some(Value::Bool(b)),
+            };
+            if let Some(value) = value {
+                req.fields.insert(echo.name.to_string(), value);
+            }
+        }
         req.fields.insert("is_active".into(), Value::Bool(false));
         let pw = SecretString::from("Password@2023!!!");
         let body = Json::Object(edit_body(&seed_remote(), &req, &pw));

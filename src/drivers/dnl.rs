@@ -39,6 +39,7 @@ pub static SCHEMA: DriverSchema = DriverSchema {
     key_field: "name",
     active_field: "active",
     url_example: "https://switch.example.net/api_dnl/v1",
+    edit_echoes: &[],
     auth: &[
         AuthFieldSpec {
             name: "username",

@@ -436,6 +436,7 @@ mod tests {
             fields: &FIELDS,
             auth: &[],
             url_example: "",
+            edit_echoes: &[],
         };
         static SHAPE: RecordShape = RecordShape {
             schema: &SCHEMA,

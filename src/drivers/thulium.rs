@@ -25,6 +25,7 @@ pub static SCHEMA: DriverSchema = DriverSchema {
     key_field: "login",
     active_field: "active",
     url_example: "https://acme.thulium.com",
+    edit_echoes: &[],
     auth: &[
         AuthFieldSpec {
             name: "username",

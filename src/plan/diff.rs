@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use super::normalize::{normalize, same};
 use super::{Action, Change, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
 use crate::desired::{Desired, Entry, Provider, SecretRef, UnlistedPolicy};
-use crate::model::{Access, DriverSchema, FieldType, RemoteRecord, Value};
+use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
 
 /// Computes the plan that makes the providers match the desired state.
 pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Plan {
@@ -99,7 +99,19 @@ fn plan_provider(
                         *create_only_unchecked.entry(spec.name).or_default() += 1;
                     }
                 }
-                match update(provider, entry, record, &mut unreturned) {
+                let rotated = match rotation(schema, entry, options) {
+                    Ok(rotated) => rotated,
+                    Err(message) => {
+                        plan.problems.push(Problem {
+                            provider: provider.name.clone(),
+                            key: Some(entry.key.clone()),
+                            message,
+                            help: "leave the account out of --rotate; to change its password, use the vendor's own tools".into(),
+                        });
+                        Vec::new()
+                    }
+                };
+                match update(provider, entry, record, &mut unreturned, &rotated) {
                     Some(change) => {
                         if let Some(problem) = missing_update_secret(schema, entry) {
                             plan.problems.push(Problem {
@@ -211,6 +223,46 @@ fn plan_provider(
     }
 }
 
+/// The secret fields `--rotate` asks to send again for this entry: its
+/// secrets whose vendor edit accepts them. An error names what cannot be
+/// rotated (the vendor's edit takes no password, or the entry has none).
+fn rotation(
+    schema: &DriverSchema,
+    entry: &Entry,
+    options: &PlanOptions,
+) -> Result<Vec<&'static str>, String> {
+    if !options
+        .rotate
+        .iter()
+        .any(|r| r.matches(&entry.provider, &entry.key))
+    {
+        return Ok(Vec::new());
+    }
+    let rotatable: Vec<&'static str> = schema
+        .fields
+        .iter()
+        .filter(|f| f.is_secret() && f.rotatable)
+        .map(|f| f.name)
+        .collect();
+    if rotatable.is_empty() {
+        return Err(format!(
+            "--rotate {}/{}: {}'s edit is not documented to take a password, so headcount cannot rotate it",
+            entry.provider, entry.key, schema.display_name
+        ));
+    }
+    let rotated: Vec<&'static str> = rotatable
+        .into_iter()
+        .filter(|name| entry.secrets.contains_key(name))
+        .collect();
+    if rotated.is_empty() {
+        return Err(format!(
+            "--rotate {}/{}: the entry ({}) has no password to send",
+            entry.provider, entry.key, entry.origin
+        ));
+    }
+    Ok(rotated)
+}
+
 /// The reason the vendor cannot deactivate an account the file does not
 /// list: an edit needs a secret only the file could give.
 fn deactivation_blocker(schema: &DriverSchema) -> Option<String> {
@@ -286,20 +338,14 @@ fn create(provider: &Provider, entry: &Entry, unreturned: &[&str]) -> Change {
             .is_some_and(|f| f.access == Access::CreateOnly)
             || unreturned.contains(&name);
         fields.push(FieldChange {
-            name: name.to_string(),
-            before: None,
-            after: Some(value.clone()),
-            sensitive: false,
             create_only,
+            ..FieldChange::set(name, None, value.clone())
         });
     }
     for name in entry.secrets.keys() {
         fields.push(FieldChange {
-            name: name.to_string(),
-            before: None,
-            after: None,
-            sensitive: true,
             create_only: true,
+            ..FieldChange::secret(name)
         });
     }
     Change {
@@ -321,6 +367,7 @@ fn update(
     entry: &Entry,
     record: &RemoteRecord,
     unreturned: &mut IndexMap<&'static str, usize>,
+    rotated: &[&str],
 ) -> Option<Change> {
     let schema = provider.schema;
     let mut fields = Vec::new();
@@ -339,16 +386,11 @@ fn update(
             continue;
         };
         if !same(spec.ty, value, before) {
-            fields.push(FieldChange {
-                name: name.to_string(),
-                before: (*before != Value::Null).then(|| before.clone()),
-                after: Some(value.clone()),
-                sensitive: false,
-                create_only: false,
-            });
+            let before = (*before != Value::Null).then(|| before.clone());
+            fields.push(FieldChange::set(name, before, value.clone()));
         }
     }
-    if fields.is_empty() {
+    if fields.is_empty() && rotated.is_empty() {
         return None;
     }
     let only_deactivates = fields.len() == 1
@@ -358,6 +400,7 @@ fn update(
             .as_ref()
             .map(|v| normalize(FieldType::Boolean, v))
             == Some(Value::Bool(false));
+    sent_besides_changes(&mut fields, schema, record, rotated);
     let remote = record.clone();
     Some(Change {
         op: if only_deactivates {
@@ -371,9 +414,58 @@ fn update(
         key: entry.key.clone(),
         fields,
         secrets: entry_secrets(entry, |name| {
-            schema.field(name).is_some_and(|f| f.required_on_update)
+            schema.field(name).is_some_and(|f| f.required_on_update) || rotated.contains(&name)
         }),
     })
+}
+
+/// What the vendor's edit sends besides the changed fields, so that the
+/// plan shows everything apply sends: the schema's echoes (CCP's whole
+/// record, as CCP holds it), the secrets an edit requires (CCP's password)
+/// and the rotated ones.
+fn sent_besides_changes(
+    fields: &mut Vec<FieldChange>,
+    schema: &DriverSchema,
+    record: &RemoteRecord,
+    rotated: &[&str],
+) {
+    for echo in schema.edit_echoes {
+        if fields.iter().any(|f| f.name == echo.name) {
+            continue;
+        }
+        let value = match echo.value {
+            EchoValue::Held => match record.fields.get(echo.name) {
+                Some(v) => v.clone(),
+                None if echo.name == schema.key_field => Value::Str(record.key.clone()),
+                None => continue,
+            },
+            EchoValue::Bool(b) => Value::Bool(b),
+        };
+        fields.push(FieldChange {
+            sent_only: true,
+            note: Some(echo.why.to_string()),
+            ..FieldChange::set(echo.name, Some(value.clone()), value)
+        });
+    }
+    for spec in schema.fields.iter().filter(|f| f.is_secret()) {
+        let rotate = rotated.contains(&spec.name);
+        if !(spec.required_on_update || rotate) {
+            continue;
+        }
+        let note = if rotate {
+            "rotated".to_string()
+        } else {
+            format!(
+                "{} sets the {} on every edit",
+                schema.display_name, spec.name
+            )
+        };
+        fields.push(FieldChange {
+            sent_only: !rotate,
+            note: Some(note),
+            ..FieldChange::secret(spec.name)
+        });
+    }
 }
 
 fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
@@ -386,13 +478,11 @@ fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
         vendor: schema.vendor.to_string(),
         kind: schema.kind,
         key: record.key.clone(),
-        fields: vec![FieldChange {
-            name: schema.active_field.to_string(),
-            before: record.fields.get(schema.active_field).cloned(),
-            after: Some(Value::Bool(false)),
-            sensitive: false,
-            create_only: false,
-        }],
+        fields: vec![FieldChange::set(
+            schema.active_field,
+            record.fields.get(schema.active_field).cloned(),
+            Value::Bool(false),
+        )],
         secrets: IndexMap::new(),
     }
 }

@@ -58,6 +58,37 @@ pub struct PlanOptions {
     pub force: bool,
     /// When not empty, only these providers/accounts are planned.
     pub targets: Vec<Target>,
+    /// Accounts whose write-only secrets (passwords) are sent again
+    /// (`--rotate`): provider, and a key pattern (`*` and `?` globs).
+    pub rotate: Vec<Rotate>,
+}
+
+/// One `--rotate PROVIDER[/KEY-GLOB]`.
+#[derive(Clone, Debug)]
+pub struct Rotate {
+    pub provider: String,
+    /// `None`: every account of the provider.
+    pub key: Option<glob::Pattern>,
+}
+
+impl Rotate {
+    /// Parses `PROVIDER` or `PROVIDER/KEY` where KEY may hold `*` and `?`.
+    pub fn parse(text: &str) -> Result<Rotate, String> {
+        let target = Target::parse(text)
+            .ok_or_else(|| format!("invalid --rotate \"{text}\": write PROVIDER or PROVIDER/KEY"))?;
+        let key = target
+            .key
+            .map(|k| glob::Pattern::new(&k).map_err(|e| format!("invalid --rotate \"{text}\": {e}")))
+            .transpose()?;
+        Ok(Rotate {
+            provider: target.provider,
+            key,
+        })
+    }
+
+    pub fn matches(&self, provider: &str, key: &str) -> bool {
+        self.provider == provider && self.key.as_ref().is_none_or(|p| p.matches(key))
+    }
 }
 
 impl PlanOptions {
@@ -137,6 +168,39 @@ pub struct FieldChange {
     pub sensitive: bool,
     /// Sent on create only; the vendor cannot read it back, so it is never checked for drift.
     pub create_only: bool,
+    /// Sent although it does not change, because the vendor's edit insists
+    /// (CCP's password and whole record); `note` says why.
+    pub sent_only: bool,
+    /// A word for the reviewer: why a field is sent, or "rotated".
+    pub note: Option<String>,
+}
+
+impl FieldChange {
+    /// A field set to `after` (a create, or a changed value).
+    pub fn set(name: &str, before: Option<Value>, after: Value) -> FieldChange {
+        FieldChange {
+            name: name.to_string(),
+            before,
+            after: Some(after),
+            sensitive: false,
+            create_only: false,
+            sent_only: false,
+            note: None,
+        }
+    }
+
+    /// A secret: sent, never shown.
+    pub fn secret(name: &str) -> FieldChange {
+        FieldChange {
+            name: name.to_string(),
+            before: None,
+            after: None,
+            sensitive: true,
+            create_only: false,
+            sent_only: false,
+            note: None,
+        }
+    }
 }
 
 /// What a change does to the account, with what that needs: an update or a
@@ -239,6 +303,9 @@ pub struct Summary {
     pub create: usize,
     pub update: usize,
     pub deactivate: usize,
+    /// Updates and deactivations that set the account's password (CCP's
+    /// edit always does; `--rotate` asks for it).
+    pub password_resets: usize,
     pub unchanged: usize,
     pub unlisted: usize,
 }
@@ -250,9 +317,19 @@ impl Plan {
             create: count(Action::Create),
             update: count(Action::Update),
             deactivate: count(Action::Deactivate),
+            password_resets: self.password_resets(),
             unchanged: self.unchanged,
             unlisted: self.unlisted.len(),
         }
+    }
+
+    /// Updates and deactivations that send a password: each sets the
+    /// account's password to the file's value.
+    pub fn password_resets(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.action() != Action::Create && c.fields.iter().any(|f| f.sensitive))
+            .count()
     }
 
     pub fn has_changes(&self) -> bool {

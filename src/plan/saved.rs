@@ -40,6 +40,8 @@ pub struct SavedPlan {
     pub source: Source,
     /// `--target` values the plan was made with.
     pub targets: Vec<String>,
+    /// `--rotate` values the plan was made with.
+    pub rotate: Vec<String>,
     /// The plan was made with `--force`; apply must be given `--force` too.
     pub force: bool,
     /// A digest of every listing read, by provider name.
@@ -63,6 +65,7 @@ pub struct Made<'a> {
     pub source_path: &'a Path,
     pub source_digest: &'a str,
     pub targets: &'a [String],
+    pub rotate: &'a [String],
     pub force: bool,
 }
 
@@ -109,12 +112,16 @@ pub enum Refusal {
     #[error("the saved plan no longer matches what the file and the providers call for; nothing was applied\n{}", .lines.join("\n"))]
     #[diagnostic(code(headcount::apply::stale_plan), help("{help}"))]
     Differs { lines: Vec<String>, help: String },
-    #[error("--target {given} differs from the saved plan's targets ({saved})")]
+    #[error("{option} {given} differs from the saved plan's ({saved})")]
     #[diagnostic(
-        code(headcount::apply::targets),
-        help("a saved plan is applied with the targets it was made with: leave --target out")
+        code(headcount::apply::options),
+        help("a saved plan is applied with the options it was made with: leave {option} out")
     )]
-    Targets { given: String, saved: String },
+    Options {
+        option: &'static str,
+        given: String,
+        saved: String,
+    },
 }
 
 impl SavedPlan {
@@ -129,6 +136,7 @@ impl SavedPlan {
                 digest: made.source_digest.to_string(),
             },
             targets: made.targets.to_vec(),
+            rotate: made.rotate.to_vec(),
             force: made.force,
             listings: remote
                 .providers
@@ -201,22 +209,12 @@ impl SavedPlan {
     /// The `--target` values to plan with: the saved ones. Targets given on
     /// the command line must be the same.
     pub fn targets_for(&self, given: &[String]) -> Result<Vec<String>, Refusal> {
-        let sorted = |t: &[String]| {
-            let mut t = t.to_vec();
-            t.sort();
-            t
-        };
-        if !given.is_empty() && sorted(given) != sorted(&self.targets) {
-            return Err(Refusal::Targets {
-                given: given.join(", "),
-                saved: if self.targets.is_empty() {
-                    "none: the whole file".into()
-                } else {
-                    self.targets.join(", ")
-                },
-            });
-        }
-        Ok(self.targets.clone())
+        same_option("--target", given, &self.targets, "none: the whole file")
+    }
+
+    /// The `--rotate` values to plan with: the saved ones, as for targets.
+    pub fn rotate_for(&self, given: &[String]) -> Result<Vec<String>, Refusal> {
+        same_option("--rotate", given, &self.rotate, "none")
     }
 
     /// Compares the saved plan with the plan made again now (`now`, from
@@ -263,6 +261,33 @@ impl SavedPlan {
         };
         Err(Refusal::Differs { lines, help })
     }
+}
+
+/// A repeatable option of a saved plan: what was saved, unless the command
+/// line gives something else (refused).
+fn same_option(
+    option: &'static str,
+    given: &[String],
+    saved: &[String],
+    none: &str,
+) -> Result<Vec<String>, Refusal> {
+    let sorted = |t: &[String]| {
+        let mut t = t.to_vec();
+        t.sort();
+        t
+    };
+    if !given.is_empty() && sorted(given) != sorted(saved) {
+        return Err(Refusal::Options {
+            option,
+            given: given.join(", "),
+            saved: if saved.is_empty() {
+                none.to_string()
+            } else {
+                saved.join(", ")
+            },
+        });
+    }
+    Ok(saved.to_vec())
 }
 
 /// (provider, kind, key) of a saved change.

@@ -365,6 +365,7 @@ fn targets_limit_the_plan_and_hide_unlisted_for_single_accounts() {
     let opts = PlanOptions {
         force: true,
         targets: vec![Target::parse("thulium/anowak").unwrap()],
+        ..PlanOptions::default()
     };
     let plan = compute(&d, &r, &opts);
     assert_eq!(plan.changes.len(), 1);
@@ -430,13 +431,7 @@ fn markdown_is_cut_under_the_comment_limit() {
             vendor: "thulium".into(),
             kind: Kind::Agent,
             key: format!("agent{i:05}"),
-            fields: vec![FieldChange {
-                name: "name".into(),
-                before: None,
-                after: Some(s("A rather long display name for an agent")),
-                sensitive: false,
-                create_only: false,
-            }],
+            fields: vec![FieldChange::set("name", None, s("A rather long display name for an agent"))],
             secrets: IndexMap::new(),
         });
     }
@@ -588,6 +583,7 @@ fn saved(plan: &Plan, remote: &Remote) -> saved::SavedPlan {
         source_path: std::path::Path::new("headcount.yaml"),
         source_digest: "sha256:1234",
         targets: &[],
+        rotate: &[],
         force: false,
     };
     saved::SavedPlan::new(plan, remote, &made)

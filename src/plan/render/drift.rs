@@ -68,7 +68,7 @@ impl DriftReport {
                     "different",
                     c.fields
                         .iter()
-                        .filter(|f| !f.sensitive)
+                        .filter(|f| !f.sensitive && !f.sent_only)
                         .map(|f| DriftField {
                             name: f.name.clone(),
                             file: f.after.as_ref().map(Value::to_json),

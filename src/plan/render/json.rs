@@ -8,13 +8,15 @@ use crate::model::Kind;
 use crate::plan::{Action, Plan, Summary};
 
 /// Version of the JSON plan format; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: changes carry `fingerprint`, fields `sent_only` and `note`, the
+/// summary `password_resets`.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A plan, as `headcount plan --format json` prints it.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsonPlan {
-    /// Version of this format (currently 1).
+    /// Version of this format (currently 2).
     pub format_version: u32,
     /// headcount's version.
     pub headcount_version: String,
@@ -58,6 +60,13 @@ pub struct JsonField {
     pub sensitive: bool,
     /// Sent on create only; the vendor cannot read it back.
     pub create_only: bool,
+    /// Sent by apply although it does not change: the vendor's edit insists
+    /// (CCP's password, and the rest of the user as CCP holds it). `note`
+    /// says why. A sensitive field that is sent only sets the password to
+    /// the file's value.
+    pub sent_only: bool,
+    /// Why the field is sent, or `rotated` for a password sent by `--rotate`.
+    pub note: Option<String>,
 }
 
 /// A remote account the file does not list.
@@ -116,6 +125,8 @@ impl JsonPlan {
                             },
                             sensitive: f.sensitive,
                             create_only: f.create_only,
+                            sent_only: f.sent_only,
+                            note: f.note.clone(),
                         })
                         .collect(),
                 })

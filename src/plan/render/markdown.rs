@@ -47,13 +47,18 @@ fn header(plan: &Plan) -> String {
     if plan.changes.is_empty() {
         out.push_str("**No changes.** The providers match the file.\n\n");
     } else {
+        let resets = match s.password_resets {
+            0 => String::new(),
+            1 => "; **1 password reset** (see the change marked `password`)".to_string(),
+            n => format!("; **{n} password resets** (see the changes marked `password`)"),
+        };
         let _ = writeln!(
             out,
-            "**Plan:** {} to create, {} to update, {} to deactivate.\n",
+            "**Plan:** {} to create, {} to update, {} to deactivate{resets}.\n",
             s.create, s.update, s.deactivate
         );
     }
-    let mut rows: IndexMap<&str, [usize; 4]> = IndexMap::new();
+    let mut rows: IndexMap<&str, [usize; 5]> = IndexMap::new();
     for c in &plan.changes {
         let row = rows.entry(c.provider.as_str()).or_default();
         match c.action() {
@@ -61,16 +66,19 @@ fn header(plan: &Plan) -> String {
             Action::Update => row[1] += 1,
             Action::Deactivate => row[2] += 1,
         }
+        if c.action() != Action::Create && c.fields.iter().any(|f| f.sensitive) {
+            row[4] += 1;
+        }
     }
     for u in &plan.unlisted {
         rows.entry(u.provider.as_str()).or_default()[3] += 1;
     }
     if !rows.is_empty() {
         out.push_str(
-            "| provider | create | update | deactivate | unlisted |\n|---|---:|---:|---:|---:|\n",
+            "| provider | create | update | deactivate | unlisted | password resets |\n|---|---:|---:|---:|---:|---:|\n",
         );
-        for (provider, [c, u, d, l]) in &rows {
-            let _ = writeln!(out, "| {} | {c} | {u} | {d} | {l} |", escape(provider));
+        for (provider, [c, u, d, l, r]) in &rows {
+            let _ = writeln!(out, "| {} | {c} | {u} | {d} | {l} | {r} |", escape(provider));
         }
         out.push('\n');
     }
@@ -97,8 +105,14 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
                 c.action().verb()
             );
             for f in &c.fields {
-                let line = if f.sensitive {
-                    format!("+ {} = (sensitive)", f.name)
+                let note = f.note.as_deref().map(|n| format!("  # {n}")).unwrap_or_default();
+                let line = if f.sensitive && f.note.as_deref() == Some("rotated") {
+                    format!("+ {} = (sensitive, rotated)", f.name)
+                } else if f.sensitive {
+                    format!("+ {} = (sensitive){note}", f.name)
+                } else if f.sent_only {
+                    let value = f.after.as_ref().map_or_else(|| "null".to_string(), |v| v.to_string());
+                    format!("  {} = {value}{note}", f.name)
                 } else {
                     match (&f.before, &f.after) {
                         (None, Some(after)) if c.action() == Action::Create => {
