@@ -1,6 +1,6 @@
 //! headcount: Terraform-style reconciliation of contact-center agents and users.
 //!
-//! The data flow (see DESIGN.md): [`desired`] loads and validates the file,
+//! The data flow (see docs/architecture.md): [`desired`] loads and validates the file,
 //! [`drivers`] read the providers, [`plan`] computes the changes, [`apply`]
 //! executes them. [`sandbox`] simulates the vendors' APIs on loopback.
 
@@ -10,7 +10,9 @@ pub mod commands;
 pub mod desired;
 pub mod drivers;
 pub mod export;
+pub mod interrupt;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod refresh;
