@@ -139,13 +139,14 @@ fn with_closed_stdout(mut cmd: StdCommand, args: &[&str]) -> Output {
 }
 
 #[test]
-fn a_closed_stdout_is_a_normal_end_for_completions_schema_man_and_plan() {
+fn a_closed_stdout_is_a_normal_end_for_completions_schema_man_demo_and_plan() {
     for args in [
         &["completions", "bash"][..],
         &["completions", "zsh"],
         &["schema"],
         &["man"],
         &["--help"],
+        &["demo"],
     ] {
         let out = with_closed_stdout(StdCommand::cargo_bin("headcount").unwrap(), args);
         assert_eq!(
