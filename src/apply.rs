@@ -49,6 +49,9 @@ impl Default for ApplyOptions {
     }
 }
 
+/// The message of a change skipped because the apply was interrupted.
+pub const NOT_STARTED: &str = "interrupted before it started";
+
 /// What happened to one change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,6 +75,13 @@ pub struct ChangeOutcome {
     /// Requests the change needed (creates may need several).
     pub attempts: u32,
     pub duration_ms: u64,
+}
+
+impl ChangeOutcome {
+    /// Skipped because Ctrl-C or SIGTERM came before it started.
+    pub fn not_started(&self) -> bool {
+        self.status == Status::Skipped && self.message.as_deref() == Some(NOT_STARTED)
+    }
 }
 
 /// The outcome of an apply.
@@ -174,9 +184,7 @@ pub async fn execute(
                         bar.inc();
                         // Changes not started after an interrupt are listed
                         // once, in the summary, not one line each here.
-                        if !(outcome.status == Status::Skipped
-                            && options.cancel.load(Ordering::SeqCst))
-                        {
+                        if !outcome.not_started() {
                             options.progress.println(&outcome_line(&outcome));
                         }
                         (index, outcome)
@@ -196,8 +204,7 @@ pub async fn execute(
         .collect();
     outcomes.sort_by_key(|(index, _)| *index);
     let changes: Vec<ChangeOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
-    let interrupted = options.cancel.load(Ordering::SeqCst)
-        && changes.iter().any(|c| c.status == Status::Skipped);
+    let interrupted = changes.iter().any(ChangeOutcome::not_started);
     Report {
         changes,
         interrupted,
@@ -263,11 +270,7 @@ async fn run_change(
         outcome
     };
     if options.cancel.load(Ordering::SeqCst) {
-        return finish(
-            outcome,
-            Status::Skipped,
-            Some("interrupted before it started".into()),
-        );
+        return finish(outcome, Status::Skipped, Some(NOT_STARTED.into()));
     }
     let Some(driver) = driver else {
         return finish(

@@ -363,6 +363,14 @@ fn assert_interrupted(world: &World, out: &Output, report: &Value, message: &str
         format!("Apply interrupted: {created} created, 0 updated, 0 deactivated, 0 failed, {not_started} not started. Run apply again to finish.")
     );
     assert_eq!(report["interrupted"], true);
+    // One line for the changes not started, not one each.
+    assert!(
+        stdout.contains(&format!(
+            "  {not_started} change(s) not started: the apply was interrupted"
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("skipped (interrupted"), "{stdout}");
     // What the report says was created is what the vendor holds: the
     // changes in flight finished.
     assert_eq!(world.count(), created);

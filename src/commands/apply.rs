@@ -161,12 +161,18 @@ fn print_report(report: &Report, json: bool) -> miette::Result<()> {
     let failures: Vec<_> = report
         .changes
         .iter()
-        .filter(|c| c.status != apply::Status::Applied)
+        .filter(|c| c.status != apply::Status::Applied && !c.not_started())
         .collect();
-    if !failures.is_empty() {
+    let not_started = report.changes.iter().filter(|c| c.not_started()).count();
+    if !failures.is_empty() || not_started > 0 {
         text.push_str("\nNot applied:\n");
         for f in failures {
             text.push_str(&format!("  {}\n", apply::outcome_line(f)));
+        }
+        if not_started > 0 {
+            text.push_str(&format!(
+                "  {not_started} change(s) not started: the apply was interrupted\n"
+            ));
         }
     }
     text.push_str(&format!("\n{}\n", report.closing_line()));
