@@ -49,6 +49,9 @@ impl Default for ApplyOptions {
     }
 }
 
+/// The message of a change skipped because the apply was interrupted.
+pub const NOT_STARTED: &str = "interrupted before it started";
+
 /// What happened to one change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,10 +77,20 @@ pub struct ChangeOutcome {
     pub duration_ms: u64,
 }
 
+impl ChangeOutcome {
+    /// Skipped because Ctrl-C or SIGTERM came before it started.
+    pub fn not_started(&self) -> bool {
+        self.status == Status::Skipped && self.message.as_deref() == Some(NOT_STARTED)
+    }
+}
+
 /// The outcome of an apply.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Report {
     pub changes: Vec<ChangeOutcome>,
+    /// Ctrl-C or SIGTERM stopped the apply before every change had started.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// Counts of a report.
@@ -109,9 +122,17 @@ impl Report {
         self.changes.iter().all(|c| c.status == Status::Applied)
     }
 
-    /// `Apply complete: X created, Y updated, Z deactivated, F failed.`
+    /// `Apply complete: X created, Y updated, Z deactivated, F failed.`, or
+    /// for an interrupted apply `Apply interrupted: ..., N not started. Run
+    /// apply again to finish.`
     pub fn closing_line(&self) -> String {
         let s = self.summary();
+        if self.interrupted {
+            return format!(
+                "Apply interrupted: {} created, {} updated, {} deactivated, {} failed, {} not started. Run apply again to finish.",
+                s.created, s.updated, s.deactivated, s.failed, s.skipped
+            );
+        }
         let mut line = format!(
             "Apply complete: {} created, {} updated, {} deactivated, {} failed",
             s.created, s.updated, s.deactivated, s.failed
@@ -127,6 +148,7 @@ impl Report {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "format_version": 1,
+            "interrupted": self.interrupted,
             "summary": self.summary(),
             "changes": self.changes,
         })
@@ -160,7 +182,11 @@ pub async fn execute(
                         bar.set_message(&format!("{} \"{}\"", change.kind, change.key));
                         let outcome = run_change(change, driver.as_deref(), options).await;
                         bar.inc();
-                        options.progress.println(&outcome_line(&outcome));
+                        // Changes not started after an interrupt are listed
+                        // once, in the summary, not one line each here.
+                        if !outcome.not_started() {
+                            options.progress.println(&outcome_line(&outcome));
+                        }
                         (index, outcome)
                     }
                 })
@@ -177,8 +203,11 @@ pub async fn execute(
         .flatten()
         .collect();
     outcomes.sort_by_key(|(index, _)| *index);
+    let changes: Vec<ChangeOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
+    let interrupted = changes.iter().any(ChangeOutcome::not_started);
     Report {
-        changes: outcomes.into_iter().map(|(_, o)| o).collect(),
+        changes,
+        interrupted,
     }
 }
 
@@ -294,11 +323,7 @@ async fn run_change(
         outcome
     };
     if options.cancel.load(Ordering::SeqCst) {
-        return finish(
-            outcome,
-            Status::Skipped,
-            Some("interrupted before it started".into()),
-        );
+        return finish(outcome, Status::Skipped, Some(NOT_STARTED.into()));
     }
     let Some(driver) = driver else {
         return finish(
@@ -697,6 +722,11 @@ mod tests {
         let report = execute(&plan, &drivers(vendor.clone()), &options).await;
         assert_eq!(report.changes[0].status, Status::Skipped);
         assert!(vendor.accounts.lock().unwrap().is_empty());
+        assert_eq!(
+            report.closing_line(),
+            "Apply interrupted: 0 created, 0 updated, 0 deactivated, 0 failed, 1 not started. Run apply again to finish."
+        );
+        assert_eq!(report.to_json()["interrupted"], true);
     }
 
     #[tokio::test]

@@ -11,11 +11,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "headcount", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  headcount demo                          # everything, against the built-in sandbox\n  headcount validate -f headcount.yaml\n  headcount plan --detailed-exitcode\n  headcount apply --auto-approve\n\nExit codes: 0 success or no changes, 1 error, 2 changes present (plan --detailed-exitcode)\nor drift found (drift)."
+    after_help = "Examples:\n  headcount demo                          # everything, against the built-in sandbox\n  headcount validate -f headcount.yaml\n  headcount plan --detailed-exitcode\n  headcount apply --auto-approve\n\nExit codes: 0 success or no changes, 1 error (a usage error too), 2 changes present (plan --detailed-exitcode)\nor drift found (drift)."
 )]
 pub struct Cli {
+    /// When to colour the output: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`, as cargo spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -27,12 +38,12 @@ pub enum Command {
     Validate(FileArgs),
     /// Read the providers and show what apply would change.
     #[command(
-        after_help = "Examples:\n  headcount plan\n  headcount plan --format markdown > plan.md\n  headcount plan --out plan.json --detailed-exitcode"
+        after_help = "Examples:\n  headcount plan\n  generate-accounts | headcount plan -f -\n  headcount plan --format markdown > plan.md\n  headcount plan --out plan.json --detailed-exitcode"
     )]
     Plan(PlanArgs),
     /// Apply the changes (a fresh plan, or a plan saved with `plan --out`).
     #[command(
-        after_help = "Examples:\n  headcount apply\n  headcount apply --auto-approve\n  headcount apply plan.json"
+        after_help = "Examples:\n  headcount apply\n  headcount apply --auto-approve\n  headcount apply plan.json\n  headcount apply --auto-approve --format json > result.json"
     )]
     Apply(ApplyArgs),
     /// Read-only check for changes made outside the file (for cron). Exit 2 when drift is found.
@@ -60,14 +71,22 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print shell completions.
     #[command(
-        after_help = "Examples:\n  headcount completions bash > /etc/bash_completion.d/headcount\n  headcount completions zsh > ~/.zfunc/_headcount"
+        after_help = "Examples:\n  headcount completions bash > /etc/bash_completion.d/headcount\n  mkdir -p ~/.zfunc && headcount completions zsh > ~/.zfunc/_headcount"
     )]
     Completions(CompletionsArgs),
+    /// Write a starter desired-state file.
+    #[command(
+        after_help = "Examples:\n  headcount init\n  headcount init -f config/headcount.yaml --force"
+    )]
+    Init(InitArgs),
+    /// Print the manual page (roff), for `man -l -` or packaging.
+    #[command(hide = true, after_help = "Example:\n  headcount man > headcount.1")]
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct FileArgs {
-    /// Desired-state file, or a directory whose *.yaml files form one desired state.
+    /// Desired-state file, a directory whose *.yaml files form one desired state, or `-` (standard input).
     #[arg(
         short = 'f',
         long = "file",
@@ -140,6 +159,15 @@ pub struct ApplyArgs {
     /// Wait this long for another apply on the same file to finish (e.g. 30s, 5m); 0 refuses at once.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Output format: `json` prints the apply report on standard output (the plan and progress go to standard error).
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -228,4 +256,20 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The file to write (`-` prints it on standard output).
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = "headcount.yaml",
+        env = "HEADCOUNT_FILE"
+    )]
+    pub file: PathBuf,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }

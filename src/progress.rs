@@ -51,7 +51,7 @@ impl Progress {
         let bar = self.multi.as_ref().map(|m| {
             let bar = m.add(ProgressBar::new_spinner());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} {elapsed:.dim}")
+                ProgressStyle::with_template(&format!("{{spinner}} {{msg}} {}", elapsed()))
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_message(message.to_string());
@@ -69,9 +69,10 @@ impl Progress {
         let bar = self.multi.as_ref().map(|m| {
             let bar = m.add(ProgressBar::new(total));
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix:>12} [{bar:30}] {pos}/{len} {elapsed:.dim} {msg}",
-                )
+                ProgressStyle::with_template(&format!(
+                    "{{prefix:>12}} [{{bar:30}}] {{pos}}/{{len}} {} {{msg}}",
+                    elapsed()
+                ))
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
@@ -95,6 +96,20 @@ impl Progress {
     }
 }
 
+/// The style of a finished item: its message only.
+fn final_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+/// The running clock, dimmed when standard error gets colour (`--color`).
+fn elapsed() -> &'static str {
+    if crate::commands::stderr_color() {
+        "{elapsed:.dim}"
+    } else {
+        "{elapsed}"
+    }
+}
+
 /// One spinner or bar.
 pub struct Item {
     bar: Option<ProgressBar>,
@@ -114,10 +129,14 @@ impl Item {
         }
     }
 
-    /// Ends the item with a final message.
+    /// Ends the item with a final message, shown alone (the message carries
+    /// its own duration; the running clock would print the time twice).
     pub fn finish(&self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.finish_with_message(message.to_string()),
+            Some(bar) => {
+                bar.set_style(final_style());
+                bar.finish_with_message(message.to_string());
+            }
             None if self.lines => eprintln!("{message}"),
             None => {}
         }

@@ -1,11 +1,10 @@
 //! `headcount apply [PLANFILE]`: plan (or load a saved plan), confirm, execute, report.
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::io::{BufRead, IsTerminal};
 
 use crate::apply::{self, ApplyOptions, Report};
-use crate::cli::ApplyArgs;
+use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::interrupt::Interrupt;
 use crate::lock::ApplyLock;
 use crate::plan::render;
 use crate::plan::saved::{Made, SavedPlan};
@@ -25,7 +24,15 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     };
     let (plan, drivers) = (&planned.plan, &planned.drivers);
 
-    print!("{}", render::text::render(plan, super::stdout_color()));
+    // With `--format json`, standard output holds only the report JSON;
+    // what a person reads goes to standard error.
+    let json = args.format == ApplyFormat::Json;
+    let color = if json {
+        super::stderr_color()
+    } else {
+        super::stdout_color()
+    };
+    say(json, &render::text::render(plan, color))?;
     if !plan.problems.is_empty() {
         return Err(miette::miette!(
             help = "fix the problems listed above, then run apply again",
@@ -34,37 +41,31 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
         ));
     }
     if plan.changes.is_empty() {
+        if json {
+            print_json(&Report::default())?;
+        }
         return Ok(super::EXIT_OK);
     }
     if args.plan_file.is_none() && !args.auto_approve {
-        confirm()?;
+        confirm(json)?;
     }
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-                eprintln!("\nInterrupted: finishing the changes in flight, starting no new ones (Ctrl-C again to abort).");
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        })
-    };
+    let interrupt = Interrupt::watch(progress.clone());
     let options = ApplyOptions {
         parallelism: args.refresh.parallelism as usize,
-        cancel,
+        cancel: interrupt.flag(),
         progress: progress.clone(),
         ..ApplyOptions::default()
     };
-    println!();
+    say(json, "\n")?;
     let report = apply::execute(plan, drivers, &options).await;
-    watcher.abort();
-    print_report(&report);
+    drop(interrupt);
+    print_report(&report, json)?;
     if let Some(path) = &args.report {
         write_report(&report, path)?;
+    }
+    if json {
+        print_json(&report)?;
     }
     let read_back = apply::read_back(&report, drivers).await;
     if !read_back.is_empty() {
@@ -87,21 +88,42 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     }
 }
 
+/// Human text: standard output, or standard error under `--format json`.
+fn say(json: bool, text: &str) -> miette::Result<()> {
+    if json {
+        eprint!("{text}");
+        Ok(())
+    } else {
+        crate::output::print(text)
+    }
+}
+
+/// The report JSON (what `--report FILE` holds) on standard output.
+fn print_json(report: &Report) -> miette::Result<()> {
+    let text = serde_json::to_string_pretty(&report.to_json())
+        .map_err(|e| miette::miette!("could not serialise the report: {e}"))?;
+    crate::output::print(&(text + "\n"))
+}
+
 /// Asks for `yes` on a terminal; refuses without one.
-fn confirm() -> miette::Result<()> {
+fn confirm(json: bool) -> miette::Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(miette::miette!(
             help = "review the plan, then run `headcount apply --auto-approve` (or apply a saved plan: `headcount apply FILE`)",
             "refusing to apply without confirmation: standard input is not a terminal"
         ));
     }
-    print!("\nDo you want to apply these changes? Only 'yes' will be accepted: ");
-    let _ = std::io::stdout().flush();
+    let prompt = "\nDo you want to apply these changes? Only 'yes' will be accepted: ";
+    say(json, prompt)?;
     let mut answer = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .lock()
         .read_line(&mut answer)
         .map_err(|e| miette::miette!("could not read the answer: {e}"))?;
+    if read == 0 {
+        // Ctrl-D: end the prompt line before the message.
+        say(json, "\n")?;
+    }
     if answer.trim() != "yes" {
         return Err(miette::miette!("apply cancelled; nothing was changed"));
     }
@@ -138,19 +160,27 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
     Ok(planned)
 }
 
-fn print_report(report: &Report) {
+fn print_report(report: &Report, json: bool) -> miette::Result<()> {
+    let mut text = String::new();
     let failures: Vec<_> = report
         .changes
         .iter()
-        .filter(|c| c.status != apply::Status::Applied)
+        .filter(|c| c.status != apply::Status::Applied && !c.not_started())
         .collect();
-    if !failures.is_empty() {
-        println!("\nNot applied:");
+    let not_started = report.changes.iter().filter(|c| c.not_started()).count();
+    if !failures.is_empty() || not_started > 0 {
+        text.push_str("\nNot applied:\n");
         for f in failures {
-            println!("  {}", apply::outcome_line(f));
+            text.push_str(&format!("  {}\n", apply::outcome_line(f)));
+        }
+        if not_started > 0 {
+            text.push_str(&format!(
+                "  {not_started} change(s) not started: the apply was interrupted\n"
+            ));
         }
     }
-    println!("\n{}", report.closing_line());
+    text.push_str(&format!("\n{}\n", report.closing_line()));
+    say(json, &text)
 }
 
 fn write_report(report: &Report, path: &std::path::Path) -> miette::Result<()> {

@@ -11,6 +11,13 @@ use crate::cli::DemoArgs;
 use crate::desired::{Credential, Desired, SecretRef};
 use crate::sandbox::{self, FaultSettings, Sandbox, SandboxOptions, Seed};
 
+/// `println!` through [`crate::output`]: a closed stdout is a normal end.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        crate::output::print(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 /// The quickstart file (its URLs name 127.0.0.1:8787; the demo points them at its own port).
 const QUICKSTART: &str = include_str!("../../examples/quickstart.yaml");
 /// Accounts the demo sandbox starts with: per vendor one matching the
@@ -48,18 +55,18 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
     let desired = crate::workflow::load(&file)?;
     let env = demo_environment(&desired);
 
-    println!(
+    say!(
         "headcount demo: a sandbox simulating Thulium, CCP and DNL is listening on {}",
         sandbox.base_url()
     );
-    println!("It starts with a few accounts: per vendor, one that matches the file, one that differs, one the file does not list.");
-    println!(
+    say!("It starts with a few accounts: per vendor, one that matches the file, one that differs, one the file does not list.");
+    say!(
         "The file is examples/quickstart.yaml, pointed at the sandbox: {}",
         file.display()
     );
-    println!("Credentials and passwords come from environment variables set for each step:");
+    say!("Credentials and passwords come from environment variables set for each step:");
     for name in env.keys() {
-        println!("  {name}=(set)");
+        say!("  {name}=(set)");
     }
 
     let steps: [(&str, Vec<&str>, u8); 3] = [
@@ -83,10 +90,10 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
         step(title, &command, &file, &env, expected).await?;
     }
 
-    heading("4/5  Someone edits an agent in the vendor's panel (outside the file)");
+    heading("4/5  Someone edits an agent in the vendor's panel (outside the file)")?;
     let (vendor, key, patch) = out_of_band_edit(&desired)?;
     sandbox.edit_account(vendor, &key, patch.clone())?;
-    println!("  {vendor} account \"{key}\" changed directly on the vendor: {patch}");
+    say!("  {vendor} account \"{key}\" changed directly on the vendor: {patch}");
 
     step(
         "5/5  Drift detection (exit code 2 = drift found)",
@@ -97,7 +104,7 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
     )
     .await?;
 
-    println!("\nThe demo is complete. Run the same commands on your own file: headcount plan -f headcount.yaml");
+    say!("\nThe demo is complete. Run the same commands on your own file: headcount plan -f headcount.yaml");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(super::EXIT_OK)
 }
@@ -110,8 +117,8 @@ async fn step(
     env: &BTreeMap<String, String>,
     expected: u8,
 ) -> miette::Result<()> {
-    heading(title);
-    println!("$ headcount {} -f {}\n", args.join(" "), file.display());
+    heading(title)?;
+    say!("$ headcount {} -f {}\n", args.join(" "), file.display());
     let exe = std::env::current_exe()
         .map_err(|e| miette::miette!("cannot find the headcount executable: {e}"))?;
     let status = tokio::process::Command::new(exe)
@@ -124,7 +131,7 @@ async fn step(
         .await
         .map_err(|e| miette::miette!("cannot run headcount {}: {e}", args.join(" ")))?;
     let code = status.code().unwrap_or(-1);
-    println!("\n(exit code {code})");
+    say!("\n(exit code {code})");
     if code != i32::from(expected) {
         return Err(miette::miette!(
             help =
@@ -136,8 +143,9 @@ async fn step(
     Ok(())
 }
 
-fn heading(title: &str) {
-    println!("\n==== {title} ====");
+fn heading(title: &str) -> miette::Result<()> {
+    say!("\n==== {title} ====");
+    Ok(())
 }
 
 /// Values for every environment variable the file references: the sandbox's

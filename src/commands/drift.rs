@@ -32,7 +32,7 @@ pub async fn run(args: DriftArgs) -> miette::Result<u8> {
             }
         }
         None if quiet => {}
-        None => print!("{text}"),
+        None => crate::output::print(&text)?,
     }
     Ok(if report.in_sync {
         super::EXIT_OK

@@ -1,7 +1,5 @@
 //! `headcount import --provider NAME`: a provider's accounts as file entries.
 
-use std::io::Write;
-
 use crate::cli::ImportArgs;
 use crate::export;
 use crate::refresh;
@@ -45,12 +43,7 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
                 path.display()
             );
         }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(yaml.as_bytes())
-                .map_err(|e| miette::miette!("cannot write to standard output: {e}"))?;
-        }
+        None => crate::output::print(&yaml)?,
     }
     Ok(super::EXIT_OK)
 }

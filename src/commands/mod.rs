@@ -6,14 +6,16 @@ pub mod completions;
 pub mod demo;
 pub mod drift;
 pub mod import;
+pub mod init;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
 pub mod validate;
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, ColorWhen, Command};
 
 /// Success, no changes.
 pub const EXIT_OK: u8 = 0;
@@ -24,6 +26,7 @@ pub const EXIT_CHANGES: u8 = 2;
 
 /// Runs one command to completion.
 pub fn run(cli: Cli) -> miette::Result<u8> {
+    set_color(cli.color);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,17 +45,42 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Demo(args) => demo::run(args).await,
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Man => completions::man(),
     }
 }
 
-/// Whether standard error gets colour: a terminal and no `NO_COLOR`.
-pub fn stderr_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+/// `--color` of this run (auto until set).
+static COLOR: OnceLock<ColorWhen> = OnceLock::new();
+
+/// Records `--color` for [`stdout_color`], [`stderr_color`] and anstream.
+pub fn set_color(when: ColorWhen) {
+    let _ = COLOR.set(when);
+    anstream::ColorChoice::write_global(match when {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    });
 }
 
-/// Whether standard output gets colour: a terminal and no `NO_COLOR`.
+/// Colour for a stream: `--color always|never`, or with `auto` a terminal
+/// and no `NO_COLOR`.
+fn color_for(terminal: bool) -> bool {
+    match COLOR.get().copied().unwrap_or(ColorWhen::Auto) {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
+    }
+}
+
+/// Whether standard error gets colour (see [`color_for`]).
+pub fn stderr_color() -> bool {
+    color_for(std::io::stderr().is_terminal())
+}
+
+/// Whether standard output gets colour (see [`color_for`]).
 pub fn stdout_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    color_for(std::io::stdout().is_terminal())
 }
 
 /// Renders a diagnostic to standard error (colour only on a terminal).

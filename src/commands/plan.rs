@@ -15,7 +15,7 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
         Format::Json => render::json::render(plan),
         Format::Markdown => render::markdown::render(plan),
     };
-    print!("{text}");
+    crate::output::print(&text)?;
     if !plan.problems.is_empty() {
         return Err(miette::miette!(
             help = "fix the problems listed above, then run plan again",

@@ -42,7 +42,7 @@ pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
          thulium  url: {thulium}   HTTP Basic user {THULIUM_USER:?} password {THULIUM_PASSWORD:?}   ({t} agents)\n\
          ccp      url: {ccp}   api_key {CCP_API_KEY:?}   ({c} users)\n\
          dnl      url: {dnl}   email_or_name {DNL_USER:?} password {DNL_PASSWORD:?}   ({d} users)\n\
-         control  url: {base}/_sandbox/state (see `GET /_sandbox/...` in the docs)\n\
+         control  url: {base}/_sandbox/ (state, counts, faults, requests, reset: docs/sandbox.md)\n\
          faults: rate {rate} kinds {kinds} latency {latency} ms\n\
          \n\
          Press Ctrl-C to stop.\n",

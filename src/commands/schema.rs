@@ -1,7 +1,5 @@
 //! `headcount schema [file|plan]`.
 
-use std::io::Write;
-
 use crate::cli::{SchemaArgs, SchemaKind};
 
 pub fn run(args: SchemaArgs) -> miette::Result<u8> {
@@ -9,9 +7,7 @@ pub fn run(args: SchemaArgs) -> miette::Result<u8> {
         SchemaKind::File => crate::desired::schema::file_schema_text(),
         SchemaKind::Plan => plan_schema_text(),
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(|e| miette::miette!("could not write the schema: {e}"))?;
+    crate::output::print(&text)?;
     Ok(super::EXIT_OK)
 }
 

@@ -15,10 +15,14 @@ pub async fn run(args: FileArgs) -> miette::Result<u8> {
             }
             let mut out = anstream::stdout();
             // A closed stdout (`| head`) is not a validation failure.
+            let name = if args.file.as_os_str() == "-" {
+                "standard input".to_string()
+            } else {
+                args.file.display().to_string()
+            };
             let _ = writeln!(
                 out,
-                "{} is valid: {}.",
-                args.file.display(),
+                "{name} is valid: {}.",
                 desired::validate::describe(&state)
             );
             Ok(super::EXIT_OK)

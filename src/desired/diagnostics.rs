@@ -66,11 +66,18 @@ impl Problem {
     }
 }
 
+/// What a plaintext secret shows as in a snippet, whatever its length (a
+/// mask as long as the secret would tell its length).
+pub const SECRET_MASK: &str = "********";
+
 /// A file's name and text, as snippets show it (plaintext secrets masked).
 #[derive(Clone)]
 pub struct SourceText {
     pub name: String,
     pub text: Arc<str>,
+    /// The masked ranges of the original text, in order, without overlap;
+    /// each shows as [`SECRET_MASK`].
+    masks: Vec<Span>,
 }
 
 impl fmt::Debug for SourceText {
@@ -82,19 +89,65 @@ impl fmt::Debug for SourceText {
 }
 
 impl SourceText {
-    /// The text with each byte range in `secrets` replaced by asterisks
-    /// (one per byte, so every other span stays valid).
+    /// The text with each byte range in `secrets` replaced by
+    /// [`SECRET_MASK`]; spans of the original text are moved to match
+    /// ([`SourceText::span`]).
     pub fn masked(name: impl Into<String>, text: &str, secrets: &[Span]) -> SourceText {
-        let mut out = text.to_string();
-        for &(offset, len) in secrets {
-            let span = clamp_span((offset, len), &out);
-            let range = span.offset()..span.offset() + span.len();
-            out.replace_range(range, &"*".repeat(span.len()));
+        let mut spans: Vec<Span> = secrets
+            .iter()
+            .map(|&s| {
+                let span = clamp_span(s, text);
+                (span.offset(), span.len())
+            })
+            .filter(|&(_, len)| len > 0)
+            .collect();
+        spans.sort_unstable();
+        let mut masks: Vec<Span> = Vec::with_capacity(spans.len());
+        for (offset, len) in spans {
+            match masks.last_mut() {
+                Some(last) if offset < last.0 + last.1 => {
+                    last.1 = last.1.max(offset + len - last.0);
+                }
+                _ => masks.push((offset, len)),
+            }
         }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for &(offset, len) in &masks {
+            out.push_str(&text[at..offset]);
+            out.push_str(SECRET_MASK);
+            at = offset + len;
+        }
+        out.push_str(&text[at..]);
         SourceText {
             name: name.into(),
             text: Arc::from(out),
+            masks,
         }
+    }
+
+    /// A span of the original text as a span of the shown text.
+    fn span(&self, (offset, len): Span) -> miette::SourceSpan {
+        let start = self.position(offset);
+        let end = self.position(offset.saturating_add(len)).max(start);
+        clamp_span((start, end - start), &self.text)
+    }
+
+    /// A position of the original text in the shown text (a position inside
+    /// a mask moves to the mask's end).
+    fn position(&self, original: usize) -> usize {
+        let (mut added, mut removed) = (0, 0);
+        for &(offset, len) in &self.masks {
+            if original <= offset {
+                break;
+            }
+            if original < offset + len {
+                return offset + added + SECRET_MASK.len() - removed;
+            }
+            added += SECRET_MASK.len();
+            removed += len;
+        }
+        original + added - removed
     }
 }
 
@@ -176,7 +229,7 @@ impl FileDiagnostic {
                 .iter()
                 .enumerate()
                 .map(|(i, (span, text))| {
-                    let span = clamp_span(*span, &src.text);
+                    let span = src.span(*span);
                     if i == 0 {
                         LabeledSpan::new_primary_with_span(Some(text.clone()), span)
                     } else {
@@ -198,7 +251,7 @@ impl FileDiagnostic {
                     source: Some(NamedSource::new(&src.name, src.text.clone())),
                     labels: vec![LabeledSpan::new_primary_with_span(
                         Some(text.clone()),
-                        clamp_span(*span, &src.text),
+                        src.span(*span),
                     )],
                     related: Vec::new(),
                     advice: true,
@@ -308,15 +361,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masking_keeps_offsets_and_hides_the_value() {
-        let text = "a: 1\npassword: \"hünter2\"\nb: 2\n";
+    fn a_masked_secret_shows_a_fixed_mask_and_later_spans_still_fit() {
+        let text = "a: 1\npassword: \"hünter2-very-long\"\nb: 2\nc: x\n";
         let start = text.find('"').unwrap();
-        let len = "\"hünter2\"".len();
+        let len = "\"hünter2-very-long\"".len();
         let masked = SourceText::masked("f.yaml", text, &[(start, len)]);
-        assert_eq!(masked.text.len(), text.len());
-        assert!(!masked.text.contains("nter2"));
-        assert!(masked.text.contains("b: 2"));
-        assert_eq!(&masked.text[start..start + len], "*".repeat(len));
+        assert_eq!(
+            masked.text.as_ref(),
+            "a: 1\npassword: ********\nb: 2\nc: x\n"
+        );
+        let short = SourceText::masked("f.yaml", "p: ab\n", &[(3, 2)]);
+        assert_eq!(short.text.as_ref(), "p: ********\n");
+        let show = |src: &SourceText, span: Span| {
+            let s = src.span(span);
+            src.text[s.offset()..s.offset() + s.len()].to_string()
+        };
+        // The secret's own label covers the mask; labels before and after
+        // still point at their words.
+        assert_eq!(show(&masked, (start, len)), SECRET_MASK);
+        assert_eq!(show(&masked, (0, 1)), "a");
+        let c = text.find("c: x").unwrap();
+        assert_eq!(show(&masked, (c, 4)), "c: x");
     }
 
     #[test]

@@ -25,6 +25,12 @@ type Inputs = Vec<(PathBuf, Vec<u8>)>;
 /// The files of `path` (one file, or a directory's `*.yaml`), read, and the
 /// name to call them by.
 fn read_inputs(path: &Path) -> Result<(String, Inputs), LoadError> {
+    if path == Path::new("-") {
+        let name = "standard input";
+        let bytes = read_limited_from(std::io::stdin().lock(), name, 0)
+            .map_err(|p| LoadError::new(name, &[*p], &[]))?;
+        return Ok((name.into(), vec![(PathBuf::from(name), bytes)]));
+    }
     let subject = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| {
         let mut p = Problem::general("read", format!("cannot read {subject}: {}", io_reason(&e)));
@@ -382,14 +388,27 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, Box<Problem>> {
         }
         size = meta.len();
     }
+    read_limited_from(file, &name, size)
+}
+
+/// Reads at most [`MAX_FILE_BYTES`] from `input` (a file of `size` bytes, or
+/// standard input with size 0).
+fn read_limited_from(input: impl Read, name: &str, size: u64) -> Result<Vec<u8>, Box<Problem>> {
+    let unreadable = |e: std::io::Error| {
+        Box::new(
+            Problem::general("read", format!("cannot read {name}: {}", io_reason(&e)))
+                .help("check the path and its permissions"),
+        )
+    };
     // Room for the whole file (plus the byte that tells it ended), so that
     // reading does not double the buffer past twice the file's size.
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    file.take(MAX_FILE_BYTES + 1)
+    input
+        .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Box::new(too_large(&name, bytes.len() as u64)));
+        return Err(Box::new(too_large(name, bytes.len() as u64)));
     }
     Ok(bytes)
 }

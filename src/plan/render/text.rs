@@ -185,7 +185,8 @@ fn render_field(out: &mut String, p: &Painter, action: Action, field: &FieldChan
 }
 
 /// Old and new value texts; for two strings with colour on, the changed
-/// characters are highlighted.
+/// words are highlighted (a whole short value like `manual` -> `auto`, not
+/// the letters the two happen to share).
 fn inline_diff(p: &Painter, before: Option<&Value>, after: &Value) -> (String, String) {
     let old_text = before.map_or_else(|| "(not set)".to_string(), |v| v.to_string());
     let new_text = after.to_string();
@@ -195,7 +196,7 @@ fn inline_diff(p: &Painter, before: Option<&Value>, after: &Value) -> (String, S
     if !p.color {
         return (old_text, new_text);
     }
-    let diff = TextDiff::from_chars(a.as_str(), b.as_str());
+    let diff = TextDiff::from_words(a.as_str(), b.as_str());
     let (mut old, mut new) = (String::from("\""), String::from("\""));
     for change in diff.iter_all_changes() {
         let text = change.value().escape_debug().to_string();
@@ -224,5 +225,23 @@ impl Painter {
         } else {
             text.to_string()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_value_is_highlighted_as_a_whole_word() {
+        let p = Painter { color: true };
+        let before = Value::Str("manual".into());
+        let (old, new) = inline_diff(&p, Some(&before), &Value::Str("auto".into()));
+        assert_eq!(old, format!("\"{}\"", p.paint(OLD_PART, "manual")));
+        assert_eq!(new, format!("\"{}\"", p.paint(NEW_PART, "auto")));
+        // In a longer value only the changed word is marked.
+        let before = Value::Str("Sales team A".into());
+        let (_, new) = inline_diff(&p, Some(&before), &Value::Str("Sales team B".into()));
+        assert_eq!(new, format!("\"Sales team {}\"", p.paint(NEW_PART, "B")));
     }
 }
