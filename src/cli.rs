@@ -186,6 +186,9 @@ pub struct SandboxArgs {
     /// Seed of the fault generator, for repeatable runs.
     #[arg(long, value_name = "S")]
     pub rng_seed: Option<u64>,
+    /// How the simulated Thulium pages `GET /api/agents`: with limit (default 100, max 1000) and offset, or not at all.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = crate::sandbox::ThuliumPaging::Paged)]
+    pub thulium_paging: crate::sandbox::ThuliumPaging,
 }
 
 #[derive(Debug, Clone, Args)]

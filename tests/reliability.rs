@@ -58,6 +58,7 @@ impl World {
                 faults,
                 rng_seed: Some(20240611),
                 seed,
+                ..SandboxOptions::default()
             }))
             .unwrap();
         World {

@@ -29,6 +29,7 @@ pub async fn run(args: DemoArgs) -> miette::Result<u8> {
         },
         rng_seed: Some(1),
         seed,
+        ..SandboxOptions::default()
     })
     .await?;
     let result = walk_through(&sandbox).await;

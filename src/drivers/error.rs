@@ -46,6 +46,8 @@ pub struct DriverError {
     /// (timeout or connection lost after sending). A create that failed this
     /// way must be checked with `get_by_key` before it is tried again.
     pub ambiguous: bool,
+    /// What to do, when the failure says more than its kind (see [`Self::hint`]).
+    pub help: Option<String>,
 }
 
 impl DriverError {
@@ -59,7 +61,14 @@ impl DriverError {
             field_errors: Vec::new(),
             retry_after: None,
             ambiguous: false,
+            help: None,
         }
+    }
+
+    /// Gives the user a hint of what to do, in place of the kind's.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
     }
 
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
@@ -109,7 +118,10 @@ impl DriverError {
     }
 
     /// A one-line hint for the user about what to do next.
-    pub fn hint(&self) -> &'static str {
+    pub fn hint(&self) -> &str {
+        if let Some(help) = &self.help {
+            return help;
+        }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",
             ErrorKind::NotFound => "the account or endpoint does not exist; check the provider url",

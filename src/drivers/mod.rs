@@ -10,6 +10,7 @@ pub mod dnl;
 pub mod error;
 pub mod http;
 pub mod listing;
+pub mod paging;
 pub mod thulium;
 pub mod wire;
 
