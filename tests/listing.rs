@@ -122,7 +122,10 @@ async fn refused(sandbox: &Sandbox, vendor: &str, expected: &str) {
     let shown = err.to_string();
     assert_eq!(err.kind, ErrorKind::Protocol, "{shown}");
     assert!(shown.starts_with(&format!("{vendor}: list ")), "{shown}");
-    assert!(shown.contains(expected), "{vendor}: {shown}\nexpected: {expected}");
+    assert!(
+        shown.contains(expected),
+        "{vendor}: {shown}\nexpected: {expected}"
+    );
     assert!(err.hint().contains("run again"), "{}", err.hint());
 }
 
@@ -179,7 +182,11 @@ async fn two_vendor_accounts_with_one_key_are_refused_naming_both_ids() {
         let expected = format!("two users have the key \"{key}\" (ids \"{id}\" and \"{twin}\")");
         let err = driver(&sandbox, vendor).list().await.unwrap_err();
         assert!(err.to_string().contains(&expected), "{err}");
-        assert!(err.hint().contains("rename or remove one"), "{}", err.hint());
+        assert!(
+            err.hint().contains("rename or remove one"),
+            "{}",
+            err.hint()
+        );
     }
 }
 
@@ -230,7 +237,12 @@ async fn thulium_refuses_a_list_that_ignores_offset_repeats_an_agent_or_lists_a_
     )
     .await;
     misbehave(&sandbox, "thulium", Some(ListingFault::DuplicateKey));
-    refused(&sandbox, "thulium", "repeats 1 agent already listed (\"ag0000\")").await;
+    refused(
+        &sandbox,
+        "thulium",
+        "repeats 1 agent already listed (\"ag0000\")",
+    )
+    .await;
     // Unpaged, the second login is in the same (only) page.
     sandbox
         .set_listing(
@@ -241,7 +253,12 @@ async fn thulium_refuses_a_list_that_ignores_offset_repeats_an_agent_or_lists_a_
             },
         )
         .unwrap();
-    refused(&sandbox, "thulium", "repeats 1 agent already listed (\"ag0000\")").await;
+    refused(
+        &sandbox,
+        "thulium",
+        "repeats 1 agent already listed (\"ag0000\")",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -291,7 +308,10 @@ async fn thulium_lists_2500_agents_whether_the_server_pages_or_not() {
 #[tokio::test]
 async fn thulium_reads_one_more_page_only_when_the_last_is_full() {
     let sandbox = start(seed(2000, 0, 0), ThuliumPaging::Paged).await;
-    assert_eq!(driver(&sandbox, "thulium").list().await.unwrap().len(), 2000);
+    assert_eq!(
+        driver(&sandbox, "thulium").list().await.unwrap().len(),
+        2000
+    );
     assert_eq!(
         list_requests(&sandbox, "thulium"),
         [
@@ -303,7 +323,10 @@ async fn thulium_reads_one_more_page_only_when_the_last_is_full() {
     // Exactly 1000 agents, not paged: the same list twice, then one agent
     // asked to tell "ignores everything" from "ignores offset".
     let sandbox = start(seed(1000, 0, 0), ThuliumPaging::IgnoresParameters).await;
-    assert_eq!(driver(&sandbox, "thulium").list().await.unwrap().len(), 1000);
+    assert_eq!(
+        driver(&sandbox, "thulium").list().await.unwrap().len(),
+        1000
+    );
     assert_eq!(list_requests(&sandbox, "thulium").len(), 3);
 }
 
@@ -341,7 +364,10 @@ async fn the_sandbox_thulium_list_pages_with_limit_and_offset_or_ignores_them() 
         .json()
         .await
         .unwrap();
-    assert_eq!(listing["thulium"], json!({"fault": null, "paging": "paged"}));
+    assert_eq!(
+        listing["thulium"],
+        json!({"fault": null, "paging": "paged"})
+    );
     assert_eq!(listing["ccp"], json!({"fault": null}));
 
     let put = |vendor: &'static str, body: Value| {
@@ -474,6 +500,14 @@ impl Drop for World {
     }
 }
 
+/// Output with miette's wrapping undone: one space between words.
+fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[test]
 fn plan_apply_and_drift_refuse_a_provider_whose_listing_does_not_add_up() {
     let world = World::new(seed(0, 250, 250), ThuliumPaging::Paged);
@@ -482,12 +516,32 @@ fn plan_apply_and_drift_refuse_a_provider_whose_listing_does_not_add_up() {
     let (code, out, err) = world.run(&["plan", "-f", f, "--detailed-exitcode"]);
     assert_eq!(code, 0, "consistent listings, nothing to do\n{out}\n{err}");
     let cases = [
-        ("ccp", ListingFault::TotalLow, "the vendor reported total 225 but listed 250 users"),
+        (
+            "ccp",
+            ListingFault::TotalLow,
+            "the vendor reported total 225 but listed 250 users",
+        ),
         ("dnl", ListingFault::ShortPage, "the listing has a gap"),
-        ("ccp", ListingFault::IgnoresPaging, "the vendor seems to ignore `offset`"),
-        ("dnl", ListingFault::RepeatedItem, "repeats 1 user already listed"),
-        ("ccp", ListingFault::DuplicateKey, "two users have the key \"cu0000\""),
-        ("dnl", ListingFault::TotalHuge, "reported a total of 1000000000000 users"),
+        (
+            "ccp",
+            ListingFault::IgnoresPaging,
+            "the vendor seems to ignore `offset`",
+        ),
+        (
+            "dnl",
+            ListingFault::RepeatedItem,
+            "repeats 1 user already listed",
+        ),
+        (
+            "ccp",
+            ListingFault::DuplicateKey,
+            "two users have the key \"cu0000\"",
+        ),
+        (
+            "dnl",
+            ListingFault::TotalHuge,
+            "reported a total of 1000000000000 users",
+        ),
     ];
     for (vendor, fault, expected) in cases {
         misbehave(world.sb(), vendor, Some(fault));
@@ -498,7 +552,7 @@ fn plan_apply_and_drift_refuse_a_provider_whose_listing_does_not_add_up() {
             vec!["drift", "-f", f],
         ] {
             let (code, out, err) = world.run(&args);
-            let all = format!("{out}\n{err}");
+            let all = flat(&format!("{out}\n{err}"));
             assert_eq!(code, 1, "{vendor} {fault:?} {}: {all}", args[0]);
             assert!(all.contains(&format!("{vendor}: list users")), "{all}");
             assert!(all.contains(expected), "{vendor} {fault:?}: {all}");
@@ -514,12 +568,8 @@ fn plan_finds_nothing_to_do_for_2500_thulium_agents_in_both_paging_modes() {
     for paging in [ThuliumPaging::Paged, ThuliumPaging::IgnoresParameters] {
         let world = World::new(seed(2500, 0, 0), paging);
         let file = world.file(2500, 0, 0);
-        let (code, out, err) = world.run(&[
-            "plan",
-            "-f",
-            file.to_str().unwrap(),
-            "--detailed-exitcode",
-        ]);
+        let (code, out, err) =
+            world.run(&["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode"]);
         assert_eq!(code, 0, "{paging:?}\n{out}\n{err}");
         let requests = list_requests(world.sb(), "thulium");
         assert_eq!(

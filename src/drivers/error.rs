@@ -47,7 +47,22 @@ pub struct DriverError {
     /// way must be checked with `get_by_key` before it is tried again.
     pub ambiguous: bool,
     /// What to do, when the failure says more than its kind (see [`Self::hint`]).
-    pub help: Option<String>,
+    pub help: Hint,
+}
+
+/// Which hint [`DriverError::hint`] gives: the kind's, or a more precise one.
+/// (A small enum: the error stays small enough to return by value.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hint {
+    /// The hint of the error's kind.
+    #[default]
+    ByKind,
+    /// A listing that does not add up (see `drivers::paging`).
+    UntrustedListing,
+    /// A listing whose items moved while it was read.
+    ShiftedListing,
+    /// A listing with two accounts of one key.
+    SharedKey,
 }
 
 impl DriverError {
@@ -61,13 +76,13 @@ impl DriverError {
             field_errors: Vec::new(),
             retry_after: None,
             ambiguous: false,
-            help: None,
+            help: Hint::ByKind,
         }
     }
 
     /// Gives the user a hint of what to do, in place of the kind's.
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+    pub fn with_help(mut self, help: Hint) -> Self {
+        self.help = help;
         self
     }
 
@@ -118,9 +133,12 @@ impl DriverError {
     }
 
     /// A one-line hint for the user about what to do next.
-    pub fn hint(&self) -> &str {
-        if let Some(help) = &self.help {
-            return help;
+    pub fn hint(&self) -> &'static str {
+        match self.help {
+            Hint::ByKind => {}
+            Hint::UntrustedListing => return "nothing was planned for this provider: headcount does not plan from a listing it cannot trust; check the provider url, run again, and report the listing to the vendor if it persists",
+            Hint::ShiftedListing => return "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists",
+            Hint::SharedKey => return "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again",
         }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",

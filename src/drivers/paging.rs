@@ -37,6 +37,7 @@ use std::ops::Range;
 
 use crate::model::RemoteRecord;
 
+use super::error::Hint;
 use super::http::HttpClient;
 use super::DriverError;
 
@@ -171,18 +172,12 @@ impl Problem {
         }
     }
 
-    /// What the user can do about it.
-    pub fn hint(&self) -> &'static str {
+    /// What the user can do about it (see [`DriverError::hint`]).
+    pub fn hint(&self) -> Hint {
         match self {
-            Problem::DuplicateKey { .. } => {
-                "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again"
-            }
-            Problem::TotalChanged { .. } | Problem::Repeated { .. } => {
-                "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists"
-            }
-            _ => {
-                "nothing was planned for this provider: headcount does not plan from a listing it cannot trust; check the provider url, run again, and report the listing to the vendor if it persists"
-            }
+            Problem::DuplicateKey { .. } => Hint::SharedKey,
+            Problem::TotalChanged { .. } | Problem::Repeated { .. } => Hint::ShiftedListing,
+            _ => Hint::UntrustedListing,
         }
     }
 }
@@ -607,7 +602,7 @@ mod tests {
             err.message("user"),
             "two users have the key \"k1\" (ids \"u1\" and \"other\")"
         );
-        assert!(err.hint().contains("rename or remove one"));
+        assert_eq!(err.hint(), Hint::SharedKey);
     }
 
     #[test]
