@@ -13,9 +13,11 @@
 //!   error naming both ids (headcount cannot tell which one the file means);
 //! - where the vendor reports a total (CCP, DNL): the total is at most
 //!   [`MAX_ACCOUNTS`]; the pages read are derived from it, `ceil(total /
-//!   page)` and never more (at most [`MAX_PAGES`]); every page reports the
-//!   same total; every page but the last is full; and the number of items
-//!   listed equals the total;
+//!   page)` and never more (at most [`MAX_PAGES`]); no later page reports
+//!   a smaller total (accounts removed meanwhile may have been skipped);
+//!   every page but the last is full; and the number of items listed equals
+//!   the total (or exceeds it only when a later page reported the total grew:
+//!   accounts created meanwhile, as during an apply);
 //! - where the vendor reports none (Thulium): pages are read while they come
 //!   back full and the listing ends at the first short or empty page, or
 //!   when the vendor answers with the same whole list again (it ignores the
@@ -62,8 +64,8 @@ pub enum Problem {
     Endless { ceiling: usize },
     /// The first page is empty although the total is not zero.
     EmptyFirstPage { total: usize },
-    /// A later page reports another total.
-    TotalChanged {
+    /// A later page reports a smaller total.
+    TotalShrank {
         page: String,
         first: usize,
         now: usize,
@@ -129,8 +131,8 @@ impl Problem {
             Problem::EmptyFirstPage { total } => format!(
                 "the vendor reported a total of {total} {noun}s but its first page was empty"
             ),
-            Problem::TotalChanged { page, first, now } => format!(
-                "the vendor reported a total of {first} {noun}s on the first page but {now} on {page}: {noun}s were added or removed while the list was read"
+            Problem::TotalShrank { page, first, now } => format!(
+                "the vendor reported a total of {first} {noun}s on the first page but {now} on {page}: {noun}s were removed while the list was read, and some may have been skipped"
             ),
             Problem::ShortPage {
                 page,
@@ -176,7 +178,7 @@ impl Problem {
     pub fn hint(&self) -> Hint {
         match self {
             Problem::DuplicateKey { .. } => Hint::SharedKey,
-            Problem::TotalChanged { .. } | Problem::Repeated { .. } => Hint::ShiftedListing,
+            Problem::TotalShrank { .. } | Problem::Repeated { .. } => Hint::ShiftedListing,
             _ => Hint::UntrustedListing,
         }
     }
@@ -220,14 +222,16 @@ pub fn accept_totalled(
     let Some(total) = pages.first().map(|(_, t)| *t) else {
         return Ok(Vec::new());
     };
+    let mut grew = false;
     for (i, (records, reported)) in pages.iter().enumerate() {
-        if *reported != total {
-            return Err(Problem::TotalChanged {
+        if *reported < total {
+            return Err(Problem::TotalShrank {
                 page: label(i),
                 first: total,
                 now: *reported,
             });
         }
+        grew |= *reported > total;
         let expected = total.saturating_sub(i.saturating_mul(step)).min(step);
         if records.len() < expected && i > 0 {
             return Err(Problem::ShortPage {
@@ -241,7 +245,7 @@ pub fn accept_totalled(
     let pages: Vec<Vec<RemoteRecord>> = pages.into_iter().map(|(records, _)| records).collect();
     distinct(&pages, param, &label)?;
     let listed: usize = pages.iter().map(Vec::len).sum();
-    if listed != total {
+    if listed < total || (listed > total && !grew) {
         return Err(Problem::CountMismatch { total, listed });
     }
     Ok(pages.into_iter().flatten().collect())
@@ -606,15 +610,25 @@ mod tests {
     }
 
     #[test]
-    fn a_total_that_changes_between_pages_is_refused() {
-        let pages = vec![(run(0, 100), 200), (run(100, 200), 201)];
+    fn a_total_that_shrinks_between_pages_is_refused_one_that_grows_is_not() {
+        let pages = vec![(run(0, 100), 200), (run(100, 199), 199)];
         assert!(matches!(
             accept(pages, 100),
-            Err(Problem::TotalChanged {
+            Err(Problem::TotalShrank {
                 first: 200,
-                now: 201,
+                now: 199,
                 ..
             })
+        ));
+        // Accounts created meanwhile (an apply checking a create): the pages
+        // read cover every account that existed when the listing began.
+        let pages = vec![(run(0, 100), 150), (run(100, 160), 160)];
+        assert_eq!(accept(pages, 100), Ok(160));
+        // Without a larger total, more items than the total is a mismatch.
+        let pages = vec![(run(0, 100), 150), (run(100, 160), 150)];
+        assert!(matches!(
+            accept(pages, 100),
+            Err(Problem::CountMismatch { .. })
         ));
     }
 
