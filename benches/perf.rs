@@ -132,12 +132,14 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
     fs::write(&file, desired_file(&sandbox, &[total; 3])).expect("write the file");
 
     // The floor: per provider (auth + first page + ceil((pages - 1) / C)) x L,
-    // providers in parallel; Thulium lists in one request without a login.
+    // providers in parallel; Thulium lists without a login, in sequential
+    // pages of 1,000 (one more when the last is full: it reports no total).
     let l = s.latency_ms as f64 / 1000.0;
     let c = s.parallelism;
     let pages = s.existing.div_ceil(PAGE).max(1);
+    let thulium_requests = s.existing / headcount::drivers::thulium::PAGE_SIZE + 1;
     let paged = (2 + (pages - 1).div_ceil(c)) as f64;
-    let plan_floor = paged.max(1.0) * l;
+    let plan_floor = paged.max(thulium_requests as f64) * l;
     let writes_floor = s.new.div_ceil(c) as f64 * l;
     let apply_floor = plan_floor + writes_floor;
 
@@ -263,9 +265,13 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         ratio(refresh_wall.as_secs_f64() / plan_floor),
     ]);
     for (name, at_latency, at_zero) in &lists {
-        let requests = if name == "thulium" { 1 } else { pages };
+        let requests = if name == "thulium" {
+            thulium_requests
+        } else {
+            pages
+        };
         let floor = if name == "thulium" {
-            l
+            thulium_requests as f64 * l
         } else {
             (1 + (pages - 1).div_ceil(c)) as f64 * l
         };
@@ -290,11 +296,11 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         ),
         ratio(apply_wall.as_secs_f64() / apply_floor),
     ]);
-    let min_plan = 1 + 2 * (1 + pages);
+    let min_plan = thulium_requests + 2 * (1 + pages);
     rows.push([
         "requests per plan (sandbox request log)".into(),
         plan_requests.to_string(),
-        format!("minimum {min_plan}: Thulium 1, CCP and DNL 1 login + {pages} pages each"),
+        format!("minimum {min_plan}: Thulium {thulium_requests} pages, CCP and DNL 1 login + {pages} pages each"),
         ratio(plan_requests as f64 / min_plan as f64),
     ]);
     rows.push([

@@ -227,6 +227,9 @@ pub struct SandboxArgs {
     /// fullname), as the vendor's database suggests.
     #[arg(long)]
     pub dnl_sparse_reads: bool,
+    /// How the simulated Thulium pages `GET /api/agents`: with limit (default 100, max 1000) and offset, or not at all.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = crate::sandbox::ThuliumPaging::Paged)]
+    pub thulium_paging: crate::sandbox::ThuliumPaging,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -215,7 +215,8 @@ pub fn parse_rotate(
         .map(|text| {
             let rotate = plan::Rotate::parse(text).map_err(|e| {
                 miette::miette!(
-                    help = "write --rotate PROVIDER or --rotate PROVIDER/KEY (KEY may hold * and ?)",
+                    help =
+                        "write --rotate PROVIDER or --rotate PROVIDER/KEY (KEY may hold * and ?)",
                     "{e}"
                 )
             })?;

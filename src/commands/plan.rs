@@ -8,7 +8,8 @@ use crate::workflow::{self, PlanRequest};
 
 pub async fn run(args: PlanArgs) -> miette::Result<u8> {
     let progress = Progress::detect(false);
-    let planned = workflow::make_plan(&request(&args.refresh, args.force, &args.rotate), &progress).await?;
+    let planned =
+        workflow::make_plan(&request(&args.refresh, args.force, &args.rotate), &progress).await?;
     let plan = &planned.plan;
     let text = match args.format {
         Format::Text => render::text::render(plan, super::stdout_color()),

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use crate::cli::SandboxArgs;
 use crate::sandbox::{
-    parse_kinds, FaultSettings, Sandbox, SandboxError, SandboxOptions, Seed, CCP_API_KEY,
-    DNL_PASSWORD, DNL_USER, THULIUM_PASSWORD, THULIUM_USER,
+    parse_kinds, FaultSettings, Sandbox, SandboxError, SandboxOptions, Seed, ThuliumPaging,
+    CCP_API_KEY, DNL_PASSWORD, DNL_USER, THULIUM_PASSWORD, THULIUM_USER,
 };
 
 /// Builds the sandbox options from the command line.
@@ -27,6 +27,7 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         rng_seed: args.rng_seed,
         seed,
         dnl_sparse_reads: args.dnl_sparse_reads,
+        thulium_paging: args.thulium_paging,
     })
 }
 
@@ -42,8 +43,8 @@ pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
          thulium  url: {thulium}   HTTP Basic user {THULIUM_USER:?} password {THULIUM_PASSWORD:?}   ({t} agents)\n\
          ccp      url: {ccp}   api_key {CCP_API_KEY:?}   ({c} users)\n\
          dnl      url: {dnl}   email_or_name {DNL_USER:?} password {DNL_PASSWORD:?}   ({d} users)\n\
-         control  url: {base}/_sandbox/ (state, counts, faults, requests, reset: docs/sandbox.md)\n\
-         faults: rate {rate} kinds {kinds} latency {latency} ms\n\
+         control  url: {base}/_sandbox/ (state, counts, faults, modes, listing, requests, reset: docs/sandbox.md)\n\
+         faults: rate {rate} kinds {kinds} latency {latency} ms; Thulium list: {paging}\n\
          \n\
          Press Ctrl-C to stop.\n",
         base = sandbox.base_url(),
@@ -56,6 +57,10 @@ pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
         rate = faults.rate,
         kinds = kinds.join(","),
         latency = faults.latency_ms,
+        paging = match sandbox.listing().get("thulium").and_then(|l| l.paging) {
+            Some(ThuliumPaging::IgnoresParameters) => "ignores limit and offset",
+            _ => "paged with limit and offset",
+        },
     )
 }
 

@@ -19,6 +19,7 @@ use crate::model::{
 
 use super::http::{self, Auth, HttpClient, Request, Session, TokenLogin, VendorMessage};
 use super::listing::{self, RecordShape};
+use super::paging;
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Users asked for per page. CCP documents no maximum (its sample asks for
@@ -363,14 +364,20 @@ impl Driver for Ccp {
     }
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
-        let (first, total) = self.page(0).await?;
-        let step = first.len();
-        let rest = wire::remaining_pages(total, step)
-            .map_err(|msg| self.http().protocol("list users", msg))?;
-        wire::read_pages(first, rest, self.http().parallelism(), |i| {
-            self.page(i * step)
-        })
-        .await
+        let first = self.page(0).await?;
+        let listing = paging::Totalled {
+            http: self.http(),
+            context: "list users",
+            noun: "user",
+            param: "offset",
+        };
+        listing
+            .read(
+                first,
+                |i, step| self.page(i * step),
+                |i, step| format!("the page at offset {}", i * step),
+            )
+            .await
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

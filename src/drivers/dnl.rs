@@ -21,6 +21,7 @@ use crate::model::{
 
 use super::http::{self, Auth, HttpClient, Request, Response, Session, TokenLogin, VendorMessage};
 use super::listing::{self, RecordShape};
+use super::paging;
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Users asked for per page: the largest size of the vendor UI's page-size
@@ -408,16 +409,22 @@ impl Driver for Dnl {
     }
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
-        let (first, total) = self.page(0, PAGE_SIZE).await?;
-        let rest = wire::remaining_pages(total, first.len())
-            .map_err(|msg| self.http().protocol("list users", msg))?;
-        // When the vendor caps the page size lower than asked, ask for its size
-        // so that page numbers line up with what it returned.
-        let per_page = first.len().min(PAGE_SIZE);
-        wire::read_pages(first, rest, self.http().parallelism(), |p| {
-            self.page(p, per_page)
-        })
-        .await
+        let first = self.page(0, PAGE_SIZE).await?;
+        let listing = paging::Totalled {
+            http: self.http(),
+            context: "list users",
+            noun: "user",
+            param: "page",
+        };
+        // When the vendor returns another page size than asked, later pages
+        // are asked at its size so that page numbers line up.
+        listing
+            .read(
+                first,
+                |p, step| self.page(p, step),
+                |p, _| format!("the page `page={p}`"),
+            )
+            .await
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

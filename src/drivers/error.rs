@@ -49,6 +49,23 @@ pub struct DriverError {
     /// (timeout or connection lost after sending). A create that failed this
     /// way must be checked with `get_by_key` before it is tried again.
     pub ambiguous: bool,
+    /// What to do, when the failure says more than its kind (see [`Self::hint`]).
+    pub help: Hint,
+}
+
+/// Which hint [`DriverError::hint`] gives: the kind's, or a more precise one.
+/// (A small enum: the error stays small enough to return by value.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hint {
+    /// The hint of the error's kind.
+    #[default]
+    ByKind,
+    /// A listing that does not add up (see `drivers::paging`).
+    UntrustedListing,
+    /// A listing whose items moved while it was read.
+    ShiftedListing,
+    /// A listing with two accounts of one key.
+    SharedKey,
 }
 
 impl DriverError {
@@ -62,7 +79,14 @@ impl DriverError {
             field_errors: Vec::new(),
             retry_after: None,
             ambiguous: false,
+            help: Hint::ByKind,
         }
+    }
+
+    /// Gives the user a hint of what to do, in place of the kind's.
+    pub fn with_help(mut self, help: Hint) -> Self {
+        self.help = help;
+        self
     }
 
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
@@ -113,6 +137,12 @@ impl DriverError {
 
     /// A one-line hint for the user about what to do next.
     pub fn hint(&self) -> &'static str {
+        match self.help {
+            Hint::ByKind => {}
+            Hint::UntrustedListing => return "nothing was planned for this provider: headcount does not plan from a listing it cannot trust; check the provider url, run again, and report the listing to the vendor if it persists",
+            Hint::ShiftedListing => return "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists",
+            Hint::SharedKey => return "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again",
+        }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",
             ErrorKind::NotFound => "the account or endpoint does not exist; check the provider url",

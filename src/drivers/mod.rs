@@ -11,6 +11,7 @@ pub mod error;
 pub mod field_types;
 pub mod http;
 pub mod listing;
+pub mod paging;
 pub mod retry;
 pub mod thulium;
 pub mod wire;

@@ -1,8 +1,19 @@
 //! Thulium agents (`/api/agents`, HTTP Basic auth).
 //!
-//! list `GET /api/agents` (bare array), read `GET /api/agents/{login}`,
-//! create `POST /api/agents` (201), edit `PUT /api/agents/{login}` with the
-//! changed fields (204). The remote id is the login.
+//! list `GET /api/agents?limit=1000&offset=N` (bare array), read
+//! `GET /api/agents/{login}`, create `POST /api/agents` (201), edit
+//! `PUT /api/agents/{login}` with the changed fields (204). The remote id is
+//! the login.
+//!
+//! No public page documents the list. Thulium's documented list endpoints
+//! (customers) page with `limit` (default 100, max 1000) and `offset`; an
+//! unpaged server returns the whole array whatever is asked. The driver is
+//! correct under both: it asks `limit=1000&offset=N`, reads while a full
+//! page comes back, stops at a short or empty page, and takes the same
+//! whole list coming back again as a server that does not page (see
+//! [`super::paging::OpenListing`]). N agents cost `ceil(N / 1000)` requests
+//! (one more when the last page is full) when the server pages, two when it
+//! does not.
 
 use std::sync::Arc;
 
@@ -15,6 +26,7 @@ use crate::model::{
 
 use super::http::{self, Auth, HttpClient, Request, Session, VendorMessage};
 use super::listing::RecordShape;
+use super::paging::{self, Next, OpenListing};
 use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Thulium's agent fields as the `agents:` section names them.
@@ -110,6 +122,9 @@ fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
     }))
 }
 
+/// Agents asked for per page: the maximum of Thulium's documented lists.
+pub const PAGE_SIZE: usize = 1000;
+
 /// The Thulium driver.
 pub struct Thulium {
     session: Session,
@@ -179,6 +194,30 @@ pub fn request_body(request: &WriteRequest, with_secrets: bool) -> Map<String, J
 }
 
 impl Thulium {
+    /// One page of the agent list.
+    async fn page(&self, limit: usize, offset: usize) -> Result<Vec<RemoteRecord>, DriverError> {
+        let context = match offset {
+            0 => "list agents".to_string(),
+            _ => format!("list agents (offset {offset})"),
+        };
+        let req = Request::get(&["api", "agents"], context.as_str())
+            .query("limit", limit)
+            .query("offset", offset);
+        let resp = self.session.send(&req).await?;
+        let answer = resp.json_list(&self.session.http, &context, &[], &SHAPE)?;
+        if !answer.body.is_array() {
+            return Err(self
+                .session
+                .http
+                .protocol(&context, "expected a JSON array of agents"));
+        }
+        answer.records.ok_or_else(|| {
+            self.session
+                .http
+                .protocol(&context, "an agent in the list has no login")
+        })
+    }
+
     fn check(&self, request: &WriteRequest, context: &str) -> Result<(), DriverError> {
         let unknown = wire::unknown_fields(&SCHEMA, request);
         if unknown.is_empty() {
@@ -204,20 +243,22 @@ impl Driver for Thulium {
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let context = "list agents";
-        let req = Request::get(&["api", "agents"], context);
-        let resp = self.session.send(&req).await?;
-        let answer = resp.json_list(&self.session.http, context, &[], &SHAPE)?;
-        if !answer.body.is_array() {
-            return Err(self
-                .session
-                .http
-                .protocol(context, "expected a JSON array of agents"));
+        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
+        let mut listing = OpenListing::new(PAGE_SIZE);
+        let mut next = Next::Page { offset: 0 };
+        loop {
+            next = match next {
+                Next::Page { offset } => {
+                    let page = self.page(PAGE_SIZE, offset).await?;
+                    listing.take(offset, page).map_err(refuse)?
+                }
+                Next::Probe => {
+                    let page = self.page(1, 0).await?;
+                    listing.take_probe(&page).map_err(refuse)?
+                }
+                Next::Done => return listing.finish().map_err(refuse),
+            };
         }
-        answer.records.ok_or_else(|| {
-            self.session
-                .http
-                .protocol(context, "an agent in the list has no login")
-        })
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

@@ -1,6 +1,6 @@
 //! Small pure helpers between a vendor's JSON and headcount's [`Value`]s,
 //! shared by the drivers: reading fields by schema type, ids that come as
-//! strings or numbers, paging arithmetic, checking a request's field names.
+//! strings or numbers, reading pages concurrently, checking a request's field names.
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
@@ -124,60 +124,26 @@ pub fn count(v: &Json) -> Option<usize> {
     }
 }
 
-/// The pages still to fetch after the first one, as page indexes (1, 2, ...)
-/// of `step` records each, where `step` is the size of the first page the
-/// vendor actually returned (it may cap our page size lower).
-/// `Err` when the vendor claims more records but returned none.
-pub fn remaining_pages(total: usize, first_count: usize) -> Result<Vec<usize>, String> {
-    if first_count >= total {
-        return Ok(Vec::new());
-    }
-    if first_count == 0 {
-        return Err(format!(
-            "the first page was empty although the total is {total}"
-        ));
-    }
-    let pages = total.div_ceil(first_count);
-    Ok((1..pages).collect())
-}
-
-/// Reads the pages `rest` after the first, at most `parallelism` at once and
-/// kept in order, and merges them with the first page. Any failed page fails
-/// the whole list: a partial list would make a plan create duplicates.
+/// Reads the pages `rest` after the first (page indexes), at most
+/// `parallelism` at once, and returns them in order with the total each
+/// reported. Any failed page fails the whole list: a partial list would make
+/// a plan create duplicates. Nothing is merged here: the pages are checked
+/// by [`super::paging::accept_totalled`].
 pub async fn read_pages<F, Fut>(
-    first: Vec<RemoteRecord>,
-    rest: Vec<usize>,
+    rest: std::ops::Range<usize>,
     parallelism: usize,
     fetch: F,
-) -> Result<Vec<RemoteRecord>, super::DriverError>
+) -> Result<Vec<(Vec<RemoteRecord>, usize)>, super::DriverError>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<RemoteRecord>, usize), super::DriverError>>,
 {
     use futures::{StreamExt, TryStreamExt};
-    let pages: Vec<Vec<RemoteRecord>> = futures::stream::iter(rest)
+    futures::stream::iter(rest)
         .map(fetch)
         .buffered(parallelism.max(1))
-        .map_ok(|(records, _)| records)
         .try_collect()
-        .await?;
-    Ok(merge_pages(std::iter::once(first).chain(pages)))
-}
-
-/// Records of several pages, without the duplicates a page shift may cause.
-pub fn merge_pages(pages: impl IntoIterator<Item = Vec<RemoteRecord>>) -> Vec<RemoteRecord> {
-    let mut all: Vec<RemoteRecord> = pages.into_iter().flatten().collect();
-    // Ids are compared borrowed: no copy of each id just to look it up.
-    let keep: Vec<bool> = {
-        let mut seen = std::collections::HashSet::with_capacity(all.len());
-        all.iter().map(|r| seen.insert(r.id.as_str())).collect()
-    };
-    if keep.iter().all(|k| *k) {
-        return all;
-    }
-    let mut keep = keep.into_iter();
-    all.retain(|_| keep.next().unwrap_or(true));
-    all
+        .await
 }
 
 /// Field names in the request that the schema does not know (a bug in the
@@ -279,15 +245,6 @@ mod tests {
     }
 
     #[test]
-    fn paging_follows_the_size_the_vendor_returned() {
-        assert_eq!(remaining_pages(250, 100), Ok(vec![1, 2]));
-        assert_eq!(remaining_pages(100, 100), Ok(vec![]));
-        assert_eq!(remaining_pages(0, 0), Ok(vec![]));
-        assert_eq!(remaining_pages(250, 50), Ok(vec![1, 2, 3, 4]));
-        assert!(remaining_pages(5, 0).is_err());
-    }
-
-    #[test]
     fn read_fields_uses_alternative_wire_names() {
         let obj = json!({"username": "a", "user_enabled": "false", "level": "agent", "extra": 1});
         let fields = read_fields(
@@ -299,17 +256,5 @@ mod tests {
         assert_eq!(fields.get("username"), Some(&Value::Str("a".into())));
         assert!(!fields.contains_key("extra"));
         assert!(!fields.contains_key("password"));
-    }
-
-    #[test]
-    fn pages_are_merged_without_duplicates() {
-        let r = |id: &str| RemoteRecord {
-            id: id.into(),
-            key: id.into(),
-            fields: Default::default(),
-        };
-        let merged = merge_pages(vec![vec![r("a"), r("b")], vec![r("b"), r("c")]]);
-        let ids: Vec<_> = merged.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["a", "b", "c"]);
     }
 }

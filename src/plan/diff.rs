@@ -35,22 +35,10 @@ fn plan_provider(
     if provider.insecure_http {
         plan.warnings.push(insecure_http_warning(provider));
     }
-    let mut by_key: HashMap<&str, &RemoteRecord> = HashMap::with_capacity(records.len());
-    let mut duplicates = Vec::new();
-    for record in records {
-        if by_key.insert(record.key.as_str(), record).is_some() {
-            duplicates.push(record.key.clone());
-        }
-    }
-    if !duplicates.is_empty() {
-        duplicates.sort();
-        duplicates.dedup();
-        plan.warnings.push(format!(
-            "{}: the provider holds more than one account named {}; headcount compares the last one it read",
-            provider.name,
-            quote_list(&duplicates)
-        ));
-    }
+    // Keys are distinct: a listing with two accounts of one key is refused
+    // by the driver (drivers::paging), never planned from.
+    let by_key: HashMap<&str, &RemoteRecord> =
+        records.iter().map(|r| (r.key.as_str(), r)).collect();
 
     let mut listed: HashSet<&str> = HashSet::new();
     let mut create_only_unchecked: IndexMap<&'static str, usize> = IndexMap::new();
@@ -519,11 +507,4 @@ fn insecure_http_warning(provider: &Provider) -> String {
         "{}: insecure_http is set: {travel} to {host}; remove it once the provider has https",
         provider.name
     )
-}
-
-fn quote_list(keys: &[String]) -> String {
-    keys.iter()
-        .map(|k| format!("\"{k}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

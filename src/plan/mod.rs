@@ -74,11 +74,14 @@ pub struct Rotate {
 impl Rotate {
     /// Parses `PROVIDER` or `PROVIDER/KEY` where KEY may hold `*` and `?`.
     pub fn parse(text: &str) -> Result<Rotate, String> {
-        let target = Target::parse(text)
-            .ok_or_else(|| format!("invalid --rotate \"{text}\": write PROVIDER or PROVIDER/KEY"))?;
+        let target = Target::parse(text).ok_or_else(|| {
+            format!("invalid --rotate \"{text}\": write PROVIDER or PROVIDER/KEY")
+        })?;
         let key = target
             .key
-            .map(|k| glob::Pattern::new(&k).map_err(|e| format!("invalid --rotate \"{text}\": {e}")))
+            .map(|k| {
+                glob::Pattern::new(&k).map_err(|e| format!("invalid --rotate \"{text}\": {e}"))
+            })
             .transpose()?;
         Ok(Rotate {
             provider: target.provider,

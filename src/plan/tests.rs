@@ -431,7 +431,11 @@ fn markdown_is_cut_under_the_comment_limit() {
             vendor: "thulium".into(),
             kind: Kind::Agent,
             key: format!("agent{i:05}"),
-            fields: vec![FieldChange::set("name", None, s("A rather long display name for an agent"))],
+            fields: vec![FieldChange::set(
+                "name",
+                None,
+                s("A rather long display name for an agent"),
+            )],
             secrets: IndexMap::new(),
         });
     }

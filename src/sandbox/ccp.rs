@@ -27,9 +27,10 @@ use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
+use super::listing::{self, Listed, ListingSettings};
 use super::table::{
-    body_object, json_answer, json_type, page_range, stored_view, Password, ReadView, Row, Table,
-    TokenCheck, Tokens,
+    body_object, json_answer, json_type, stored_view, Password, ReadView, Row, Table, TokenCheck,
+    Tokens,
 };
 use super::{lock, VendorSim, CCP_API_KEY, TOKEN_TTL};
 
@@ -147,10 +148,10 @@ fn user_view(user: &User) -> ReadView<'_, User> {
 /// A page of `GET /v3/user`.
 #[derive(Serialize)]
 struct Page<'a> {
-    data: Vec<ReadView<'a, User>>,
+    data: Vec<Listed<ReadView<'a, User>>>,
     limit: usize,
     offset: usize,
-    total: usize,
+    total: u64,
 }
 
 #[derive(Default)]
@@ -191,6 +192,7 @@ impl Store {
 pub(crate) struct Ccp {
     store: Mutex<Store>,
     tokens: Mutex<Tokens>,
+    listing: Mutex<ListingSettings>,
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -445,21 +447,28 @@ async fn list(
         0 => DEFAULT_LIMIT,
         l => l.min(MAX_LIMIT),
     };
+    let fault = lock(&sim.listing).fault;
     let store = lock(&sim.store);
     let rows = store.users.rows();
-    let data = rows[page_range(rows.len(), offset, limit)]
-        .iter()
-        .map(user_view)
-        .collect();
+    let window = listing::window(fault, rows.len(), offset, limit);
+    let data = listing::render(&window.slots, |i| user_view(&rows[i]), twin_uuid);
     json_answer(
         StatusCode::OK,
         &Page {
             data,
             limit,
             offset,
-            total: rows.len(),
+            total: window.total,
         },
     )
+}
+
+/// A listed twin's `user_uuid`: its row's, with the first group set to f.
+fn twin_uuid(user: &mut Map<String, Value>) {
+    if let Some(Value::String(uuid)) = user.get_mut("user_uuid") {
+        let rest = uuid.get(8..).unwrap_or_default().to_string();
+        *uuid = format!("ffffffff{rest}");
+    }
 }
 
 fn not_found() -> Response {
@@ -630,6 +639,14 @@ impl VendorSim for Ccp {
 
     fn expire_tokens(&self) -> usize {
         lock(&self.tokens).expire_all()
+    }
+
+    fn listing(&self) -> ListingSettings {
+        *lock(&self.listing)
+    }
+
+    fn set_listing(&self, settings: ListingSettings) {
+        *lock(&self.listing) = settings;
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {

@@ -7,12 +7,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::faults::{FaultKind, FaultSettings, ScheduledFault};
+use super::listing::ListingSettings;
 use super::{Modes, SandboxError, Shared};
 
 type S = State<Arc<Shared>>;
@@ -28,6 +29,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/modes", get(modes).put(set_modes))
         .route("/expire-tokens", post(expire_tokens))
         .route("/requests", get(requests).delete(clear_requests))
+        .route("/listing", get(listing))
+        .route("/listing/{vendor}", put(set_listing))
         .route("/reset", post(reset))
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such control route") })
         .with_state(shared)
@@ -176,6 +179,38 @@ async fn requests(State(shared): S) -> Response {
 async fn clear_requests(State(shared): S) -> Response {
     shared.clear_requests();
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn listing(State(shared): S) -> Response {
+    Json(shared.listing()).into_response()
+}
+
+/// `PUT /_sandbox/listing/{vendor}`: `{"fault": ..., "paging"?: ...}`.
+async fn set_listing(State(shared): S, Path(vendor): Path<String>, body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        #[serde(default)]
+        fault: Option<super::listing::ListingFault>,
+        #[serde(default)]
+        paging: Option<super::listing::ThuliumPaging>,
+    }
+    let body: Body = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let current = match shared.vendor(&vendor) {
+        Ok(sim) => sim.listing(),
+        Err(e) => return from_error(&e),
+    };
+    let settings = ListingSettings {
+        fault: body.fault,
+        paging: body.paging.or(current.paging),
+    };
+    match shared.set_listing(&vendor, settings) {
+        Ok(()) => Json(shared.listing()).into_response(),
+        Err(e) => from_error(&e),
+    }
 }
 
 async fn reset(State(shared): S) -> Response {

@@ -35,9 +35,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::listing::{self, Listed, ListingSettings};
 use super::table::{
-    body_object, json_answer, now_rfc3339, page_range, rfc3339, stored_view, Password, ReadView,
-    Row, Table, TokenCheck, Tokens,
+    body_object, json_answer, now_rfc3339, rfc3339, stored_view, Password, ReadView, Row, Table,
+    TokenCheck, Tokens,
 };
 use super::{lock, VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
 
@@ -420,6 +421,7 @@ pub(crate) struct Dnl {
     tokens: Mutex<Tokens>,
     /// Reads leave out [`SPARSE_HIDDEN`] (writes still take them).
     sparse_reads: AtomicBool,
+    listing: Mutex<ListingSettings>,
 }
 
 impl Dnl {
@@ -569,38 +571,32 @@ async fn list(
         .get("order_dir")
         .is_some_and(|d| d.eq_ignore_ascii_case("desc"));
     let offset = page.saturating_mul(per_page);
+    let fault = lock(&sim.listing).fault;
     let store = lock(&sim.store);
     let rows = store.users.rows();
-    let (items, total): (Vec<ReadView<'_, User>>, usize) = if user_type.is_none()
-        && active.is_none()
-    {
-        // Rows are in user_id order: a page is a slice.
-        let range = if descending {
-            let r = page_range(rows.len(), offset, per_page);
-            (rows.len() - r.end)..(rows.len() - r.start)
-        } else {
-            page_range(rows.len(), offset, per_page)
-        };
-        let mut items: Vec<ReadView<'_, User>> = rows[range].iter().map(|u| sim.view(u)).collect();
-        if descending {
-            items.reverse();
-        }
-        (items, rows.len())
+    // Rows are in user_id order: unfiltered and ascending, the list is the
+    // rows themselves; otherwise the matching rows in the order asked.
+    let matching: Option<Vec<&User>> = if user_type.is_none() && active.is_none() && !descending {
+        None
     } else {
         let keep = |u: &&User| {
             user_type.is_none_or(|t| u.user_type == t) && active.is_none_or(|a| u.active == a)
         };
-        let matching: Vec<&User> = if descending {
+        Some(if descending {
             rows.iter().rev().filter(keep).collect()
         } else {
             rows.iter().filter(keep).collect()
-        };
-        let range = page_range(matching.len(), offset, per_page);
-        (
-            matching[range].iter().map(|u| sim.view(u)).collect(),
-            matching.len(),
-        )
+        })
     };
+    let len = matching.as_ref().map_or(rows.len(), Vec::len);
+    let at = |i: usize| matching.as_ref().map_or(&rows[i], |m| m[i]);
+    let window = listing::window(fault, len, offset, per_page);
+    let items = listing::render(
+        &window.slots,
+        |i| sim.view(at(i)),
+        listing::retag_number("user_id"),
+    );
+    let total = window.total;
     json_answer(
         StatusCode::OK,
         &Answer {
@@ -620,8 +616,8 @@ struct Answer<T> {
 /// The payload of `GET /users`.
 #[derive(Serialize)]
 struct Page<'a> {
-    items: Vec<ReadView<'a, User>>,
-    total: usize,
+    items: Vec<Listed<ReadView<'a, User>>>,
+    total: u64,
     page: usize,
 }
 
@@ -861,6 +857,14 @@ impl VendorSim for Dnl {
 
     fn sparse_reads(&self) -> bool {
         self.sparse_reads.load(Ordering::Relaxed)
+    }
+
+    fn listing(&self) -> ListingSettings {
+        *lock(&self.listing)
+    }
+
+    fn set_listing(&self, settings: ListingSettings) {
+        *lock(&self.listing) = settings;
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {

@@ -27,6 +27,14 @@
 //! sequential client sees the same faults for the same `--rng-seed`.
 //! A [`ScheduledFault`] hits the next matching request whatever the rate.
 //!
+//! # Listings that cannot be believed
+//!
+//! Per vendor, a [`ListingFault`] makes its list answers inconsistent (a
+//! total too low or of 10^12, a short page in the middle, paging ignored,
+//! an item repeated across pages, two accounts with one key); the simulated
+//! Thulium pages its agent list with `limit`/`offset` (default) or ignores
+//! both ([`ThuliumPaging`], `--thulium-paging`). See the `listing` module.
+//!
 //! # Control API (no auth; not part of any vendor)
 //!
 //! | route | does |
@@ -42,9 +50,11 @@
 //! | `GET /_sandbox/modes` | the current [`Modes`]: `{"dnl_sparse_reads": bool}` |
 //! | `PUT /_sandbox/modes` | set any of the [`Modes`] |
 //! | `POST /_sandbox/expire-tokens` | expire every CCP and DNL token now: `{"expired": N}` |
-//! | `GET /_sandbox/requests` | log of vendor requests: `{"total", "requests": [{seq, method, path, vendor, status, fault}]}` (never bodies, queries or headers) |
+//! | `GET /_sandbox/requests` | log of vendor requests: `{"total", "requests": [{seq, method, path, query?, vendor, status, fault}]}` (never bodies or headers; the vendors' queries carry only paging and filters) |
 //! | `DELETE /_sandbox/requests` | clear the log |
-//! | `POST /_sandbox/reset` | back to the seed accounts, no tokens, empty log, startup faults and modes |
+//! | `GET /_sandbox/listing` | listing behaviour per vendor: `{"thulium": {"fault": null, "paging": "paged"}, "ccp": {"fault": null}, ...}` |
+//! | `PUT /_sandbox/listing/{vendor}` | `{"fault": "total-low" \| "total-huge" \| "short-page" \| "ignores-paging" \| "repeated-item" \| "duplicate-key" \| null, "paging"?: "paged" \| "ignores-parameters"}` (paging: Thulium only) |
+//! | `POST /_sandbox/reset` | back to the seed accounts, no tokens, empty log, startup faults, modes and listing |
 //!
 //! The same operations are methods of [`Sandbox`].
 
@@ -57,6 +67,7 @@ mod control;
 #[allow(clippy::result_large_err)]
 mod dnl;
 mod faults;
+mod listing;
 mod seed;
 mod server;
 mod table;
@@ -78,6 +89,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 pub use faults::{parse_kinds, FaultKind, FaultSettings, ScheduledFault};
+pub use listing::{ListingFault, ListingSettings, ThuliumPaging, HUGE_TOTAL};
 pub use seed::Seed;
 
 /// Thulium API user accepted by the sandbox (HTTP Basic).
@@ -123,6 +135,10 @@ pub(crate) trait VendorSim: Send + Sync + 'static {
     fn sparse_reads(&self) -> bool {
         false
     }
+    /// How its list answers behave (see [`listing`]).
+    fn listing(&self) -> ListingSettings;
+    /// Sets how its list answers behave (checked by the caller).
+    fn set_listing(&self, settings: ListingSettings);
     /// The vendor's error body for an injected error status.
     fn fault_response(&self, status: StatusCode) -> Response;
 }
@@ -161,6 +177,8 @@ pub struct SandboxOptions {
     /// Start with DNL's sparse read mode: reads carry `fullname` but not
     /// `first_name`, `last_name`, `avatar_id` (see [`Modes`]).
     pub dnl_sparse_reads: bool,
+    /// How the simulated Thulium pages its agent list at startup.
+    pub thulium_paging: ThuliumPaging,
 }
 
 /// Vendor behaviours that the documents leave open, switchable at run
@@ -224,6 +242,12 @@ pub enum SandboxError {
     #[error("{vendor} account: {message}")]
     #[diagnostic(code(headcount::sandbox::account))]
     Account { vendor: String, message: String },
+    #[error("invalid listing settings for {vendor}: {message}")]
+    #[diagnostic(
+        code(headcount::sandbox::listing),
+        help("faults: total-low, total-huge, short-page, ignores-paging, repeated-item, duplicate-key; paging (Thulium only): paged, ignores-parameters")
+    )]
+    Listing { vendor: String, message: String },
 }
 
 /// One vendor request the sandbox received (never a body, query or header).
@@ -240,6 +264,10 @@ pub struct RequestRecord {
     pub status: Option<u16>,
     /// The injected fault, if any.
     pub fault: Option<FaultKind>,
+    /// The query string as sent (`limit=1000&offset=0`), if any. The
+    /// vendors' queries carry paging and filters, never credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 #[derive(Default)]
@@ -253,6 +281,7 @@ pub(crate) struct Shared {
     vendors: Vec<Arc<dyn VendorSim>>,
     injector: Mutex<faults::Injector>,
     startup_faults: FaultSettings,
+    startup_thulium_paging: ThuliumPaging,
     log: Mutex<RequestLog>,
     seed: Seed,
     startup_modes: Modes,
@@ -269,6 +298,7 @@ impl Shared {
                 options.rng_seed,
             )),
             startup_faults: options.faults.clone(),
+            startup_thulium_paging: options.thulium_paging,
             log: Mutex::new(RequestLog::default()),
             seed: options.seed.clone(),
             startup_modes: Modes {
@@ -277,7 +307,45 @@ impl Shared {
         };
         shared.load_seed()?;
         shared.set_modes(&shared.startup_modes)?;
+        shared.reset_listing()?;
         Ok(shared)
+    }
+
+    /// No listing fault, the startup Thulium paging mode.
+    fn reset_listing(&self) -> Result<(), SandboxError> {
+        for vendor in &self.vendors {
+            vendor.set_listing(ListingSettings::default());
+        }
+        self.set_listing(
+            "thulium",
+            ListingSettings {
+                fault: None,
+                paging: Some(self.startup_thulium_paging),
+            },
+        )
+    }
+
+    pub(crate) fn listing(&self) -> IndexMap<String, ListingSettings> {
+        self.vendors
+            .iter()
+            .map(|v| (v.name().to_string(), v.listing()))
+            .collect()
+    }
+
+    pub(crate) fn set_listing(
+        &self,
+        vendor: &str,
+        settings: ListingSettings,
+    ) -> Result<(), SandboxError> {
+        let sim = self.vendor(vendor)?;
+        settings
+            .validate(vendor)
+            .map_err(|message| SandboxError::Listing {
+                vendor: vendor.to_string(),
+                message,
+            })?;
+        sim.set_listing(settings);
+        Ok(())
     }
 
     fn load_seed(&self) -> Result<(), SandboxError> {
@@ -322,6 +390,7 @@ impl Shared {
         &self,
         method: &str,
         path: &str,
+        query: Option<&str>,
         vendor: &str,
         status: Option<StatusCode>,
         fault: Option<FaultKind>,
@@ -335,6 +404,7 @@ impl Shared {
             vendor: vendor.to_string(),
             status: status.map(|s| s.as_u16()),
             fault,
+            query: query.map(str::to_string),
         };
         if log.entries.len() >= LOG_CAPACITY {
             log.entries.pop_front();
@@ -410,6 +480,7 @@ impl Shared {
     pub(crate) fn reset(&self) -> Result<(), SandboxError> {
         self.load_seed()?;
         self.set_modes(&self.startup_modes)?;
+        self.reset_listing()?;
         self.clear_requests();
         let mut injector = lock(&self.injector);
         injector.set(self.startup_faults.clone());
@@ -588,6 +659,17 @@ impl Sandbox {
     /// Expires every CCP and DNL token now; returns how many were valid.
     pub fn expire_tokens(&self) -> usize {
         self.shared.expire_tokens()
+    }
+
+    /// The listing behaviour of every vendor.
+    pub fn listing(&self) -> IndexMap<String, ListingSettings> {
+        self.shared.listing()
+    }
+
+    /// Makes `vendor`'s list answers misbehave (or behave again), or changes
+    /// how the simulated Thulium pages; see [`ListingFault`].
+    pub fn set_listing(&self, vendor: &str, settings: ListingSettings) -> Result<(), SandboxError> {
+        self.shared.set_listing(vendor, settings)
     }
 
     /// The vendor requests received (the latest 100,000).

@@ -91,6 +91,8 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
     let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let query = query.as_deref();
     let Some(vendor) = shared.vendor_for_path(&path) else {
         return Ok(call(router, req).await);
     };
@@ -106,7 +108,14 @@ async fn handle(
     match fault {
         None => {
             let response = call(router, req).await;
-            shared.log(&method, &path, vendor_name, Some(response.status()), None);
+            shared.log(
+                &method,
+                &path,
+                query,
+                vendor_name,
+                Some(response.status()),
+                None,
+            );
             Ok(response)
         }
         Some(kind @ (FaultKind::Status500 | FaultKind::Status503 | FaultKind::Status429)) => {
@@ -122,11 +131,18 @@ async fn handle(
                     axum::http::HeaderValue::from_static("1"),
                 );
             }
-            shared.log(&method, &path, vendor_name, Some(status), Some(kind));
+            shared.log(&method, &path, query, vendor_name, Some(status), Some(kind));
             Ok(response)
         }
         Some(FaultKind::Hang) => {
-            shared.log(&method, &path, vendor_name, None, Some(FaultKind::Hang));
+            shared.log(
+                &method,
+                &path,
+                query,
+                vendor_name,
+                None,
+                Some(FaultKind::Hang),
+            );
             stopped(&mut shutdown).await;
             Err(Dropped)
         }
@@ -134,6 +150,7 @@ async fn handle(
             shared.log(
                 &method,
                 &path,
+                query,
                 vendor_name,
                 None,
                 Some(FaultKind::DropBefore),
@@ -145,6 +162,7 @@ async fn handle(
             shared.log(
                 &method,
                 &path,
+                query,
                 vendor_name,
                 Some(response.status()),
                 Some(FaultKind::DropAfter),

@@ -1,6 +1,8 @@
 //! Simulated Thulium agents API (`/thulium/api/agents`).
 //!
-//! HTTP Basic on every call. `GET /api/agents` (bare array, no paging),
+//! HTTP Basic on every call. `GET /api/agents` (bare array; paged with
+//! `limit`, default 100, max 1000, and `offset`, or not paged at all: see
+//! [`ThuliumPaging`] for why paging is the default),
 //! `GET /api/agents/{login}`, `POST /api/agents` (201
 //! `{"agent_id":"11","agent_login":...}`), `PUT /api/agents/{login}` (partial,
 //! 204). Errors: `{"request_id","errors":[{"message","code"}]}` with 400, 401,
@@ -9,11 +11,12 @@
 //! 1005 not found, 1006 method, 1007 body not a JSON object, 1008 injected.
 //! Fields the vendor does not document are ignored.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,8 +25,14 @@ use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::listing::{self, ListingSettings, ThuliumPaging};
 use super::table::{body_object, stored_view, Password, Row, Table};
 use super::{lock, VendorSim, THULIUM_PASSWORD, THULIUM_USER};
+
+/// Agents per page when `limit` is not given (as Thulium's documented lists).
+const DEFAULT_LIMIT: usize = 100;
+/// The largest `limit` honoured (as Thulium's documented lists).
+const MAX_LIMIT: usize = 1000;
 
 const CODE_AUTH: u32 = 1001;
 const CODE_REQUIRED: u32 = 1002;
@@ -172,6 +181,7 @@ impl Store {
 #[derive(Default)]
 pub(crate) struct Thulium {
     store: Mutex<Store>,
+    listing: Mutex<ListingSettings>,
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0x5367_8450_401c);
@@ -352,12 +362,55 @@ fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-async fn list(State(sim): State<Arc<Thulium>>, headers: HeaderMap) -> Response {
+/// A paging parameter: absent or empty gives `default`, else digits.
+fn query_count(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: usize,
+) -> Result<usize, Response> {
+    match query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(|_| {
+            error1(
+                StatusCode::BAD_REQUEST,
+                format!("Parameter '{name}' must be a non-negative integer."),
+                CODE_INVALID,
+            )
+        }),
+    }
+}
+
+async fn list(
+    State(sim): State<Arc<Thulium>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(denied) = check_auth(&headers) {
         return denied;
     }
+    let settings = sim.listing();
     let store = lock(&sim.store);
-    let views: Vec<AgentView<'_>> = store.agents.rows().iter().map(AgentView::from).collect();
+    let rows = store.agents.rows();
+    let (offset, limit) = match settings.paging.unwrap_or_default() {
+        ThuliumPaging::IgnoresParameters => (0, rows.len().saturating_add(1)),
+        ThuliumPaging::Paged => {
+            let limit = match query_count(&query, "limit", DEFAULT_LIMIT) {
+                Ok(0) => DEFAULT_LIMIT,
+                Ok(l) => l.min(MAX_LIMIT),
+                Err(e) => return e,
+            };
+            match query_count(&query, "offset", 0) {
+                Ok(offset) => (offset, limit),
+                Err(e) => return e,
+            }
+        }
+    };
+    let window = listing::window(settings.fault, rows.len(), offset, limit);
+    let views = listing::render(
+        &window.slots,
+        |i| AgentView::from(&rows[i]),
+        listing::retag_number("agent_id"),
+    );
     match serde_json::to_vec(&views) {
         Ok(bytes) => json_bytes(StatusCode::OK, bytes),
         Err(e) => error1(
@@ -624,6 +677,16 @@ impl VendorSim for Thulium {
 
     fn expire_tokens(&self) -> usize {
         0
+    }
+
+    fn listing(&self) -> ListingSettings {
+        let mut settings = *lock(&self.listing);
+        settings.paging = Some(settings.paging.unwrap_or_default());
+        settings
+    }
+
+    fn set_listing(&self, settings: ListingSettings) {
+        *lock(&self.listing) = settings;
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {

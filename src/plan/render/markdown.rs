@@ -78,7 +78,11 @@ fn header(plan: &Plan) -> String {
             "| provider | create | update | deactivate | unlisted | password resets |\n|---|---:|---:|---:|---:|---:|\n",
         );
         for (provider, [c, u, d, l, r]) in &rows {
-            let _ = writeln!(out, "| {} | {c} | {u} | {d} | {l} | {r} |", escape(provider));
+            let _ = writeln!(
+                out,
+                "| {} | {c} | {u} | {d} | {l} | {r} |",
+                escape(provider)
+            );
         }
         out.push('\n');
     }

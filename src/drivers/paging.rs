@@ -1,0 +1,734 @@
+//! Believing a vendor's listing only when it adds up.
+//!
+//! The listing decides what `plan` creates: an account missing from it is
+//! planned as a create, that is a duplicate on the vendor. So a listing is
+//! accepted only when it is self-consistent, and `list()` fails otherwise
+//! (a [`Problem`], turned by the driver into a protocol error naming the
+//! provider, what did not add up, and what to do):
+//!
+//! - every listed id is distinct: an item repeated across pages is an error,
+//!   never merged silently; a page made only of items already listed means
+//!   the vendor ignores the paging parameter;
+//! - every natural key is distinct: two vendor accounts with one key are an
+//!   error naming both ids (headcount cannot tell which one the file means);
+//! - where the vendor reports a total (CCP, DNL): the total is at most
+//!   [`MAX_ACCOUNTS`]; the pages read are derived from it, `ceil(total /
+//!   page)` and never more (at most [`MAX_PAGES`]); no later page reports
+//!   a smaller total (accounts removed meanwhile may have been skipped);
+//!   every page but the last is full; and the number of items listed equals
+//!   the total (or exceeds it only when a later page reported the total grew:
+//!   accounts created meanwhile, as during an apply);
+//! - where the vendor reports none (Thulium): pages are read while they come
+//!   back full and the listing ends at the first short or empty page, or
+//!   when the vendor answers with the same whole list again (it ignores the
+//!   paging parameters); at most [`MAX_ACCOUNTS`] are read.
+//!
+//! Nothing is allocated from a number the vendor sent: collections grow with
+//! what was received, and what may be received is bounded above.
+//!
+//! What cannot be seen: with a reported total, a vendor whose total is lower
+//! than its real count by a whole number of pages lists exactly `total`
+//! items on full pages; only one more request would show the rest, and
+//! CCP and DNL do not spend it (their documented `total` is trusted as far
+//! as it is consistent). Without a total, a short page in the middle reads
+//! as the end of the list.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use crate::model::RemoteRecord;
+
+use super::error::Hint;
+use super::http::HttpClient;
+use super::DriverError;
+
+/// The most accounts headcount reads from one provider. A vendor reporting
+/// more is refused at once, before any further request.
+pub const MAX_ACCOUNTS: usize = 1_000_000;
+
+/// The most page requests of one listing.
+pub const MAX_PAGES: usize = 10_000;
+
+/// Items named in a message, at most.
+const NAMED: usize = 3;
+
+/// Why a listing cannot be believed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The reported total is above [`MAX_ACCOUNTS`].
+    TotalTooLarge { total: usize },
+    /// Reading the reported total at the vendor's page size takes too many requests.
+    TooManyPages { total: usize, per_page: usize },
+    /// No total, and full pages kept coming beyond the ceiling ([`MAX_ACCOUNTS`]).
+    Endless { ceiling: usize },
+    /// The first page is empty although the total is not zero.
+    EmptyFirstPage { total: usize },
+    /// A later page reports a smaller total.
+    TotalShrank {
+        page: String,
+        first: usize,
+        now: usize,
+    },
+    /// A page before the end holds fewer items than a full page.
+    ShortPage {
+        page: String,
+        got: usize,
+        expected: usize,
+        total: usize,
+    },
+    /// A page made only of items already listed.
+    IgnoresPaging {
+        page: String,
+        repeated: usize,
+        param: &'static str,
+    },
+    /// A page repeats some items already listed.
+    Repeated {
+        page: String,
+        repeated: usize,
+        ids: Vec<String>,
+    },
+    /// Two listed accounts (different ids) have one natural key.
+    DuplicateKey {
+        key: String,
+        ids: [String; 2],
+        more: usize,
+    },
+    /// The number of items listed is not the reported total.
+    CountMismatch { total: usize, listed: usize },
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("\"{id}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Problem {
+    /// What did not add up, in plain words; `noun` is "user" or "agent".
+    pub fn message(&self, noun: &str) -> String {
+        match self {
+            Problem::TotalTooLarge { total } => format!(
+                "the vendor reported a total of {total} {noun}s, more than the {MAX_ACCOUNTS} headcount reads from one provider; the listing was not read"
+            ),
+            Problem::TooManyPages { total, per_page } => format!(
+                "the vendor reported a total of {total} {noun}s but returns {} a page: reading them would take more than {MAX_PAGES} requests",
+                plural(*per_page, noun)
+            ),
+            Problem::Endless { ceiling } => format!(
+                "the vendor kept returning full pages beyond {ceiling} {noun}s; the listing was stopped there"
+            ),
+            Problem::EmptyFirstPage { total } => format!(
+                "the vendor reported a total of {total} {noun}s but its first page was empty"
+            ),
+            Problem::TotalShrank { page, first, now } => format!(
+                "the vendor reported a total of {first} {noun}s on the first page but {now} on {page}: {noun}s were removed while the list was read, and some may have been skipped"
+            ),
+            Problem::ShortPage {
+                page,
+                got,
+                expected,
+                total,
+            } => format!(
+                "{page} held {} where {expected} were expected (the vendor reported total {total}): the listing has a gap",
+                plural(*got, noun)
+            ),
+            Problem::IgnoresPaging {
+                page,
+                repeated,
+                param,
+            } => format!(
+                "{page} repeats {} already listed: the vendor seems to ignore `{param}`",
+                plural(*repeated, noun)
+            ),
+            Problem::Repeated { page, repeated, ids } => format!(
+                "{page} repeats {} already listed ({}{}): the listing shifted while it was read, or the vendor holds two accounts with one id",
+                plural(*repeated, noun),
+                quoted(ids),
+                if *repeated > ids.len() { ", ..." } else { "" }
+            ),
+            Problem::DuplicateKey { key, ids, more } => {
+                let mut m = format!(
+                    "two {noun}s have the key \"{key}\" (ids \"{}\" and \"{}\")",
+                    ids[0], ids[1]
+                );
+                if *more > 0 {
+                    let _ = write!(m, ", and {} more keys are shared", more);
+                }
+                m
+            }
+            Problem::CountMismatch { total, listed } => format!(
+                "the vendor reported total {total} but listed {}",
+                plural(*listed, noun)
+            ),
+        }
+    }
+
+    /// What the user can do about it (see [`DriverError::hint`]).
+    pub fn hint(&self) -> Hint {
+        match self {
+            Problem::DuplicateKey { .. } => Hint::SharedKey,
+            Problem::TotalShrank { .. } | Problem::Repeated { .. } => Hint::ShiftedListing,
+            _ => Hint::UntrustedListing,
+        }
+    }
+}
+
+/// The pages to read after the first one (page indexes 1, 2, ...), derived
+/// from the total the vendor reported and the size of its first page (the
+/// vendor may return fewer than asked; later pages are asked at that size).
+pub fn pages_after_first(total: usize, first_len: usize) -> Result<Range<usize>, Problem> {
+    if total > MAX_ACCOUNTS {
+        return Err(Problem::TotalTooLarge { total });
+    }
+    if first_len >= total {
+        return Ok(1..1);
+    }
+    if first_len == 0 {
+        return Err(Problem::EmptyFirstPage { total });
+    }
+    let pages = total.div_ceil(first_len);
+    if pages > MAX_PAGES {
+        return Err(Problem::TooManyPages {
+            total,
+            per_page: first_len,
+        });
+    }
+    Ok(1..pages)
+}
+
+/// One page as read: its records and the total it reported.
+pub type Page = (Vec<RemoteRecord>, usize);
+
+/// Checks the pages of a listing with a reported total (the first page
+/// first, each asked with `step` items) and returns its records in order.
+/// `label(i)` names page `i` in messages; `param` is the paging parameter.
+pub fn accept_totalled(
+    pages: Vec<Page>,
+    step: usize,
+    param: &'static str,
+    label: impl Fn(usize) -> String,
+) -> Result<Vec<RemoteRecord>, Problem> {
+    let Some(total) = pages.first().map(|(_, t)| *t) else {
+        return Ok(Vec::new());
+    };
+    let mut grew = false;
+    for (i, (records, reported)) in pages.iter().enumerate() {
+        if *reported < total {
+            return Err(Problem::TotalShrank {
+                page: label(i),
+                first: total,
+                now: *reported,
+            });
+        }
+        grew |= *reported > total;
+        let expected = total.saturating_sub(i.saturating_mul(step)).min(step);
+        if records.len() < expected && i > 0 {
+            return Err(Problem::ShortPage {
+                page: label(i),
+                got: records.len(),
+                expected,
+                total,
+            });
+        }
+    }
+    let pages: Vec<Vec<RemoteRecord>> = pages.into_iter().map(|(records, _)| records).collect();
+    distinct(&pages, param, &label)?;
+    let listed: usize = pages.iter().map(Vec::len).sum();
+    if listed < total || (listed > total && !grew) {
+        return Err(Problem::CountMismatch { total, listed });
+    }
+    Ok(pages.into_iter().flatten().collect())
+}
+
+/// Checks that ids and keys are distinct across `pages`, naming the first
+/// page that repeats items of an earlier one (or of itself).
+fn distinct(
+    pages: &[Vec<RemoteRecord>],
+    param: &'static str,
+    label: &impl Fn(usize) -> String,
+) -> Result<(), Problem> {
+    let mut ids: HashSet<&str> = HashSet::new();
+    for (i, page) in pages.iter().enumerate() {
+        let repeated: Vec<&RemoteRecord> =
+            page.iter().filter(|r| !ids.insert(r.id.as_str())).collect();
+        if repeated.is_empty() {
+            continue;
+        }
+        if repeated.len() == page.len() && i > 0 {
+            return Err(Problem::IgnoresPaging {
+                page: label(i),
+                repeated: repeated.len(),
+                param,
+            });
+        }
+        return Err(Problem::Repeated {
+            page: label(i),
+            repeated: repeated.len(),
+            ids: repeated.iter().take(NAMED).map(|r| r.id.clone()).collect(),
+        });
+    }
+    let mut keys: HashMap<&str, &str> = HashMap::new();
+    let mut shared: Vec<(&str, &str, &str)> = Vec::new();
+    for record in pages.iter().flatten() {
+        if let Some(first) = keys.insert(record.key.as_str(), record.id.as_str()) {
+            shared.push((record.key.as_str(), first, record.id.as_str()));
+        }
+    }
+    match shared.first() {
+        None => Ok(()),
+        Some((key, a, b)) => Err(Problem::DuplicateKey {
+            key: key.to_string(),
+            ids: [a.to_string(), b.to_string()],
+            more: shared.len() - 1,
+        }),
+    }
+}
+
+/// The protocol error refusing a listing: the provider, what did not add
+/// up, and what to do.
+pub fn refuse(http: &HttpClient, context: &str, noun: &str, problem: &Problem) -> DriverError {
+    http.protocol(context, problem.message(noun))
+        .with_help(problem.hint())
+}
+
+/// How a driver reads one page of a listing with a reported total.
+pub struct Totalled<'a> {
+    pub http: &'a HttpClient,
+    /// "list users"
+    pub context: &'a str,
+    /// "user"
+    pub noun: &'a str,
+    /// The paging parameter ("offset", "page"), named when it seems ignored.
+    pub param: &'static str,
+}
+
+impl Totalled<'_> {
+    /// Reads a whole listing: the first page, then the pages the total
+    /// calls for (concurrently, at the size of the first page), checked.
+    /// `fetch(i, step)` reads page `i` of `step` items; `label(i, step)`
+    /// names it in messages.
+    pub async fn read<F, Fut>(
+        &self,
+        first: Page,
+        fetch: F,
+        label: impl Fn(usize, usize) -> String,
+    ) -> Result<Vec<RemoteRecord>, DriverError>
+    where
+        F: Fn(usize, usize) -> Fut,
+        Fut: std::future::Future<Output = Result<Page, DriverError>>,
+    {
+        let refuse = |p: Problem| refuse(self.http, self.context, self.noun, &p);
+        let step = first.0.len();
+        let rest = pages_after_first(first.1, step).map_err(refuse)?;
+        let mut pages = Vec::with_capacity(rest.len() + 1);
+        pages.push(first);
+        pages.extend(
+            super::wire::read_pages(rest, self.http.parallelism(), |i| fetch(i, step)).await?,
+        );
+        accept_totalled(pages, step, self.param, |i| label(i, step)).map_err(refuse)
+    }
+}
+
+/// What to ask next while reading a listing without a total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The page at this offset.
+    Page { offset: usize },
+    /// One item from offset 0: does the vendor honour `limit`? (asked
+    /// once, when a full first page came back again whole).
+    Probe,
+    /// The listing is complete.
+    Done,
+}
+
+/// A listing without a reported total (Thulium), read page by page with
+/// `limit` and `offset`: pages are read while full; a short or empty page
+/// ends the listing; the same whole list again means the vendor ignores the
+/// paging parameters (then the first list is the listing, if consistent).
+pub struct OpenListing {
+    limit: usize,
+    pages: Vec<Vec<RemoteRecord>>,
+    /// Ids listed so far (owned: pages arrive one by one).
+    seen: HashSet<String>,
+    listed: usize,
+    /// The most items read ([`MAX_ACCOUNTS`]).
+    ceiling: usize,
+    done: bool,
+}
+
+impl OpenListing {
+    /// A listing asked with `limit` items a page.
+    pub fn new(limit: usize) -> Self {
+        Self::with_ceiling(limit, MAX_ACCOUNTS)
+    }
+
+    fn with_ceiling(limit: usize, ceiling: usize) -> Self {
+        OpenListing {
+            limit: limit.max(1),
+            pages: Vec::new(),
+            seen: HashSet::new(),
+            listed: 0,
+            ceiling,
+            done: false,
+        }
+    }
+
+    /// Takes the page read at `offset` and says what to ask next.
+    pub fn take(&mut self, offset: usize, page: Vec<RemoteRecord>) -> Result<Next, Problem> {
+        if page.is_empty() {
+            self.done = true;
+            return Ok(Next::Done);
+        }
+        let repeated: Vec<&RemoteRecord> = page
+            .iter()
+            .filter(|r| self.seen.contains(r.id.as_str()))
+            .collect();
+        if !repeated.is_empty() {
+            let whole = repeated.len() == page.len() && page.len() == self.listed;
+            if whole && self.pages.len() == 1 {
+                // The same list whatever the offset: the vendor does not page.
+                if self.pages[0].len() > self.limit {
+                    // It also ignored `limit`: this list is everything.
+                    self.done = true;
+                    return Ok(Next::Done);
+                }
+                // Exactly `limit` items twice: either the vendor holds that
+                // many and ignores both parameters, or it ignores `offset`
+                // only. One item asked from the start tells them apart.
+                return Ok(Next::Probe);
+            }
+            let label = format!("the page at offset {offset}");
+            if repeated.len() == page.len() {
+                return Err(Problem::IgnoresPaging {
+                    page: label,
+                    repeated: repeated.len(),
+                    param: "offset",
+                });
+            }
+            return Err(Problem::Repeated {
+                page: label,
+                repeated: repeated.len(),
+                ids: repeated.iter().take(NAMED).map(|r| r.id.clone()).collect(),
+            });
+        }
+        let len = page.len();
+        self.listed += len;
+        if self.listed > self.ceiling {
+            return Err(Problem::Endless {
+                ceiling: self.ceiling,
+            });
+        }
+        self.seen.extend(page.iter().map(|r| r.id.clone()));
+        self.pages.push(page);
+        if len >= self.limit {
+            Ok(Next::Page {
+                offset: offset.saturating_add(len),
+            })
+        } else {
+            self.done = true;
+            Ok(Next::Done)
+        }
+    }
+
+    /// Takes the answer to [`Next::Probe`]: more than one item means the
+    /// vendor ignores `limit` (and so returned its whole list each time).
+    pub fn take_probe(&mut self, page: &[RemoteRecord]) -> Result<Next, Problem> {
+        if page.len() > 1 {
+            self.done = true;
+            return Ok(Next::Done);
+        }
+        Err(Problem::IgnoresPaging {
+            page: format!("the page at offset {}", self.listed),
+            repeated: self.listed,
+            param: "offset",
+        })
+    }
+
+    /// The records, once the listing is complete and consistent.
+    pub fn finish(self) -> Result<Vec<RemoteRecord>, Problem> {
+        debug_assert!(self.done, "finish before the listing ended");
+        let label = |i: usize| format!("page {}", i + 1);
+        distinct(&self.pages, "offset", &label)?;
+        Ok(self.pages.into_iter().flatten().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, key: &str) -> RemoteRecord {
+        RemoteRecord {
+            id: id.into(),
+            key: key.into(),
+            fields: Default::default(),
+        }
+    }
+
+    fn run(from: usize, to: usize) -> Vec<RemoteRecord> {
+        (from..to)
+            .map(|i| rec(&format!("u{i}"), &format!("k{i}")))
+            .collect()
+    }
+
+    fn label(i: usize) -> String {
+        format!("page {i}")
+    }
+
+    fn accept(pages: Vec<Page>, step: usize) -> Result<usize, Problem> {
+        accept_totalled(pages, step, "page", label).map(|r| r.len())
+    }
+
+    #[test]
+    fn the_pages_read_follow_the_total_and_refuse_huge_ones_at_once() {
+        assert_eq!(pages_after_first(250, 100), Ok(1..3));
+        assert_eq!(pages_after_first(3000, 100), Ok(1..30));
+        assert_eq!(pages_after_first(100, 100), Ok(1..1));
+        assert_eq!(pages_after_first(0, 0), Ok(1..1));
+        assert_eq!(pages_after_first(250, 50), Ok(1..5));
+        assert_eq!(
+            pages_after_first(5, 0),
+            Err(Problem::EmptyFirstPage { total: 5 })
+        );
+        assert_eq!(
+            pages_after_first(1_000_000_000_000, 100),
+            Err(Problem::TotalTooLarge {
+                total: 1_000_000_000_000
+            })
+        );
+        assert_eq!(pages_after_first(MAX_ACCOUNTS, 1000), Ok(1..1000));
+        assert_eq!(
+            pages_after_first(MAX_ACCOUNTS, 1),
+            Err(Problem::TooManyPages {
+                total: MAX_ACCOUNTS,
+                per_page: 1
+            })
+        );
+    }
+
+    #[test]
+    fn a_consistent_listing_is_accepted_in_order() {
+        let pages = vec![
+            (run(0, 100), 250),
+            (run(100, 200), 250),
+            (run(200, 250), 250),
+        ];
+        let records = accept_totalled(pages, 100, "page", label).unwrap();
+        assert_eq!(records.len(), 250);
+        assert_eq!(records[249].id, "u249");
+        assert_eq!(accept(vec![(Vec::new(), 0)], 100), Ok(0));
+    }
+
+    #[test]
+    fn a_count_that_is_not_the_total_is_refused() {
+        let pages = vec![
+            (run(0, 100), 225),
+            (run(100, 200), 225),
+            (run(200, 250), 225),
+        ];
+        let err = accept(pages, 100).unwrap_err();
+        assert_eq!(
+            err,
+            Problem::CountMismatch {
+                total: 225,
+                listed: 250
+            }
+        );
+        assert_eq!(
+            err.message("user"),
+            "the vendor reported total 225 but listed 250 users"
+        );
+        // A first page alone, fuller than its total.
+        assert!(matches!(
+            accept(vec![(run(0, 3), 2)], 100),
+            Err(Problem::CountMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn a_short_page_before_the_end_is_a_gap() {
+        let pages = vec![
+            (run(0, 100), 250),
+            (run(100, 150), 250),
+            (run(200, 250), 250),
+        ];
+        let err = accept(pages, 100).unwrap_err();
+        assert_eq!(
+            err.message("user"),
+            "page 1 held 50 users where 100 were expected (the vendor reported total 250): the listing has a gap"
+        );
+        let empty = vec![(run(0, 100), 250), (Vec::new(), 250), (run(200, 250), 250)];
+        assert!(matches!(
+            accept(empty, 100),
+            Err(Problem::ShortPage { got: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn a_page_that_repeats_the_first_means_paging_is_ignored() {
+        let pages = vec![(run(0, 100), 250), (run(0, 100), 250), (run(0, 100), 250)];
+        let err = accept(pages, 100).unwrap_err();
+        assert_eq!(
+            err.message("user"),
+            "page 1 repeats 100 users already listed: the vendor seems to ignore `page`"
+        );
+    }
+
+    #[test]
+    fn an_item_repeated_across_pages_is_an_error_not_merged() {
+        let mut second = run(100, 200);
+        second[0] = rec("u99", "k99");
+        let pages = vec![(run(0, 100), 200), (second, 200)];
+        let err = accept(pages, 100).unwrap_err();
+        assert_eq!(
+            err.message("user"),
+            "page 1 repeats 1 user already listed (\"u99\"): the listing shifted while it was read, or the vendor holds two accounts with one id"
+        );
+    }
+
+    #[test]
+    fn two_accounts_with_one_key_are_refused_naming_both_ids() {
+        let mut first = run(0, 3);
+        first.push(rec("other", "k1"));
+        let err = accept(vec![(first, 4)], 100).unwrap_err();
+        assert_eq!(
+            err.message("user"),
+            "two users have the key \"k1\" (ids \"u1\" and \"other\")"
+        );
+        assert_eq!(err.hint(), Hint::SharedKey);
+    }
+
+    #[test]
+    fn a_total_that_shrinks_between_pages_is_refused_one_that_grows_is_not() {
+        let pages = vec![(run(0, 100), 200), (run(100, 199), 199)];
+        assert!(matches!(
+            accept(pages, 100),
+            Err(Problem::TotalShrank {
+                first: 200,
+                now: 199,
+                ..
+            })
+        ));
+        // Accounts created meanwhile (an apply checking a create): the pages
+        // read cover every account that existed when the listing began.
+        let pages = vec![(run(0, 100), 150), (run(100, 160), 160)];
+        assert_eq!(accept(pages, 100), Ok(160));
+        // Without a larger total, more items than the total is a mismatch.
+        let pages = vec![(run(0, 100), 150), (run(100, 160), 150)];
+        assert!(matches!(
+            accept(pages, 100),
+            Err(Problem::CountMismatch { .. })
+        ));
+    }
+
+    /// Drives an open listing against a function answering (offset, limit).
+    fn read_open(
+        limit: usize,
+        answer: impl Fn(usize, usize) -> Vec<RemoteRecord>,
+    ) -> (Result<usize, Problem>, Vec<(usize, usize)>) {
+        let mut asked = Vec::new();
+        let mut listing = OpenListing::new(limit);
+        let mut next = Next::Page { offset: 0 };
+        loop {
+            let step = match next {
+                Next::Page { offset } => {
+                    asked.push((offset, limit));
+                    listing.take(offset, answer(offset, limit))
+                }
+                Next::Probe => {
+                    asked.push((0, 1));
+                    listing.take_probe(&answer(0, 1))
+                }
+                Next::Done => break,
+            };
+            match step {
+                Ok(n) => next = n,
+                Err(e) => return (Err(e), asked),
+            }
+            assert!(asked.len() < 100, "the listing loops");
+        }
+        (listing.finish().map(|r| r.len()), asked)
+    }
+
+    fn paged(n: usize) -> impl Fn(usize, usize) -> Vec<RemoteRecord> {
+        move |offset, limit| run(offset.min(n), offset.saturating_add(limit).min(n))
+    }
+
+    #[test]
+    fn without_a_total_pages_are_read_while_full() {
+        let (got, asked) = read_open(1000, paged(2500));
+        assert_eq!(got, Ok(2500));
+        assert_eq!(asked, [(0, 1000), (1000, 1000), (2000, 1000)]);
+        // A full last page costs one more request, answered empty.
+        let (got, asked) = read_open(1000, paged(2000));
+        assert_eq!(got, Ok(2000));
+        assert_eq!(asked.len(), 3);
+        let (got, asked) = read_open(1000, paged(0));
+        assert_eq!((got, asked.len()), (Ok(0), 1));
+    }
+
+    #[test]
+    fn a_vendor_that_ignores_the_parameters_is_read_once_and_believed() {
+        let everything = |_: usize, _: usize| run(0, 2500);
+        let (got, asked) = read_open(1000, everything);
+        assert_eq!(got, Ok(2500));
+        assert_eq!(asked, [(0, 1000), (2500, 1000)]);
+        // Exactly `limit` agents: a probe of one item tells it apart.
+        let (got, asked) = read_open(1000, |_, _| run(0, 1000));
+        assert_eq!(got, Ok(1000));
+        assert_eq!(asked, [(0, 1000), (1000, 1000), (0, 1)]);
+    }
+
+    #[test]
+    fn a_vendor_that_ignores_offset_only_is_refused() {
+        let first_only = |_: usize, limit: usize| run(0, limit.min(2500));
+        let (got, asked) = read_open(1000, first_only);
+        assert_eq!(
+            got.unwrap_err().message("agent"),
+            "the page at offset 1000 repeats 1000 agents already listed: the vendor seems to ignore `offset`"
+        );
+        assert_eq!(asked.len(), 3);
+    }
+
+    #[test]
+    fn without_a_total_a_partly_repeated_page_or_a_shared_key_is_refused() {
+        let shifted = |offset: usize, limit: usize| {
+            let from = if offset > 0 { offset - 1 } else { 0 };
+            run(from, (from + limit).min(2500))
+        };
+        let (got, _) = read_open(1000, shifted);
+        assert!(matches!(got, Err(Problem::Repeated { repeated: 1, .. })));
+        let twins = |_: usize, _: usize| vec![rec("a", "a"), rec("b", "b"), rec("a", "a")];
+        let (got, _) = read_open(1000, twins);
+        assert!(matches!(got, Err(Problem::Repeated { .. })), "{got:?}");
+    }
+
+    #[test]
+    fn without_a_total_the_listing_is_bounded() {
+        // A vendor inventing new agents on every page, forever.
+        let endless = |offset: usize, limit: usize| run(offset, offset + limit);
+        let mut listing = OpenListing::with_ceiling(1000, 20_000);
+        let mut offset = 0;
+        let err = loop {
+            match listing.take(offset, endless(offset, 1000)) {
+                Ok(Next::Page { offset: o }) => offset = o,
+                Ok(other) => panic!("ended with {other:?}"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err, Problem::Endless { ceiling: 20_000 });
+        assert_eq!(offset, 20_000);
+        assert!(OpenListing::new(1000).ceiling == MAX_ACCOUNTS);
+    }
+}
