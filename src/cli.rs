@@ -129,6 +129,9 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Text plan: list the fields an edit sends unchanged (CCP sends the whole user), with their values.
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Allow a plan that deactivates more than a provider's safety threshold.
     #[arg(long)]
     pub force: bool,

@@ -1006,3 +1006,221 @@ fn an_invalid_account_is_reported_like_validate_even_while_the_vendors_are_read(
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nosuch"), "{}", stderr(&out));
 }
+
+/// Issue 20: the plan lists every field apply sends. For each change the
+/// sandbox received (create, update, deactivate, rotation, on all three
+/// vendors) the names of the body's members equal the fields the JSON plan
+/// listed for that change (wire names mapped back: `passwd` and
+/// `confirm_password` carry the password; `user_uuid` is the account's id).
+#[test]
+fn every_request_apply_sends_has_exactly_the_fields_the_plan_listed() {
+    let world = World::new(json!({
+        "thulium": [
+            {"login": "tedit", "name": "T", "surname": "Old", "number": 7002, "password": "x1"},
+            {"login": "toff", "name": "T", "surname": "Off", "number": 7003, "password": "x2"}
+        ],
+        "ccp": [
+            {"username": "cedit", "level": "agent", "role_uuid": "r-1", "extension": "299", "password": "x3"},
+            {"username": "coff", "level": "agent", "role_uuid": "r-1", "password": "x4"},
+            {"username": "crot", "level": "agent", "role_uuid": "r-1", "password": "x5"}
+        ],
+        "dnl": [
+            {"name": "dedit", "user_type": "agent", "email": "old@example.net", "passwd": "x6"},
+            {"name": "doff", "user_type": "agent", "passwd": "x7"},
+            {"name": "drot", "user_type": "agent", "passwd": "x8"}
+        ]
+    }));
+    let file = world.write(
+        "headcount.yaml",
+        &format!(
+            "{}{}",
+            world.providers("", "", ""),
+            r#"agents:
+  - { login: tnew, name: T, surname: New, number: "7001", password: { env: AGENT_PW } }
+  - { login: tedit, name: T, surname: Edited, number: "7002", password: { env: AGENT_PW } }
+  - { login: toff, name: T, surname: Off, number: "7003", active: false, password: { env: AGENT_PW } }
+users:
+  - { provider: ccp, username: cnew, level: agent, role_uuid: r-1, extension: "201", password: { env: USER_PW } }
+  - { provider: ccp, username: cedit, level: agent, role_uuid: r-1, extension: "202", password: { env: USER_PW } }
+  - { provider: ccp, username: coff, level: agent, role_uuid: r-1, is_active: false, password: { env: USER_PW } }
+  - { provider: ccp, username: crot, level: agent, role_uuid: r-1, password: { env: USER_PW } }
+  - { provider: dnl, name: dnew, user_type: agent, email: dnew@example.net, password: { env: USER_PW } }
+  - { provider: dnl, name: dedit, user_type: agent, email: new@example.net, password: { env: USER_PW } }
+  - { provider: dnl, name: doff, user_type: agent, active: false, password: { env: USER_PW } }
+  - { provider: dnl, name: drot, user_type: agent, password: { env: USER_PW } }
+"#
+        ),
+    );
+    let f = path_str(&file);
+    let rotate = ["--rotate", "ccp/crot", "--rotate", "dnl/dr?t", "--force"];
+    let out = world.run(&[&["plan", "-f", f, "--format", "json"][..], &rotate[..]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(plan["summary"]["password_resets"], 4, "{plan:#}");
+
+    // The id in each vendor's edit path, by key.
+    let path_of = |vendor: &str, key: &str, action: &str| -> String {
+        match (vendor, action) {
+            ("thulium", "create") => "/thulium/api/agents".into(),
+            ("ccp", "create") => "/ccp/v3/user".into(),
+            ("dnl", "create") => "/dnl/user/create".into(),
+            ("thulium", _) => format!("/thulium/api/agents/{key}"),
+            ("ccp", _) => format!(
+                "/ccp/v3/user/{}",
+                world.account("ccp", key).unwrap()["user_uuid"]
+                    .as_str()
+                    .unwrap()
+            ),
+            _ => format!(
+                "/dnl/user/{}",
+                world.account("dnl", key).unwrap()["user_id"]
+            ),
+        }
+    };
+    let mut expected: Vec<(String, std::collections::BTreeSet<String>)> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let fields = c["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_string())
+                .collect();
+            let path = path_of(
+                c["vendor"].as_str().unwrap(),
+                c["key"].as_str().unwrap(),
+                c["action"].as_str().unwrap(),
+            );
+            (path, fields)
+        })
+        .collect();
+    let actions: Vec<(&str, &str)> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap(), c["action"].as_str().unwrap()))
+        .collect();
+    for wanted in [
+        ("tnew", "create"),
+        ("tedit", "update"),
+        ("toff", "deactivate"),
+        ("cnew", "create"),
+        ("cedit", "update"),
+        ("coff", "deactivate"),
+        ("crot", "update"),
+        ("dnew", "create"),
+        ("dedit", "update"),
+        ("doff", "deactivate"),
+        ("drot", "update"),
+    ] {
+        assert!(actions.contains(&wanted), "{wanted:?} not in {actions:?}");
+    }
+
+    world.sandbox.clear_requests();
+    let out = world.run(&[&["apply", "-f", f, "--auto-approve"][..], &rotate[..]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let mut received: Vec<(String, std::collections::BTreeSet<String>)> = world
+        .sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method != "GET" && !r.path.ends_with("/auth/token") && !r.path.ends_with("/dnl/auth")
+        })
+        .map(|r| {
+            let fields = r
+                .fields
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|name| name != "user_uuid")
+                .map(|name| match name.as_str() {
+                    "passwd" | "confirm_password" => "password".to_string(),
+                    _ => name,
+                })
+                .collect();
+            (r.path, fields)
+        })
+        .collect();
+    expected.sort();
+    received.sort();
+    assert_eq!(received, expected);
+
+    // The rotated passwords were set; the plan said so.
+    assert_eq!(
+        world
+            .sandbox
+            .password_matches("dnl", "drot", USER_PASSWORD)
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        world
+            .sandbox
+            .password_matches("ccp", "crot", USER_PASSWORD)
+            .unwrap(),
+        Some(true)
+    );
+}
+
+#[test]
+fn ccp_edits_show_the_password_reset_and_thulium_cannot_rotate() {
+    let (world, file) = standard_world();
+    let f = path_str(&file);
+    let out = world.run(&["plan", "-f", f, "--target", "ccp/AgentSale04"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("~ password  = (sensitive)  # CCP sets the password on every edit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# also sent, unchanged: username, email, level, role_uuid"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 to deactivate; 1 password reset."),
+        "{text}"
+    );
+    let verbose =
+        stdout(&world.run(&["plan", "-f", f, "--target", "ccp/AgentSale04", "--verbose"]));
+    assert!(
+        verbose.contains("level") && verbose.contains("= \"agent\""),
+        "{verbose}"
+    );
+    let md = stdout(&world.run(&[
+        "plan",
+        "-f",
+        f,
+        "--target",
+        "ccp/AgentSale04",
+        "--format",
+        "markdown",
+    ]));
+    assert!(md.contains("**1 password reset**"), "{md}");
+    assert!(md.contains("| ccp | 0 | 1 | 0 | 0 | 1 |"), "{md}");
+    assert!(
+        md.contains("+ password = (sensitive)  # CCP sets the password on every edit"),
+        "{md}"
+    );
+
+    let out = world.run(&["plan", "-f", f, "--rotate", "thulium/anowak"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("Thulium's edit is not documented to take a password"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -12,7 +12,7 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
         workflow::make_plan(&request(&args.refresh, args.force, &args.rotate), &progress).await?;
     let plan = &planned.plan;
     let text = match args.format {
-        Format::Text => render::text::render(plan, super::stdout_color()),
+        Format::Text => render::text::render_with(plan, super::stdout_color(), args.verbose),
         Format::Json => render::json::render(plan),
         Format::Markdown => render::markdown::render(plan),
     };

@@ -348,17 +348,23 @@ fn describe(
             }
             (fields.join(", "), false)
         }
+        (Some(saved), None) if listing_moved => (
+            if saved.fingerprint == super::fingerprint::ABSENT {
+                "created on the provider since the plan was made".to_string()
+            } else {
+                format!(
+                    "changed on the provider since the plan was made; the saved plan would {} it, nothing is needed now",
+                    saved.action
+                )
+            },
+            true,
+        ),
         (Some(saved), None) => (
             format!(
-                "the saved plan would {} it; nothing is needed{}",
-                saved.action,
-                if listing_moved {
-                    " (the provider changed since)"
-                } else {
-                    ""
-                }
+                "the saved plan would {} it; nothing is needed",
+                saved.action
             ),
-            listing_moved,
+            false,
         ),
         (None, Some(now)) => (
             format!(

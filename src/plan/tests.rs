@@ -405,7 +405,7 @@ fn json_render_snapshot_has_no_values_for_sensitive_fields() {
     let plan = compute(&d, &r, &PlanOptions::default());
     let text = render::json::render(&plan);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     assert_eq!(v["summary"]["create"], 1);
     let fields = v["changes"][0]["fields"].as_array().unwrap();
     let pw = fields.iter().find(|f| f["name"] == "password").unwrap();

@@ -50,7 +50,7 @@
 //! | `GET /_sandbox/modes` | the current [`Modes`]: `{"dnl_sparse_reads": bool}` |
 //! | `PUT /_sandbox/modes` | set any of the [`Modes`] |
 //! | `POST /_sandbox/expire-tokens` | expire every CCP and DNL token now: `{"expired": N}` |
-//! | `GET /_sandbox/requests` | log of vendor requests: `{"total", "requests": [{seq, method, path, query?, vendor, status, fault}]}` (never bodies or headers; the vendors' queries carry only paging and filters) |
+//! | `GET /_sandbox/requests` | log of vendor requests: `{"total", "requests": [{seq, method, path, query?, fields?, vendor, status, fault}]}` (`fields`: the names of a write body's members; never values or headers; the vendors' queries carry only paging and filters) |
 //! | `DELETE /_sandbox/requests` | clear the log |
 //! | `GET /_sandbox/listing` | listing behaviour per vendor: `{"thulium": {"fault": null, "paging": "paged"}, "ccp": {"fault": null}, ...}` |
 //! | `PUT /_sandbox/listing/{vendor}` | `{"fault": "total-low" \| "total-huge" \| "short-page" \| "ignores-paging" \| "repeated-item" \| "duplicate-key" \| null, "paging"?: "paged" \| "ignores-parameters"}` (paging: Thulium only) |
@@ -268,6 +268,10 @@ pub struct RequestRecord {
     /// vendors' queries carry paging and filters, never credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// For a write with a JSON object body: the names of its top-level
+    /// members, in the order sent (never their values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -386,26 +390,11 @@ impl Shared {
         (injector.latency(), fault)
     }
 
-    pub(crate) fn log(
-        &self,
-        method: &str,
-        path: &str,
-        query: Option<&str>,
-        vendor: &str,
-        status: Option<StatusCode>,
-        fault: Option<FaultKind>,
-    ) {
+    /// Logs a vendor request (its `seq` is set here).
+    pub(crate) fn log(&self, mut record: RequestRecord) {
         let mut log = lock(&self.log);
         log.total += 1;
-        let record = RequestRecord {
-            seq: log.total,
-            method: method.to_string(),
-            path: path.to_string(),
-            vendor: vendor.to_string(),
-            status: status.map(|s| s.as_u16()),
-            fault,
-            query: query.map(str::to_string),
-        };
+        record.seq = log.total;
         if log.entries.len() >= LOG_CAPACITY {
             log.entries.pop_front();
         }

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tower_service::Service;
 
 use super::faults::FaultKind;
-use super::Shared;
+use super::{RequestRecord, Shared};
 
 /// The error that makes hyper close a connection with no response.
 #[derive(Debug)]
@@ -76,12 +76,38 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-async fn call(router: Router, req: Request<Incoming>) -> Response<Body> {
+async fn call(router: Router, req: Request<Body>) -> Response<Body> {
     let mut router = router;
-    match router.call(req.map(Body::new)).await {
+    match router.call(req).await {
         Ok(response) => response,
         Err(never) => match never {},
     }
+}
+
+/// Largest write body the sandbox reads (its vendors' bodies are small).
+const MAX_WRITE_BODY: usize = 8 * 1024 * 1024;
+
+/// For a write: reads the body to log the names of its top-level JSON
+/// members (never their values), and gives the request back with it.
+async fn with_field_names(
+    req: Request<Incoming>,
+) -> Result<(Request<Body>, Option<Vec<String>>), Response<Body>> {
+    if req.method() == axum::http::Method::GET {
+        return Ok((req.map(Body::new), None));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(Body::new(body), MAX_WRITE_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let mut response = Response::new(Body::from("request body too large"));
+            *response.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+            return Err(response);
+        }
+    };
+    let names = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes)
+        .ok()
+        .map(|members| members.keys().cloned().collect());
+    Ok((Request::from_parts(parts, Body::from(bytes)), names))
 }
 
 async fn handle(
@@ -94,7 +120,7 @@ async fn handle(
     let query = req.uri().query().map(str::to_string);
     let query = query.as_deref();
     let Some(vendor) = shared.vendor_for_path(&path) else {
-        return Ok(call(router, req).await);
+        return Ok(call(router, req.map(Body::new)).await);
     };
     let method = req.method().as_str().to_string();
     let (latency, fault) = shared.decide_fault(&method, &path);
@@ -105,17 +131,26 @@ async fn handle(
         }
     }
     let vendor_name = vendor.name();
+    let seen = |status: Option<axum::http::StatusCode>,
+                fault: Option<FaultKind>,
+                fields: Option<Vec<String>>| RequestRecord {
+        seq: 0,
+        method: method.clone(),
+        path: path.clone(),
+        vendor: vendor_name.to_string(),
+        status: status.map(|s| s.as_u16()),
+        fault,
+        query: query.map(str::to_string),
+        fields,
+    };
     match fault {
         None => {
+            let (req, fields) = match with_field_names(req).await {
+                Ok(read) => read,
+                Err(response) => return Ok(response),
+            };
             let response = call(router, req).await;
-            shared.log(
-                &method,
-                &path,
-                query,
-                vendor_name,
-                Some(response.status()),
-                None,
-            );
+            shared.log(seen(Some(response.status()), None, fields));
             Ok(response)
         }
         Some(kind @ (FaultKind::Status500 | FaultKind::Status503 | FaultKind::Status429)) => {
@@ -131,42 +166,25 @@ async fn handle(
                     axum::http::HeaderValue::from_static("1"),
                 );
             }
-            shared.log(&method, &path, query, vendor_name, Some(status), Some(kind));
+            shared.log(seen(Some(status), Some(kind), None));
             Ok(response)
         }
         Some(FaultKind::Hang) => {
-            shared.log(
-                &method,
-                &path,
-                query,
-                vendor_name,
-                None,
-                Some(FaultKind::Hang),
-            );
+            shared.log(seen(None, Some(FaultKind::Hang), None));
             stopped(&mut shutdown).await;
             Err(Dropped)
         }
         Some(FaultKind::DropBefore) => {
-            shared.log(
-                &method,
-                &path,
-                query,
-                vendor_name,
-                None,
-                Some(FaultKind::DropBefore),
-            );
+            shared.log(seen(None, Some(FaultKind::DropBefore), None));
             Err(Dropped)
         }
         Some(FaultKind::DropAfter) => {
-            let response = call(router, req).await;
-            shared.log(
-                &method,
-                &path,
-                query,
-                vendor_name,
+            let response = call(router, req.map(Body::new)).await;
+            shared.log(seen(
                 Some(response.status()),
                 Some(FaultKind::DropAfter),
-            );
+                None,
+            ));
             Err(Dropped)
         }
     }

@@ -19,7 +19,13 @@ const NEW_PART: Style = AnsiColor::Green.on_default().bold().underline();
 /// Renders the plan. With `color`, ANSI styles are used (the caller decides:
 /// a terminal and no `NO_COLOR`).
 pub fn render(plan: &Plan, color: bool) -> String {
-    let p = Painter { color };
+    render_with(plan, color, false)
+}
+
+/// [`render`]; with `verbose`, the fields an edit sends unchanged (CCP's
+/// whole user, as CCP holds it) are listed one by one instead of counted.
+pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
+    let p = Painter { color, verbose };
     let mut out = String::new();
     if plan.changes.is_empty() {
         let _ = writeln!(
@@ -84,9 +90,14 @@ pub fn render(plan: &Plan, color: bool) -> String {
 
     let s = plan.summary();
     if !plan.changes.is_empty() {
+        let resets = match s.password_resets {
+            0 => String::new(),
+            1 => format!("; {}", p.paint(UPDATE, "1 password reset")),
+            n => format!("; {}", p.paint(UPDATE, &format!("{n} password resets"))),
+        };
         let _ = writeln!(
             out,
-            "\n{} {} to create, {} to update, {} to deactivate.",
+            "\n{} {} to create, {} to update, {} to deactivate{resets}.",
             p.paint(BOLD, "Plan:"),
             s.create,
             s.update,
@@ -126,14 +137,42 @@ fn render_change(out: &mut String, p: &Painter, change: &Change) {
         change.kind,
         change.key
     );
+    let hidden = |f: &FieldChange| f.sent_only && !f.sensitive && !p.verbose;
     let width = change
         .fields
         .iter()
+        .filter(|f| !hidden(f))
         .map(|f| f.name.len())
         .max()
         .unwrap_or(0);
+    // Fields sent unchanged, by the reason they are sent.
+    let mut unchanged: Vec<(&str, Vec<&str>)> = Vec::new();
     for field in &change.fields {
+        if hidden(field) {
+            let why = field
+                .note
+                .as_deref()
+                .unwrap_or("the vendor's edit sends it");
+            match unchanged.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, names)) => names.push(&field.name),
+                None => unchanged.push((why, vec![&field.name])),
+            }
+            continue;
+        }
         render_field(out, p, change.action(), field, width);
+    }
+    for (why, names) in unchanged {
+        let _ = writeln!(
+            out,
+            "      {}",
+            p.paint(
+                DIM,
+                &format!(
+                    "# also sent, unchanged: {} ({why}; --verbose shows the values)",
+                    names.join(", ")
+                )
+            )
+        );
     }
     let _ = writeln!(out, "    }}");
 }
@@ -141,11 +180,39 @@ fn render_change(out: &mut String, p: &Painter, change: &Change) {
 fn render_field(out: &mut String, p: &Painter, action: Action, field: &FieldChange, width: usize) {
     let name = format!("{:width$}", field.name);
     if field.sensitive {
-        let _ = write!(out, "      {} {name} = (sensitive)", p.paint(CREATE, "+"));
+        match field.note.as_deref() {
+            Some("rotated") => {
+                let _ = write!(
+                    out,
+                    "      {} {name} = (sensitive, rotated)",
+                    p.paint(UPDATE, "~")
+                );
+            }
+            Some(note) => {
+                let _ = write!(out, "      {} {name} = (sensitive)", p.paint(UPDATE, "~"));
+                let _ = write!(out, "  {}", p.paint(UPDATE, &format!("# {note}")));
+            }
+            None => {
+                let _ = write!(out, "      {} {name} = (sensitive)", p.paint(CREATE, "+"));
+            }
+        }
         if action == Action::Create {
             let _ = write!(out, " {}", p.paint(DIM, "# set on create only"));
         }
         out.push('\n');
+        return;
+    }
+    if field.sent_only {
+        let value = field
+            .after
+            .as_ref()
+            .map_or_else(|| "null".to_string(), |v| v.to_string());
+        let note = field
+            .note
+            .as_deref()
+            .map(|n| format!("  # {n}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "        {name} = {value}{}", p.paint(DIM, &note));
         return;
     }
     match (&field.before, &field.after) {
@@ -216,6 +283,8 @@ fn inline_diff(p: &Painter, before: Option<&Value>, after: &Value) -> (String, S
 
 struct Painter {
     color: bool,
+    /// List the fields sent unchanged one by one.
+    verbose: bool,
 }
 
 impl Painter {
@@ -234,7 +303,10 @@ mod tests {
 
     #[test]
     fn a_short_value_is_highlighted_as_a_whole_word() {
-        let p = Painter { color: true };
+        let p = Painter {
+            color: true,
+            verbose: false,
+        };
         let before = Value::Str("manual".into());
         let (old, new) = inline_diff(&p, Some(&before), &Value::Str("auto".into()));
         assert_eq!(old, format!("\"{}\"", p.paint(OLD_PART, "manual")));
