@@ -85,8 +85,14 @@ fn request(key: &str, fields: Json, password: Option<&str>) -> WriteRequest {
 /// A CCP edit request as the planner builds it: the changed fields, and the
 /// schema's echoes (the value CCP holds, or the fixed value).
 fn ccp_edit_request(remote: &RemoteRecord, changed: Json, password: &str) -> WriteRequest {
-    let mut req = request(&remote.key, changed, Some(password));
-    for echo in drivers::ccp::SCHEMA.edit_echoes {
+    with_echoes("ccp", remote, request(&remote.key, changed, Some(password)))
+}
+
+/// Adds what the vendor's edit sends unchanged (its schema's echoes), as
+/// the planner does.
+fn with_echoes(vendor: &str, remote: &RemoteRecord, mut req: WriteRequest) -> WriteRequest {
+    let schema = drivers::vendor(vendor).unwrap().schema;
+    for echo in schema.edit_echoes {
         if req.fields.contains_key(echo.name) {
             continue;
         }
@@ -665,11 +671,12 @@ async fn ccp_edit_sends_the_full_documented_body_with_password() {
         .expect(1)
         .mount(&server)
         .await;
-    // Changed: is_active (remote has false) and the create-time flag the example carries.
-    let req = request(
-        "AgentSale03",
+    // Changed: is_active (remote has false) and the create-time flag the example carries;
+    // the rest as the planner adds it.
+    let req = ccp_edit_request(
+        &seed_ccp_remote(),
         json!({"is_active": true, "is_create_extension": true}),
-        Some("Password@2023!!!"),
+        "Password@2023!!!",
     );
     ccp(&server).update(&seed_ccp_remote(), &req).await.unwrap();
 }
@@ -1210,17 +1217,27 @@ mod against_the_sandbox {
             }
         }
         // Edit some fields.
-        d.update(&rec, &with_password(edit.clone(), &create))
-            .await
-            .unwrap();
+        d.update(
+            &rec,
+            &with_echoes(vendor, &rec, with_password(edit.clone(), &create)),
+        )
+        .await
+        .unwrap();
         let rec = d.get_by_key(&create.key).await.unwrap().unwrap();
         for (name, value) in edit.as_object().unwrap() {
             assert_eq!(rec.fields[name], Value::from_json(value), "{vendor} {name}");
         }
         // Deactivate.
-        d.update(&rec, &with_password(json!({ active: false }), &create))
-            .await
-            .unwrap();
+        d.update(
+            &rec,
+            &with_echoes(
+                vendor,
+                &rec,
+                with_password(json!({ active: false }), &create),
+            ),
+        )
+        .await
+        .unwrap();
         let rec = d.get_by_key(&create.key).await.unwrap().unwrap();
         assert_eq!(rec.fields[active], Value::Bool(false), "{vendor}");
         // Untouched fields kept their values.
