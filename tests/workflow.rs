@@ -245,7 +245,7 @@ fn text_plan_reads_like_terraform() {
     );
     assert!(text.contains("  thulium/agent \"ghost\""), "{text}");
     assert!(
-        text.contains("Plan: 3 to create, 3 to update, 0 to deactivate."),
+        text.contains("Plan: 3 to create, 3 to update, 0 to deactivate; 1 password reset."),
         "{text}"
     );
     assert!(!text.contains('\u{1b}'), "no colour without a terminal");
@@ -258,12 +258,13 @@ fn markdown_plan_has_a_summary_table() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let md = stdout(&out);
     assert!(
-        md.contains("| provider | create | update | deactivate | unlisted |"),
+        md.contains("| provider | create | update | deactivate | unlisted | password resets |"),
         "{md}"
     );
-    assert!(md.contains("| thulium | 1 | 1 | 0 | 1 |"), "{md}");
+    assert!(md.contains("| thulium | 1 | 1 | 0 | 1 | 0 |"), "{md}");
+    assert!(md.contains("| ccp | 1 | 1 | 0 | 1 | 1 |"), "{md}");
     assert!(
-        md.contains("**Plan:** 3 to create, 3 to update, 0 to deactivate."),
+        md.contains("**Plan:** 3 to create, 3 to update, 0 to deactivate; **1 password reset**"),
         "{md}"
     );
 }
@@ -499,7 +500,7 @@ fn a_saved_plan_is_a_promise_an_edited_one_is_refused_and_nothing_in_it_is_obeye
         plan["changes"].as_array_mut().unwrap().push(json!({
             "action": "deactivate", "provider": "thulium", "vendor": "thulium", "kind": "agent",
             "key": "jkowalski", "fingerprint": "absent",
-            "fields": [{"name": "active", "before": true, "after": false, "sensitive": false, "create_only": false}]
+            "fields": [{"name": "active", "before": true, "after": false, "sensitive": false, "create_only": false, "sent_only": false, "note": null}]
         }));
         plan["force"] = json!(true);
     });
@@ -900,7 +901,7 @@ fn the_demo_runs_plan_apply_plan_drift() {
     let text = stdout(&out);
     for needle in [
         "==== 1/5  Plan: what would change? ====",
-        "Plan: 3 to create, 3 to update, 0 to deactivate.",
+        "Plan: 3 to create, 3 to update, 0 to deactivate; 1 password reset.",
         "Apply complete: 3 created, 3 updated, 0 deactivated, 0 failed.",
         "No changes. The providers match the file.",
         "surname: provider has \"Changed-In-Panel\", file says \"Kowalski\"",
