@@ -5,7 +5,8 @@
 //!   edits; converged after at most two applies, no duplicate, no lost edit,
 //!   every failure naming its account and the vendor's message;
 //! - an apply killed with SIGKILL converges on the next run;
-//! - hangs cost the configured timeout per attempt, and the run is bounded;
+//! - hangs cost the configured timeout per attempt, and a read stops at the
+//!   provider's deadline;
 //! - malformed, truncated, mistyped, huge and HTML answers: a clear error
 //!   naming the provider, nothing written;
 //! - bad files: deep nesting, alias bombs, 50 MB, NUL bytes, invalid UTF-8,
@@ -357,8 +358,9 @@ fn check_report(path: &Path) -> (usize, usize, usize) {
 
 const LIMIT: Duration = Duration::from_secs(240);
 
-/// One cell of the fault matrix. Returns the figures for the summary line.
-fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u64) {
+/// One cell of the fault matrix. Returns the changes that failed in the
+/// first apply.
+fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u64) -> usize {
     let w = World::start(fleet_seed(n, 5), FaultSettings::default());
     let file = w.write("fleet.yaml", &fleet_yaml(&w.base(), n, timeout_s, 8));
     let file = file.to_str().unwrap();
@@ -370,6 +372,7 @@ fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u
     let mut exists = 0;
     let mut injected = 0;
     let mut requests = 0;
+    let mut failed_first = 0;
     for attempt in 1..=2 {
         w.faults(rate, kinds, 0);
         w.sb().clear_requests();
@@ -393,6 +396,9 @@ fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u
         assert!(!r.all().contains("panicked"), "{label}: {}", r.all());
         if report.exists() {
             let (f, c, e) = check_report(&report);
+            if attempt == 1 {
+                failed_first = f;
+            }
             failures += f;
             confirmed += c;
             exists += e;
@@ -440,6 +446,7 @@ fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u
         "{label}: a create was sent again for an account that existed"
     );
     assert!(injected > 0, "{label}: no fault was injected");
+    failed_first
 }
 
 fn check_final_state_if(converged: bool, sb: &Sandbox, n: usize) -> usize {
@@ -460,6 +467,16 @@ fn faults_all_kinds_mixed_at_10_percent_300_accounts_per_vendor() {
 #[test]
 fn faults_all_kinds_mixed_at_30_percent_300_accounts_per_vendor() {
     fault_run("mixed-30", 300, 0.30, &FaultKind::ALL, 1);
+}
+
+/// Finding 14.9: at 30% HTTP 503 over 900 creates and edits, no change gives
+/// up after its retries in the first apply (the table's "failed changes"
+/// column). A change fails only after 11 failed tries in a row: about one
+/// run in 600 (docs/reliability.md).
+#[test]
+fn faults_503_at_30_percent_900_accounts_no_change_gives_up() {
+    let failed = fault_run("503-30-900", 300, 0.30, &[FaultKind::Status503], 1);
+    assert_eq!(failed, 0, "a change gave up after its retries");
 }
 
 #[test]
@@ -520,7 +537,7 @@ fn an_apply_killed_with_sigkill_converges_on_the_next_run() {
 // ------------------------------------------------------------------ timeouts
 
 #[test]
-fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_run_is_bounded() {
+fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_read_stops_at_the_deadline() {
     let w = World::start(Seed::default(), FaultSettings::default());
     let file = w.write("one.yaml", &fleet_yaml(&w.base(), 1, 1, 2));
     let file = file.to_str().unwrap();
@@ -540,23 +557,31 @@ fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_run_is_bounded() {
     );
     let one_hang = r.elapsed;
 
-    // Every request hangs: a clear error naming the provider, in bounded time
-    // (7 attempts of 1 s plus at most 12.6 s of backoff).
+    // Every request hangs: a clear error naming the provider, the timeout,
+    // the attempts and the deadline, in bounded time: the provider's read
+    // gives up at its deadline (45 s by default), whatever the retries left.
     w.faults(1.0, &[FaultKind::Hang], 0);
     w.sb().clear_requests();
-    let r = hc(&w, &["plan", "-f", file], Duration::from_secs(60));
+    let r = hc(&w, &["plan", "-f", file], Duration::from_secs(90));
     assert_eq!(r.code(), 1, "{}", r.all());
+    let stderr = r
+        .stderr
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     for provider in ["thulium", "ccp", "dnl"] {
-        assert!(r.stderr.contains(provider), "{}", r.stderr);
+        assert!(stderr.contains(provider), "{stderr}");
     }
+    assert!(stderr.contains("no answer within the timeout"), "{stderr}");
+    assert!(stderr.contains("each request may take 1 s"), "{stderr}");
     assert!(
-        r.stderr.contains("no answer within the timeout"),
-        "{}",
-        r.stderr
+        stderr.contains("reading the provider gives up after 45 s"),
+        "{stderr}"
     );
     assert!(!r.all().contains("panicked"));
     assert!(
-        r.elapsed >= Duration::from_secs(7) && r.elapsed < Duration::from_secs(25),
+        r.elapsed >= Duration::from_secs(7) && r.elapsed < Duration::from_secs(48),
         "always hanging took {:?}",
         r.elapsed
     );
@@ -566,9 +591,9 @@ fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_run_is_bounded() {
         .iter()
         .filter(|q| q.vendor == "thulium" && q.fault == Some(FaultKind::Hang))
         .count();
-    assert_eq!(
-        thulium_attempts, 7,
-        "1 attempt + 6 retries, each cut at the timeout"
+    assert!(
+        stderr.contains(&format!("gave up after {thulium_attempts} attempts")),
+        "{thulium_attempts} attempts in the sandbox log: {stderr}"
     );
 
     // A create that hangs: ambiguous, read back, created once.
@@ -586,7 +611,7 @@ fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_run_is_bounded() {
     assert_eq!(apply.code(), 0, "{}", apply.all());
     assert_eq!(check_final_state(w.sb(), 1), 0);
     println!(
-        "FIGURES hang: timeout=1s one_hang_plan={:.2}s always_hanging_plan={:.2}s hung_create_apply={:.2}s",
+        "FIGURES hang: timeout=1s one_hang_plan={:.2}s always_hanging_plan={:.2}s thulium_attempts={thulium_attempts} hung_create_apply={:.2}s",
         one_hang.as_secs_f64(),
         r.elapsed.as_secs_f64(),
         apply.elapsed.as_secs_f64()
