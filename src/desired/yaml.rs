@@ -197,6 +197,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
             let value = map.next_value::<Node>()?;
             entries.push((key, value));
         }
+        // An account's mapping is kept until validation reaches it: give
+        // back the room a growing Vec left unused.
+        entries.shrink_to_fit();
         Ok(Value::Map(entries))
     }
 }
