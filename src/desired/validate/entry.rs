@@ -188,7 +188,16 @@ impl Checker {
             }
         }
         for spec in schema.fields.iter().filter(|f| f.required_on_create) {
-            if find(&fields, spec.name).is_none() {
+            // A misspelling of it (`surnme`) is already reported with "did
+            // you mean `surname`?": saying it is missing too would only
+            // come first and hide the better message.
+            let misspelled = entries.iter().any(|(k, _)| {
+                k.as_str().is_some_and(|name| {
+                    !allowed.contains(&name)
+                        && values::suggest(name, allowed.iter().copied()) == Some(spec.name)
+                })
+            });
+            if find(&fields, spec.name).is_none() && !misspelled {
                 let example = match spec.ty {
                     FieldType::Secret => format!(
                         "{}: {{ env: {} }}",

@@ -119,6 +119,16 @@ fn unknown_fields_suggest_the_nearest_name() {
 }
 
 #[test]
+fn a_misspelled_required_field_is_reported_once_with_did_you_mean() {
+    let p = problems(&with(
+        "agents:\n  - { login: jk, name: J, surnme: K, number: 1, password: { env: P } }\n",
+    ));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "unknown_field");
+    assert!(p[0].1.contains("surnme"), "{p:?}");
+}
+
+#[test]
 fn missing_required_fields_and_wrong_types() {
     assert_eq!(
         codes(&with(
