@@ -193,14 +193,7 @@ pub fn parse_targets(
                     "invalid --target \"{text}\""
                 )
             })?;
-            if !providers.contains_key(&target.provider) {
-                let names: Vec<&str> = providers.keys().map(String::as_str).collect();
-                return Err(miette::miette!(
-                    help = format!("the file's providers are: {}", names.join(", ")),
-                    "--target names provider \"{}\", which the file does not define",
-                    target.provider
-                ));
-            }
+            known_provider(providers, "--target", &target.provider)?;
             Ok(target)
         })
         .collect()
@@ -220,17 +213,26 @@ pub fn parse_rotate(
                     "{e}"
                 )
             })?;
-            if !providers.contains_key(&rotate.provider) {
-                let names: Vec<&str> = providers.keys().map(String::as_str).collect();
-                return Err(miette::miette!(
-                    help = format!("the file's providers are: {}", names.join(", ")),
-                    "--rotate names provider \"{}\", which the file does not define",
-                    rotate.provider
-                ));
-            }
+            known_provider(providers, "--rotate", &rotate.provider)?;
             Ok(rotate)
         })
         .collect()
+}
+
+/// An option's provider must be one of the file's.
+fn known_provider(
+    providers: &IndexMap<String, Provider>,
+    option: &str,
+    provider: &str,
+) -> miette::Result<()> {
+    if providers.contains_key(provider) {
+        return Ok(());
+    }
+    let names: Vec<&str> = providers.keys().map(String::as_str).collect();
+    Err(miette::miette!(
+        help = format!("the file's providers are: {}", names.join(", ")),
+        "{option} names provider \"{provider}\", which the file does not define"
+    ))
 }
 
 /// A `--target PROVIDER/KEY` whose key is neither in the file nor on the
