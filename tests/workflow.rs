@@ -1159,6 +1159,28 @@ users:
     received.sort();
     assert_eq!(received, expected);
 
+    // A saved plan that rotates passwords is applied only with the same --rotate.
+    world.sandbox.clear_requests();
+    let out = world.run(&["plan", "-f", f, "--rotate", "dnl/drot", "--out", "rot.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = world.run(&["apply", "rot.json", "-f", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--rotate (none) differs from the saved plan's (dnl/drot)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(world.writes().is_empty());
+    let out = world.run(&["apply", "rot.json", "-f", f, "--rotate", "dnl/drot"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(world.writes().len(), 1, "{:?}", world.writes());
+
     // The rotated passwords were set; the plan said so.
     assert_eq!(
         world

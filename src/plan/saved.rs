@@ -112,10 +112,10 @@ pub enum Refusal {
     #[error("the saved plan no longer matches what the file and the providers call for; nothing was applied\n{}", .lines.join("\n"))]
     #[diagnostic(code(headcount::apply::stale_plan), help("{help}"))]
     Differs { lines: Vec<String>, help: String },
-    #[error("{option} {given} differs from the saved plan's ({saved})")]
+    #[error("{option} {given} differs from the saved plan's ({saved}); nothing was applied")]
     #[diagnostic(
         code(headcount::apply::options),
-        help("a saved plan is applied with the options it was made with: leave {option} out")
+        help("a saved plan is applied with the options it was made with: leave --target out (the saved targets are used), and give --rotate and --force exactly as when planning")
     )]
     Options {
         option: &'static str,
@@ -212,8 +212,17 @@ impl SavedPlan {
         same_option("--target", given, &self.targets, "none: the whole file")
     }
 
-    /// The `--rotate` values to plan with: the saved ones, as for targets.
+    /// The `--rotate` values to plan with: the saved ones, which apply must
+    /// be given again. Like `--force`, rotating passwords widens what an
+    /// apply does, so a plan file alone never asks for it.
     pub fn rotate_for(&self, given: &[String]) -> Result<Vec<String>, Refusal> {
+        if given.is_empty() && !self.rotate.is_empty() {
+            return Err(Refusal::Options {
+                option: "--rotate",
+                given: "(none)".into(),
+                saved: self.rotate.join(", "),
+            });
+        }
         same_option("--rotate", given, &self.rotate, "none")
     }
 
