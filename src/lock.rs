@@ -25,8 +25,12 @@ pub struct ApplyLock {
 
 impl ApplyLock {
     /// The lock file of a desired-state path: `FILE.lock` beside a file,
-    /// `.headcount.lock` inside a directory.
+    /// `.headcount.lock` inside a directory, and in the working directory
+    /// for standard input (`-f -`).
     pub fn path_for(desired: &Path) -> PathBuf {
+        if desired.as_os_str() == "-" {
+            return PathBuf::from(".headcount.lock");
+        }
         if desired.is_dir() {
             return desired.join(".headcount.lock");
         }
@@ -146,6 +150,18 @@ mod tests {
         );
         drop(first);
         ApplyLock::acquire(&file, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn standard_input_locks_in_the_working_directory() {
+        assert_eq!(
+            ApplyLock::path_for(Path::new("-")),
+            PathBuf::from(".headcount.lock")
+        );
+        assert_eq!(
+            ApplyLock::path_for(Path::new("conf/headcount.yaml")),
+            PathBuf::from("conf/headcount.yaml.lock")
+        );
     }
 
     #[test]
