@@ -108,8 +108,16 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
                 escape(&c.key),
                 c.action().verb()
             );
+            // A reason shared by several fields sent unchanged is said once.
+            let mut said: Option<&str> = None;
             for f in &c.fields {
-                let note = f.note.as_deref().map(|n| format!("  # {n}")).unwrap_or_default();
+                let mut note = f.note.as_deref().map(|n| format!("  # {n}")).unwrap_or_default();
+                if f.sent_only && !f.sensitive {
+                    if said == f.note.as_deref() {
+                        note.clear();
+                    }
+                    said = f.note.as_deref();
+                }
                 let line = if f.sensitive && f.note.as_deref() == Some("rotated") {
                     format!("+ {} = (sensitive, rotated)", f.name)
                 } else if f.sensitive {
