@@ -253,12 +253,12 @@ impl SavedPlan {
                 account.0, account.1, account.2
             ));
         }
-        if lines.is_empty() {
-            return Ok(());
-        }
         if self.changes.len() != saved.len() {
             altered = true;
             lines.push("  - the saved plan lists an account more than once".into());
+        }
+        if lines.is_empty() {
+            return Ok(());
         }
         let help = match (vendor_changed, altered) {
             (_, true) if self.headcount_version != now.headcount_version => format!(

@@ -664,6 +664,10 @@ fn an_altered_saved_plan_is_refused_and_named_as_altered() {
         "{text}"
     );
     assert!(text.contains("nothing is needed"), "{text}");
+    let mut twice = now.clone();
+    twice.changes.push(twice.changes[0].clone());
+    let text = refusal_text(twice.check(&now));
+    assert!(text.contains("lists an account more than once"), "{text}");
     let mut dropped = now.clone();
     let gone = dropped.changes.remove(0);
     let text = refusal_text(dropped.check(&now));
