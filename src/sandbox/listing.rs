@@ -96,6 +96,15 @@ impl ListingSettings {
         }
         Ok(())
     }
+
+    /// The settings as `vendor` keeps them: Thulium's paging mode is always
+    /// set (to the default when not given).
+    pub(crate) fn completed(mut self, vendor: &str) -> Self {
+        if vendor == "thulium" {
+            self.paging.get_or_insert_default();
+        }
+        self
+    }
 }
 
 /// One listed item: a stored row, or a second account made from a row.
