@@ -286,5 +286,11 @@ mod tests {
         };
         assert!(paging.validate("dnl").is_err());
         assert!(paging.validate("thulium").is_ok());
+        // A Thulium setting without paging means the default paging mode.
+        assert_eq!(
+            total.completed("thulium").paging,
+            Some(ThuliumPaging::Paged)
+        );
+        assert_eq!(total.completed("ccp").paging, None);
     }
 }
