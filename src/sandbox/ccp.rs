@@ -15,7 +15,7 @@
 //! sent. `is_active` is stored as `user_enabled` and read back as "true"/"false".
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -27,12 +27,12 @@ use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
-use super::listing::{self, Listed, ListingSettings};
+use super::listing::{self, Listed};
 use super::table::{
-    body_object, json_answer, json_type, stored_view, Password, ReadView, Row, Table, TokenCheck,
-    Tokens,
+    body_object, json_answer, json_type, stored_view, Password, Row, Table, TokenCheck,
 };
-use super::{lock, VendorSim, CCP_API_KEY, TOKEN_TTL};
+use super::vendor::{Accounts, Control, VendorState};
+use super::{VendorSim, CCP_API_KEY, TOKEN_TTL};
 
 /// The pattern the vendor checks usernames against, as its messages print it.
 const USERNAME_PATTERN_TEXT: &str = r"^[a-zA-Z0-9\s.\-\_]+$";
@@ -128,7 +128,9 @@ fn de_string_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 impl Row for User {
     const PASSWORD_FIELD: &'static str = "password";
-    const HIDDEN: &'static [&'static str] = &["password", "extension_uuid"];
+    fn password(&self) -> &Password {
+        &self.password
+    }
     fn id(&self) -> String {
         self.user_uuid.clone()
     }
@@ -137,18 +139,61 @@ impl Row for User {
     }
 }
 
-/// Members a read always carries as `null` (the page's example).
-const READ_NULLS: &[&str] = &["groups", "campaigns"];
+/// A user as `GET` returns it: every stored field but `extension_uuid` and
+/// the password, then `groups` and `campaigns`, always `null` (as in the
+/// page's example).
+#[derive(Serialize)]
+struct UserView<'a> {
+    user_uuid: &'a str,
+    domain_uuid: &'a str,
+    username: &'a str,
+    api_key: &'a str,
+    first_name: &'a str,
+    middle_name: &'a str,
+    last_name: &'a str,
+    email: &'a str,
+    #[serde(serialize_with = "ser_string_bool")]
+    user_enabled: bool,
+    user_status: &'a str,
+    level: &'a str,
+    role_uuid: &'a str,
+    role_name: &'a str,
+    group_name: &'a str,
+    enable_webrtc: bool,
+    extension: &'a str,
+    groups: Option<Vec<String>>,
+    campaigns: Option<Vec<String>>,
+}
 
-/// A user as `GET` returns it.
-fn user_view(user: &User) -> ReadView<'_, User> {
-    ReadView::with_nulls(user, READ_NULLS)
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(u: &'a User) -> Self {
+        UserView {
+            user_uuid: &u.user_uuid,
+            domain_uuid: &u.domain_uuid,
+            username: &u.username,
+            api_key: &u.api_key,
+            first_name: &u.first_name,
+            middle_name: &u.middle_name,
+            last_name: &u.last_name,
+            email: &u.email,
+            user_enabled: u.user_enabled,
+            user_status: &u.user_status,
+            level: &u.level,
+            role_uuid: &u.role_uuid,
+            role_name: &u.role_name,
+            group_name: &u.group_name,
+            enable_webrtc: u.enable_webrtc,
+            extension: &u.extension,
+            groups: None,
+            campaigns: None,
+        }
+    }
 }
 
 /// A page of `GET /v3/user`.
 #[derive(Serialize)]
 struct Page<'a> {
-    data: Vec<Listed<ReadView<'a, User>>>,
+    data: Vec<Listed<UserView<'a>>>,
     limit: usize,
     offset: usize,
     total: u64,
@@ -161,7 +206,18 @@ struct Store {
     roles: HashMap<String, String>,
 }
 
-impl Store {
+impl Accounts for Store {
+    type Row = User;
+    const NOUN: &'static str = "user";
+
+    fn table(&self) -> &Table<User> {
+        &self.users
+    }
+
+    fn table_mut(&mut self) -> &mut Table<User> {
+        &mut self.users
+    }
+
     fn insert_raw(&mut self, mut user: User) -> Result<Value, String> {
         if user.username.is_empty() {
             return Err("username is required".into());
@@ -175,6 +231,15 @@ impl Store {
         Ok(view)
     }
 
+    /// An edited user may carry a role not seen before.
+    fn edited(&mut self, index: usize) {
+        if let Some(user) = self.users.get(index).cloned() {
+            self.learn_role(&user);
+        }
+    }
+}
+
+impl Store {
     fn learn_role(&mut self, user: &User) {
         if !user.role_uuid.is_empty() && !user.role_name.is_empty() {
             self.roles
@@ -190,9 +255,7 @@ impl Store {
 /// The simulated CCP.
 #[derive(Default)]
 pub(crate) struct Ccp {
-    store: Mutex<Store>,
-    tokens: Mutex<Tokens>,
-    listing: Mutex<ListingSettings>,
+    state: VendorState<Store>,
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -228,7 +291,7 @@ impl Ccp {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
             _ => value,
         };
-        match lock(&self.tokens).check(token) {
+        match self.state.tokens().check(token) {
             TokenCheck::Valid => Ok(()),
             TokenCheck::Expired => Err(error(StatusCode::UNAUTHORIZED, "token is expired")),
             TokenCheck::Unknown => Err(error(StatusCode::UNAUTHORIZED, "token is invalid")),
@@ -406,7 +469,7 @@ async fn token(State(sim): State<Arc<Ccp>>, body: Bytes) -> Response {
     if body.get("api_key").and_then(Value::as_str) != Some(CCP_API_KEY) {
         return error(StatusCode::UNAUTHORIZED, "api_key is invalid");
     }
-    let token = lock(&sim.tokens).issue("ccp", TOKEN_TTL);
+    let token = sim.state.tokens().issue("ccp", TOKEN_TTL);
     Json(json!({
         "client_id": "sandbox",
         "domain_uuid": DOMAIN_UUID,
@@ -447,11 +510,11 @@ async fn list(
         0 => DEFAULT_LIMIT,
         l => l.min(MAX_LIMIT),
     };
-    let fault = lock(&sim.listing).fault;
-    let store = lock(&sim.store);
+    let fault = sim.state.listing_settings().fault;
+    let store = sim.state.accounts();
     let rows = store.users.rows();
     let window = listing::window(fault, rows.len(), offset, limit);
-    let data = listing::render(&window.slots, |i| user_view(&rows[i]), twin_uuid);
+    let data = listing::render(&window.slots, |i| UserView::from(&rows[i]), twin_uuid);
     json_answer(
         StatusCode::OK,
         &Page {
@@ -483,13 +546,13 @@ async fn get_one(
     if let Err(denied) = sim.check_auth(&headers) {
         return denied;
     }
-    let store = lock(&sim.store);
+    let store = sim.state.accounts();
     match store
         .users
         .index_of_id(&uuid)
         .and_then(|i| store.users.get(i))
     {
-        Some(user) => json_answer(StatusCode::OK, &user_view(user)),
+        Some(user) => json_answer(StatusCode::OK, &UserView::from(user)),
         None => not_found(),
     }
 }
@@ -507,7 +570,7 @@ async fn create(State(sim): State<Arc<Ccp>>, headers: HeaderMap, body: Bytes) ->
         Ok(input) => input,
         Err(response) => return response,
     };
-    let mut store = lock(&sim.store);
+    let mut store = sim.state.accounts();
     if store.users.index_of_key(&input.username).is_some() {
         return error(StatusCode::BAD_REQUEST, USERNAME_EXISTS);
     }
@@ -532,7 +595,7 @@ async fn update(
     if let Err(denied) = sim.check_auth(&headers) {
         return denied;
     }
-    let mut store = lock(&sim.store);
+    let mut store = sim.state.accounts();
     let Some(index) = store.users.index_of_id(&uuid) else {
         return not_found();
     };
@@ -589,64 +652,8 @@ impl VendorSim for Ccp {
             .with_state(self)
     }
 
-    fn load(&self, accounts: &[Value]) -> Result<(), String> {
-        let mut store = Store::default();
-        for (i, account) in accounts.iter().enumerate() {
-            let user: User = serde_json::from_value(account.clone())
-                .map_err(|e| format!("user #{}: {e}", i + 1))?;
-            store
-                .insert_raw(user)
-                .map_err(|e| format!("user #{}: {e}", i + 1))?;
-        }
-        *lock(&self.store) = store;
-        lock(&self.tokens).clear();
-        Ok(())
-    }
-
-    fn count(&self) -> usize {
-        lock(&self.store).users.len()
-    }
-
-    fn snapshot(&self) -> Vec<Value> {
-        lock(&self.store).users.snapshot()
-    }
-
-    fn get(&self, key: &str) -> Option<Value> {
-        let store = lock(&self.store);
-        let index = store.users.index_of_key(key)?;
-        store.users.get(index).map(stored_view)
-    }
-
-    fn create_raw(&self, account: &Value) -> Result<Value, String> {
-        let user: User = serde_json::from_value(account.clone()).map_err(|e| e.to_string())?;
-        lock(&self.store).insert_raw(user)
-    }
-
-    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String> {
-        let mut store = lock(&self.store);
-        let view = store.users.raw_edit(key, patch)?;
-        if let Ok(user) = serde_json::from_value::<User>(view.clone()) {
-            store.learn_role(&user);
-        }
-        Ok(view)
-    }
-
-    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool> {
-        let store = lock(&self.store);
-        let index = store.users.index_of_key(key)?;
-        store.users.get(index).map(|u| u.password.0 == candidate)
-    }
-
-    fn expire_tokens(&self) -> usize {
-        lock(&self.tokens).expire_all()
-    }
-
-    fn listing(&self) -> ListingSettings {
-        *lock(&self.listing)
-    }
-
-    fn set_listing(&self, settings: ListingSettings) {
-        *lock(&self.listing) = settings;
+    fn control(&self) -> &dyn Control {
+        &self.state
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {
@@ -663,9 +670,16 @@ mod tests {
         let user: User =
             serde_json::from_value(json!({"username": "a", "is_active": false})).unwrap();
         assert!(!user.user_enabled);
-        let view = serde_json::to_value(user_view(&user)).unwrap();
+        let view = serde_json::to_value(UserView::from(&user)).unwrap();
         assert_eq!(view["user_enabled"], "false");
-        assert!(view.get("password").is_none());
+        // A read is the stored user without extension_uuid, in order, then
+        // the two members the page's example shows as null.
+        let mut expected = stored_view(&user);
+        let map = expected.as_object_mut().unwrap();
+        map.shift_remove("extension_uuid");
+        map.insert("groups".into(), Value::Null);
+        map.insert("campaigns".into(), Value::Null);
+        assert_eq!(view.to_string(), expected.to_string());
         let user: User =
             serde_json::from_value(json!({"username": "a", "user_enabled": "true"})).unwrap();
         assert!(user.user_enabled);

@@ -63,7 +63,7 @@ async fn counts(State(shared): S) -> Response {
 
 async fn account(State(shared): S, Path((vendor, key)): Path<(String, String)>) -> Response {
     match shared.vendor(&vendor) {
-        Ok(sim) => match sim.get(&key) {
+        Ok(sim) => match sim.control().get(&key) {
             Some(account) => Json(account).into_response(),
             None => problem(StatusCode::NOT_FOUND, "no such account"),
         },
@@ -92,7 +92,7 @@ async fn edit_account(
         Err(r) => return r,
     };
     if let Ok(sim) = shared.vendor(&vendor) {
-        if sim.get(&key).is_none() {
+        if sim.control().get(&key).is_none() {
             return problem(StatusCode::NOT_FOUND, "no such account");
         }
     }
@@ -200,7 +200,7 @@ async fn set_listing(State(shared): S, Path(vendor): Path<String>, body: Bytes) 
         Err(r) => return r,
     };
     let current = match shared.vendor(&vendor) {
-        Ok(sim) => sim.listing(),
+        Ok(sim) => sim.control().listing(),
         Err(e) => return from_error(&e),
     };
     let settings = ListingSettings {

@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
@@ -35,12 +35,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::listing::{self, Listed, ListingSettings};
-use super::table::{
-    body_object, json_answer, now_rfc3339, rfc3339, stored_view, Password, ReadView, Row, Table,
-    TokenCheck, Tokens,
-};
-use super::{lock, VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
+use super::listing::{self, Listed};
+use super::table::{body_object, json_answer, stored_view, Password, Row, Table, TokenCheck};
+use super::vendor::{Accounts, Control, VendorState};
+use super::{VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
 
 const DEFAULT_PER_PAGE: usize = 10;
 const MAX_PER_PAGE: usize = 100;
@@ -134,13 +132,93 @@ impl Default for User {
 
 impl Row for User {
     const PASSWORD_FIELD: &'static str = "passwd";
-    const HIDDEN: &'static [&'static str] = &["passwd", "auth_ip", "client_limits", "client"];
+    fn password(&self) -> &Password {
+        &self.passwd
+    }
     fn id(&self) -> String {
         self.user_id.to_string()
     }
     fn key(&self) -> &str {
         &self.name
     }
+}
+
+/// A user as reads return it: every column but `passwd` and the write-only
+/// `auth_ip`, `client_limits` and `client`. In the sparse read mode
+/// `first_name`, `last_name` and `avatar_id` are left out (absent, not
+/// null): the evidence says DNL's `users` table has `fullname` and none of
+/// these.
+#[derive(Serialize)]
+struct UserView<'a> {
+    user_id: u64,
+    name: &'a str,
+    fullname: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<Option<&'a str>>,
+    email: Option<&'a str>,
+    user_type: &'a str,
+    role_id: Option<i64>,
+    active: bool,
+    client_id: Option<i64>,
+    reseller_id: Option<i64>,
+    card_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avatar_id: Option<Option<i64>>,
+    landing_page: Option<&'a str>,
+    default_mod: Option<&'a str>,
+    default_mod2: Option<&'a str>,
+    report_group: bool,
+    outbound_report: bool,
+    all_termination: bool,
+    show_carrier_trunk_drop_only: bool,
+    report_fields: Option<&'a str>,
+    login_ip: Option<&'a str>,
+    create_time: &'a str,
+    create_user_id: Option<u64>,
+    last_login_time: Option<&'a str>,
+    is_online: bool,
+    last_seen: Option<&'a str>,
+}
+
+impl<'a> UserView<'a> {
+    fn new(u: &'a User, sparse: bool) -> Self {
+        UserView {
+            user_id: u.user_id,
+            name: &u.name,
+            fullname: &u.fullname,
+            first_name: (!sparse).then_some(u.first_name.as_deref()),
+            last_name: (!sparse).then_some(u.last_name.as_deref()),
+            email: u.email.as_deref(),
+            user_type: &u.user_type,
+            role_id: u.role_id,
+            active: u.active,
+            client_id: u.client_id,
+            reseller_id: u.reseller_id,
+            card_id: u.card_id,
+            avatar_id: (!sparse).then_some(u.avatar_id),
+            landing_page: u.landing_page.as_deref(),
+            default_mod: u.default_mod.as_deref(),
+            default_mod2: u.default_mod2.as_deref(),
+            report_group: u.report_group,
+            outbound_report: u.outbound_report,
+            all_termination: u.all_termination,
+            show_carrier_trunk_drop_only: u.show_carrier_trunk_drop_only,
+            report_fields: u.report_fields.as_deref(),
+            login_ip: u.login_ip.as_deref(),
+            create_time: &u.create_time,
+            create_user_id: u.create_user_id,
+            last_login_time: u.last_login_time.as_deref(),
+            is_online: u.is_online,
+            last_seen: u.last_seen.as_deref(),
+        }
+    }
+}
+
+/// `t` as DNL's timestamps are shown: RFC 3339, UTC, to the second.
+fn timestamp(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -392,6 +470,19 @@ impl Store {
         self.next_id += 1;
         id
     }
+}
+
+impl Accounts for Store {
+    type Row = User;
+    const NOUN: &'static str = "user";
+
+    fn table(&self) -> &Table<User> {
+        &self.users
+    }
+
+    fn table_mut(&mut self) -> &mut Table<User> {
+        &mut self.users
+    }
 
     fn insert_raw(&mut self, mut user: User) -> Result<Value, String> {
         if user.name.is_empty() {
@@ -399,39 +490,43 @@ impl Store {
         }
         if user.user_id == 0 {
             user.user_id = self.take_id();
+        } else if user.user_id < self.next_id
+            && self.users.index_of_id(&user.user_id.to_string()).is_none()
+        {
+            // Ids are kept in insertion order so that pages are slices.
+            return Err(format!(
+                "user_id {} is below the next free id {}",
+                user.user_id, self.next_id
+            ));
         }
         if user.create_time.is_empty() {
-            user.create_time = now_rfc3339();
+            user.create_time = timestamp(SystemTime::now());
         }
         self.next_id = self.next_id.max(user.user_id + 1);
         let view = stored_view(&user);
         self.users.insert(user).map_err(|e| e.to_string())?;
         Ok(view)
     }
-}
 
-/// Members a read leaves out in the sparse read mode: the evidence says
-/// DNL's `users` table has `fullname` and none of these.
-const SPARSE_HIDDEN: &[&str] = &["first_name", "last_name", "avatar_id"];
+    /// Stored in user_id order so that pages are slices; new ids come last.
+    fn seed_order(rows: &mut [(usize, User)]) {
+        rows.sort_by_key(|(_, u)| (u.user_id == 0, u.user_id));
+    }
+}
 
 /// The simulated DNL.
 #[derive(Default)]
 pub(crate) struct Dnl {
-    store: Mutex<Store>,
-    tokens: Mutex<Tokens>,
-    /// Reads leave out [`SPARSE_HIDDEN`] (writes still take them).
+    state: VendorState<Store>,
+    /// Reads leave out what [`UserView`] leaves out in the sparse read mode
+    /// (writes still take it).
     sparse_reads: AtomicBool,
-    listing: Mutex<ListingSettings>,
 }
 
 impl Dnl {
     /// A user as reads return it (sparse or not).
-    fn view<'a>(&self, user: &'a User) -> ReadView<'a, User> {
-        if self.sparse_reads.load(Ordering::Relaxed) {
-            ReadView::without(user, SPARSE_HIDDEN)
-        } else {
-            ReadView::new(user)
-        }
+    fn view<'a>(&self, user: &'a User) -> UserView<'a> {
+        UserView::new(user, self.sparse_reads.load(Ordering::Relaxed))
     }
 
     fn check_auth(&self, headers: &HeaderMap) -> Result<(), Response> {
@@ -449,7 +544,7 @@ impl Dnl {
                 "auth_token_not_provided",
             ));
         };
-        match lock(&self.tokens).check(token) {
+        match self.state.tokens().check(token) {
             TokenCheck::Valid => Ok(()),
             TokenCheck::Unknown => Err(error(
                 StatusCode::UNAUTHORIZED,
@@ -505,8 +600,8 @@ async fn auth(State(sim): State<Arc<Dnl>>, body: Bytes) -> Response {
             "invalid_credentials",
         );
     }
-    let token = lock(&sim.tokens).issue("dnl", ttl);
-    let expired = rfc3339(SystemTime::now() + ttl);
+    let token = sim.state.tokens().issue("dnl", ttl);
+    let expired = timestamp(SystemTime::now() + ttl);
     Json(json!({"success": true, "payload": {"token": token, "expired": expired}})).into_response()
 }
 
@@ -571,8 +666,8 @@ async fn list(
         .get("order_dir")
         .is_some_and(|d| d.eq_ignore_ascii_case("desc"));
     let offset = page.saturating_mul(per_page);
-    let fault = lock(&sim.listing).fault;
-    let store = lock(&sim.store);
+    let fault = sim.state.listing_settings().fault;
+    let store = sim.state.accounts();
     let rows = store.users.rows();
     // Rows are in user_id order: unfiltered and ascending, the list is the
     // rows themselves; otherwise the matching rows in the order asked.
@@ -616,7 +711,7 @@ struct Answer<T> {
 /// The payload of `GET /users`.
 #[derive(Serialize)]
 struct Page<'a> {
-    items: Vec<Listed<ReadView<'a, User>>>,
+    items: Vec<Listed<UserView<'a>>>,
     total: u64,
     page: usize,
 }
@@ -634,7 +729,7 @@ async fn get_one(
     if let Err(denied) = sim.check_auth(&headers) {
         return denied;
     }
-    let store = lock(&sim.store);
+    let store = sim.state.accounts();
     match index_of(&store, &id).and_then(|i| store.users.get(i)) {
         Some(user) => json_answer(
             StatusCode::OK,
@@ -675,7 +770,7 @@ async fn create(State(sim): State<Arc<Dnl>>, headers: HeaderMap, body: Bytes) ->
         Ok(fields) => fields,
         Err(response) => return response,
     };
-    let mut store = lock(&sim.store);
+    let mut store = sim.state.accounts();
     let name = fields
         .get("name")
         .and_then(Value::as_str)
@@ -684,7 +779,7 @@ async fn create(State(sim): State<Arc<Dnl>>, headers: HeaderMap, body: Bytes) ->
         return name_taken(name);
     }
     let base = User {
-        create_time: now_rfc3339(),
+        create_time: timestamp(SystemTime::now()),
         ..User::default()
     };
     let mut user = match merged(&base, fields) {
@@ -722,7 +817,7 @@ async fn update(
     if let Err(denied) = sim.check_auth(&headers) {
         return denied;
     }
-    let mut store = lock(&sim.store);
+    let mut store = sim.state.accounts();
     let Some(index) = index_of(&store, &id) else {
         return not_found("User");
     };
@@ -788,66 +883,8 @@ impl VendorSim for Dnl {
             .with_state(self)
     }
 
-    fn load(&self, accounts: &[Value]) -> Result<(), String> {
-        let mut users = Vec::with_capacity(accounts.len());
-        for (i, account) in accounts.iter().enumerate() {
-            let user: User = serde_json::from_value(account.clone())
-                .map_err(|e| format!("user #{}: {e}", i + 1))?;
-            users.push(user);
-        }
-        // Stored in user_id order so that pages are slices; new ids come last.
-        users.sort_by_key(|u| (u.user_id == 0, u.user_id));
-        let mut store = Store::default();
-        for user in users {
-            let name = user.name.clone();
-            store
-                .insert_raw(user)
-                .map_err(|e| format!("user {name:?}: {e}"))?;
-        }
-        *lock(&self.store) = store;
-        lock(&self.tokens).clear();
-        Ok(())
-    }
-
-    fn count(&self) -> usize {
-        lock(&self.store).users.len()
-    }
-
-    fn snapshot(&self) -> Vec<Value> {
-        lock(&self.store).users.snapshot()
-    }
-
-    fn get(&self, key: &str) -> Option<Value> {
-        let store = lock(&self.store);
-        let index = store.users.index_of_key(key)?;
-        store.users.get(index).map(stored_view)
-    }
-
-    fn create_raw(&self, account: &Value) -> Result<Value, String> {
-        let user: User = serde_json::from_value(account.clone()).map_err(|e| e.to_string())?;
-        let mut store = lock(&self.store);
-        if user.user_id != 0 && user.user_id < store.next_id {
-            // Ids are kept in insertion order so that pages are slices.
-            return Err(format!(
-                "user_id {} is below the next free id {}",
-                user.user_id, store.next_id
-            ));
-        }
-        store.insert_raw(user)
-    }
-
-    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String> {
-        lock(&self.store).users.raw_edit(key, patch)
-    }
-
-    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool> {
-        let store = lock(&self.store);
-        let index = store.users.index_of_key(key)?;
-        store.users.get(index).map(|u| u.passwd.0 == candidate)
-    }
-
-    fn expire_tokens(&self) -> usize {
-        lock(&self.tokens).expire_all()
+    fn control(&self) -> &dyn Control {
+        &self.state
     }
 
     fn set_sparse_reads(&self, on: bool) -> Result<(), String> {
@@ -857,14 +894,6 @@ impl VendorSim for Dnl {
 
     fn sparse_reads(&self) -> bool {
         self.sparse_reads.load(Ordering::Relaxed)
-    }
-
-    fn listing(&self) -> ListingSettings {
-        *lock(&self.listing)
-    }
-
-    fn set_listing(&self, settings: ListingSettings) {
-        *lock(&self.listing) = settings;
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {
@@ -917,13 +946,70 @@ mod tests {
     }
 
     #[test]
+    fn reads_leave_out_the_write_only_fields_and_in_sparse_mode_the_names() {
+        let user: User = serde_json::from_value(json!({
+            "user_id": 7, "name": "dnhai", "passwd": "p", "first_name": "Do",
+            "auth_ip": [{"ip": "10.0.0.1"}], "client_limits": [{"client_id": 1}],
+            "client": {"x": 1}
+        }))
+        .unwrap();
+        let without = |fields: &[&str]| {
+            let mut expected = stored_view(&user);
+            let map = expected.as_object_mut().unwrap();
+            for field in fields {
+                map.shift_remove(*field);
+            }
+            expected.to_string()
+        };
+        let write_only = ["auth_ip", "client_limits", "client"];
+        let full = serde_json::to_value(UserView::new(&user, false)).unwrap();
+        assert_eq!(full.to_string(), without(&write_only));
+        assert_eq!(full["first_name"], "Do");
+        assert_eq!(full["last_name"], Value::Null);
+        let sparse = serde_json::to_value(UserView::new(&user, true)).unwrap();
+        let names = ["first_name", "last_name", "avatar_id"];
+        assert_eq!(
+            sparse.to_string(),
+            without(&[&write_only[..], &names].concat())
+        );
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_seconds() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
     fn seeded_ids_must_keep_the_order() {
-        let sim = Dnl::default();
-        sim.load(&[json!({"user_id": 10, "name": "a"})]).unwrap();
-        assert!(sim.create_raw(&json!({"user_id": 5, "name": "b"})).is_err());
+        let sim = Dnl::default().state;
+        sim.load(&[
+            json!({"user_id": 10, "name": "a"}),
+            json!({"user_id": 3, "name": "c"}),
+        ])
+        .unwrap();
+        let stored = sim.snapshot();
+        let names: Vec<&str> = stored.iter().filter_map(|u| u["name"].as_str()).collect();
+        assert_eq!(names, ["c", "a"], "seeds are stored in user_id order");
+        assert!(sim
+            .create_raw(&json!({"user_id": 5, "name": "b"}))
+            .unwrap_err()
+            .contains("below the next free id"));
+        assert!(sim
+            .create_raw(&json!({"user_id": 10, "name": "b"}))
+            .unwrap_err()
+            .contains("already exists"));
         assert_eq!(
             sim.create_raw(&json!({"name": "b"})).unwrap()["user_id"],
             11
+        );
+        let duplicate = sim.load(&[
+            json!({"user_id": 4, "name": "a"}),
+            json!({"user_id": 4, "name": "b"}),
+        ]);
+        assert_eq!(
+            duplicate.unwrap_err(),
+            "user #2: an account with id \"4\" already exists"
         );
     }
 }

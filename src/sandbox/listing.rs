@@ -96,6 +96,15 @@ impl ListingSettings {
         }
         Ok(())
     }
+
+    /// The settings as `vendor` keeps them: Thulium's paging mode is always
+    /// set (to the default when not given).
+    pub(crate) fn completed(mut self, vendor: &str) -> Self {
+        if vendor == "thulium" {
+            self.paging.get_or_insert_default();
+        }
+        self
+    }
 }
 
 /// One listed item: a stored row, or a second account made from a row.
@@ -277,5 +286,11 @@ mod tests {
         };
         assert!(paging.validate("dnl").is_err());
         assert!(paging.validate("thulium").is_ok());
+        // A Thulium setting without paging means the default paging mode.
+        assert_eq!(
+            total.completed("thulium").paging,
+            Some(ThuliumPaging::Paged)
+        );
+        assert_eq!(total.completed("ccp").paging, None);
     }
 }

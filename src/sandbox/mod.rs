@@ -73,6 +73,7 @@ mod server;
 mod table;
 #[allow(clippy::result_large_err)]
 mod thulium;
+mod vendor;
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -91,6 +92,7 @@ use tokio::sync::watch;
 pub use faults::{parse_kinds, FaultKind, FaultSettings, ScheduledFault};
 pub use listing::{ListingFault, ListingSettings, ThuliumPaging, HUGE_TOTAL};
 pub use seed::Seed;
+use vendor::Control;
 
 /// Thulium API user accepted by the sandbox (HTTP Basic).
 pub const THULIUM_USER: &str = "sandbox";
@@ -109,22 +111,16 @@ pub(crate) const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Most request records kept (older ones are forgotten, `total` keeps counting).
 const LOG_CAPACITY: usize = 100_000;
 
-/// One simulated vendor: its routes and its accounts. Adding a vendor is one
-/// file implementing this and one line in [`registry`].
+/// One simulated vendor: its routes and its state. Adding a vendor is one
+/// file implementing this (its state a [`vendor::VendorState`]) and one line
+/// in [`registry`].
 pub(crate) trait VendorSim: Send + Sync + 'static {
     /// Path prefix and name in seeds and the control API.
     fn name(&self) -> &'static str;
     /// The vendor's routes (nested under `/{name}`).
     fn router(self: Arc<Self>) -> Router;
-    /// Replaces every account with `accounts` (seed format) and forgets tokens.
-    fn load(&self, accounts: &[Value]) -> Result<(), String>;
-    fn count(&self) -> usize;
-    fn snapshot(&self) -> Vec<Value>;
-    fn get(&self, key: &str) -> Option<Value>;
-    fn create_raw(&self, account: &Value) -> Result<Value, String>;
-    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String>;
-    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool>;
-    fn expire_tokens(&self) -> usize;
+    /// Its accounts, tokens and listing settings, for the control API.
+    fn control(&self) -> &dyn Control;
     /// Turns the sparse read mode on or off (reads leave out fields the
     /// real vendor probably does not return); `Err` when the vendor has none.
     fn set_sparse_reads(&self, on: bool) -> Result<(), String> {
@@ -135,10 +131,6 @@ pub(crate) trait VendorSim: Send + Sync + 'static {
     fn sparse_reads(&self) -> bool {
         false
     }
-    /// How its list answers behave (see [`listing`]).
-    fn listing(&self) -> ListingSettings;
-    /// Sets how its list answers behave (checked by the caller).
-    fn set_listing(&self, settings: ListingSettings);
     /// The vendor's error body for an injected error status.
     fn fault_response(&self, status: StatusCode) -> Response;
 }
@@ -318,7 +310,7 @@ impl Shared {
     /// No listing fault, the startup Thulium paging mode.
     fn reset_listing(&self) -> Result<(), SandboxError> {
         for vendor in &self.vendors {
-            vendor.set_listing(ListingSettings::default());
+            vendor.control().set_listing(ListingSettings::default());
         }
         self.set_listing(
             "thulium",
@@ -332,7 +324,7 @@ impl Shared {
     pub(crate) fn listing(&self) -> IndexMap<String, ListingSettings> {
         self.vendors
             .iter()
-            .map(|v| (v.name().to_string(), v.listing()))
+            .map(|v| (v.name().to_string(), v.control().listing()))
             .collect()
     }
 
@@ -348,7 +340,7 @@ impl Shared {
                 vendor: vendor.to_string(),
                 message,
             })?;
-        sim.set_listing(settings);
+        sim.control().set_listing(settings.completed(vendor));
         Ok(())
     }
 
@@ -363,6 +355,7 @@ impl Shared {
                 .get(vendor.name())
                 .map_or(&[][..], Vec::as_slice);
             vendor
+                .control()
                 .load(accounts)
                 .map_err(|message| SandboxError::SeedAccounts {
                     vendor: vendor.name().to_string(),
@@ -404,7 +397,10 @@ impl Shared {
     pub(crate) fn state(&self) -> Value {
         let mut map = serde_json::Map::new();
         for vendor in &self.vendors {
-            map.insert(vendor.name().to_string(), Value::Array(vendor.snapshot()));
+            map.insert(
+                vendor.name().to_string(),
+                Value::Array(vendor.control().snapshot()),
+            );
         }
         Value::Object(map)
     }
@@ -412,7 +408,7 @@ impl Shared {
     pub(crate) fn counts(&self) -> IndexMap<String, usize> {
         self.vendors
             .iter()
-            .map(|v| (v.name().to_string(), v.count()))
+            .map(|v| (v.name().to_string(), v.control().count()))
             .collect()
     }
 
@@ -435,7 +431,10 @@ impl Shared {
     }
 
     pub(crate) fn expire_tokens(&self) -> usize {
-        self.vendors.iter().map(|v| v.expire_tokens()).sum()
+        self.vendors
+            .iter()
+            .map(|v| v.control().expire_tokens())
+            .sum()
     }
 
     pub(crate) fn requests(&self) -> (u64, Vec<RequestRecord>) {
@@ -490,6 +489,7 @@ impl Shared {
         account: &Value,
     ) -> Result<Value, SandboxError> {
         self.vendor(vendor)?
+            .control()
             .create_raw(account)
             .map_err(|m| Self::account_error(vendor, m))
     }
@@ -501,6 +501,7 @@ impl Shared {
         patch: &Value,
     ) -> Result<Value, SandboxError> {
         self.vendor(vendor)?
+            .control()
             .edit_raw(key, patch)
             .map_err(|m| Self::account_error(vendor, m))
     }
@@ -582,7 +583,7 @@ impl Sandbox {
 
     /// Number of accounts of `vendor` ("thulium", "ccp", "dnl").
     pub fn count(&self, vendor: &str) -> Result<usize, SandboxError> {
-        Ok(self.shared.vendor(vendor)?.count())
+        Ok(self.shared.vendor(vendor)?.control().count())
     }
 
     /// Number of accounts per vendor.
@@ -592,7 +593,7 @@ impl Sandbox {
 
     /// One account by natural key (Thulium login, CCP username, DNL name), as stored.
     pub fn account(&self, vendor: &str, key: &str) -> Result<Option<Value>, SandboxError> {
-        Ok(self.shared.vendor(vendor)?.get(key))
+        Ok(self.shared.vendor(vendor)?.control().get(key))
     }
 
     /// Creates an account bypassing the vendor's validation (ids are assigned if absent).
@@ -617,7 +618,11 @@ impl Sandbox {
         key: &str,
         candidate: &str,
     ) -> Result<Option<bool>, SandboxError> {
-        Ok(self.shared.vendor(vendor)?.password_matches(key, candidate))
+        Ok(self
+            .shared
+            .vendor(vendor)?
+            .control()
+            .password_matches(key, candidate))
     }
 
     /// The current latency and random-fault settings.

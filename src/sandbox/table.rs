@@ -1,9 +1,9 @@
 //! Building blocks shared by the simulated vendors: an indexed table of
-//! accounts, a redacted password type, bearer-style tokens and timestamps.
+//! accounts, a redacted password type, bearer-style tokens and JSON answers.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde::de::DeserializeOwned;
@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 pub(crate) trait Row: Serialize + DeserializeOwned + Clone + Send + 'static {
     /// The wire name of the password field (never shown by the control API).
     const PASSWORD_FIELD: &'static str;
-    /// Fields the vendor never returns on read (the password and write-only fields).
-    const HIDDEN: &'static [&'static str];
+    /// The stored password.
+    fn password(&self) -> &Password;
     /// The remote id (path key of read-one and edit).
     fn id(&self) -> String;
     /// The natural key (unique).
@@ -173,214 +173,8 @@ pub(crate) fn stored_view<R: Row>(row: &R) -> Value {
     value
 }
 
-/// A row as the vendor returns it on read: without password and write-only fields.
-#[cfg(test)]
-pub(crate) fn read_view<R: Row>(row: &R) -> Value {
-    serde_json::to_value(ReadView::new(row)).unwrap_or(Value::Null)
-}
-
-/// A row as the vendor returns it on read, serialised straight from the row:
-/// the row's fields in order, without [`Row::HIDDEN`], then `nulls` (members
-/// the vendor always sends as `null`). Lists of thousands of rows are written
-/// with this, without building a JSON value per row first.
-pub(crate) struct ReadView<'a, R> {
-    row: &'a R,
-    nulls: &'static [&'static str],
-    also_hidden: &'static [&'static str],
-}
-
-impl<'a, R: Row> ReadView<'a, R> {
-    pub(crate) fn new(row: &'a R) -> Self {
-        Self {
-            row,
-            nulls: &[],
-            also_hidden: &[],
-        }
-    }
-
-    /// The view with `nulls` appended as `"name": null` members.
-    pub(crate) fn with_nulls(row: &'a R, nulls: &'static [&'static str]) -> Self {
-        Self {
-            row,
-            nulls,
-            also_hidden: &[],
-        }
-    }
-
-    /// The view without the members `also_hidden` either (a vendor whose
-    /// read does not carry some written fields).
-    pub(crate) fn without(row: &'a R, also_hidden: &'static [&'static str]) -> Self {
-        Self {
-            row,
-            nulls: &[],
-            also_hidden,
-        }
-    }
-}
-
-impl<R: Row> Serialize for ReadView<'_, R> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.row.serialize(hiding::Hiding {
-            inner: serializer,
-            hidden: R::HIDDEN,
-            also_hidden: self.also_hidden,
-            nulls: self.nulls,
-        })
-    }
-}
-
-/// A serializer for derived structs that leaves some fields out. Rows are
-/// always structs; any other shape is an error (a bug in a sandbox row type).
-mod hiding {
-    use serde::ser::{Error, Impossible, SerializeStruct, Serializer};
-    use serde::Serialize;
-
-    pub(super) struct Hiding<S> {
-        pub(super) inner: S,
-        pub(super) hidden: &'static [&'static str],
-        pub(super) also_hidden: &'static [&'static str],
-        pub(super) nulls: &'static [&'static str],
-    }
-
-    pub(super) struct Fields<S: Serializer> {
-        inner: S::SerializeStruct,
-        hidden: &'static [&'static str],
-        also_hidden: &'static [&'static str],
-        nulls: &'static [&'static str],
-    }
-
-    impl<S: Serializer> SerializeStruct for Fields<S> {
-        type Ok = S::Ok;
-        type Error = S::Error;
-
-        fn serialize_field<T: ?Sized + Serialize>(
-            &mut self,
-            key: &'static str,
-            value: &T,
-        ) -> Result<(), S::Error> {
-            if self.hidden.contains(&key) || self.also_hidden.contains(&key) {
-                return Ok(());
-            }
-            self.inner.serialize_field(key, value)
-        }
-
-        fn end(mut self) -> Result<S::Ok, S::Error> {
-            for key in self.nulls {
-                self.inner.serialize_field(key, &())?;
-            }
-            self.inner.end()
-        }
-    }
-
-    fn not_a_struct<E: Error>() -> E {
-        E::custom("a sandbox row must serialise as a struct")
-    }
-
-    macro_rules! refuse {
-        ($($name:ident($($arg:ty),*);)*) => {
-            $(fn $name(self, $(_: $arg),*) -> Result<S::Ok, S::Error> { Err(not_a_struct()) })*
-        };
-    }
-
-    impl<S: Serializer> Serializer for Hiding<S> {
-        type Ok = S::Ok;
-        type Error = S::Error;
-        type SerializeSeq = Impossible<S::Ok, S::Error>;
-        type SerializeTuple = Impossible<S::Ok, S::Error>;
-        type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
-        type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
-        type SerializeMap = Impossible<S::Ok, S::Error>;
-        type SerializeStruct = Fields<S>;
-        type SerializeStructVariant = Impossible<S::Ok, S::Error>;
-
-        fn serialize_struct(self, name: &'static str, len: usize) -> Result<Fields<S>, S::Error> {
-            Ok(Fields {
-                inner: self.inner.serialize_struct(name, len)?,
-                hidden: self.hidden,
-                also_hidden: self.also_hidden,
-                nulls: self.nulls,
-            })
-        }
-
-        refuse! {
-            serialize_bool(bool);
-            serialize_i8(i8);
-            serialize_i16(i16);
-            serialize_i32(i32);
-            serialize_i64(i64);
-            serialize_u8(u8);
-            serialize_u16(u16);
-            serialize_u32(u32);
-            serialize_u64(u64);
-            serialize_f32(f32);
-            serialize_f64(f64);
-            serialize_char(char);
-            serialize_str(&str);
-            serialize_bytes(&[u8]);
-            serialize_none();
-            serialize_unit();
-            serialize_unit_struct(&'static str);
-            serialize_unit_variant(&'static str, u32, &'static str);
-        }
-
-        fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<S::Ok, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_newtype_struct<T: ?Sized + Serialize>(
-            self,
-            _: &'static str,
-            _: &T,
-        ) -> Result<S::Ok, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_newtype_variant<T: ?Sized + Serialize>(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: &T,
-        ) -> Result<S::Ok, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_tuple_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleStruct, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_tuple_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleVariant, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-            Err(not_a_struct())
-        }
-        fn serialize_struct_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStructVariant, S::Error> {
-            Err(not_a_struct())
-        }
-    }
-}
-
-/// A JSON answer written from any serialisable value (a page of
-/// [`ReadView`]s borrowed from the store, while its lock is held).
+/// A JSON answer written from any serialisable value (a page of views
+/// borrowed from the store, while its lock is held).
 pub(crate) fn json_answer<T: Serialize>(
     status: axum::http::StatusCode,
     value: &T,
@@ -483,34 +277,6 @@ impl Tokens {
     }
 }
 
-/// `t` as an RFC 3339 UTC timestamp (seconds precision).
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Now as RFC 3339.
-pub(crate) fn now_rfc3339() -> String {
-    rfc3339(SystemTime::now())
-}
-
 /// Slices `len` items as a page: `offset..offset+limit`, clamped.
 pub(crate) fn page_range(len: usize, offset: usize, limit: usize) -> std::ops::Range<usize> {
     let start = offset.min(len);
@@ -532,7 +298,9 @@ mod tests {
 
     impl Row for T {
         const PASSWORD_FIELD: &'static str = "password";
-        const HIDDEN: &'static [&'static str] = &["password", "secret_setting"];
+        fn password(&self) -> &Password {
+            &self.password
+        }
         fn id(&self) -> String {
             self.id.to_string()
         }
@@ -577,32 +345,13 @@ mod tests {
     }
 
     #[test]
-    fn views_hide_what_the_vendor_hides() {
+    fn the_stored_view_leaves_out_only_the_password() {
         let r = row(1, "a");
         let stored = stored_view(&r);
         assert!(stored.get("password").is_none());
         assert_eq!(stored["secret_setting"], true);
-        let read = read_view(&r);
-        assert!(read.get("secret_setting").is_none());
-        let mut expected = serde_json::to_value(&r).unwrap();
-        for field in T::HIDDEN {
-            expected.as_object_mut().unwrap().shift_remove(*field);
-        }
-        assert_eq!(read, expected);
-        let keys: Vec<String> = read.as_object().unwrap().keys().cloned().collect();
-        let expected_keys: Vec<String> = expected.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, expected_keys, "members keep the row's order");
-        let with_nulls = serde_json::to_value(ReadView::with_nulls(&r, &["groups"])).unwrap();
-        assert_eq!(with_nulls["groups"], Value::Null);
-        assert_eq!(with_nulls.as_object().unwrap().len(), keys.len() + 1);
+        assert_eq!(stored.as_object().unwrap().len(), 3);
         assert_eq!(format!("{:?}", r.password), "(sensitive)");
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -25,9 +25,10 @@ use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::listing::{self, ListingSettings, ThuliumPaging};
+use super::listing::{self, ThuliumPaging};
 use super::table::{body_object, stored_view, Password, Row, Table};
-use super::{lock, VendorSim, THULIUM_PASSWORD, THULIUM_USER};
+use super::vendor::{Accounts, Control, VendorState};
+use super::{VendorSim, THULIUM_PASSWORD, THULIUM_USER};
 
 /// Agents per page when `limit` is not given (as Thulium's documented lists).
 const DEFAULT_LIMIT: usize = 100;
@@ -104,13 +105,9 @@ fn de_number<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 
 impl Row for Agent {
     const PASSWORD_FIELD: &'static str = "password";
-    const HIDDEN: &'static [&'static str] = &[
-        "password",
-        "change_password",
-        "callerid",
-        "language",
-        "roles",
-    ];
+    fn password(&self) -> &Password {
+        &self.password
+    }
     fn id(&self) -> String {
         self.agent_id.to_string()
     }
@@ -119,7 +116,8 @@ impl Row for Agent {
     }
 }
 
-/// What `GET /api/agents[/{login}]` returns.
+/// What `GET /api/agents[/{login}]` returns: every stored field but the
+/// write-only ones (password, change_password, callerid, language, roles).
 #[derive(Serialize)]
 struct AgentView<'a> {
     agent_id: u64,
@@ -162,6 +160,19 @@ impl Store {
         self.next_id += 1;
         id
     }
+}
+
+impl Accounts for Store {
+    type Row = Agent;
+    const NOUN: &'static str = "agent";
+
+    fn table(&self) -> &Table<Agent> {
+        &self.agents
+    }
+
+    fn table_mut(&mut self) -> &mut Table<Agent> {
+        &mut self.agents
+    }
 
     fn insert_raw(&mut self, mut agent: Agent) -> Result<Value, String> {
         if agent.login.is_empty() {
@@ -180,8 +191,7 @@ impl Store {
 /// The simulated Thulium.
 #[derive(Default)]
 pub(crate) struct Thulium {
-    store: Mutex<Store>,
-    listing: Mutex<ListingSettings>,
+    state: VendorState<Store>,
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0x5367_8450_401c);
@@ -388,8 +398,8 @@ async fn list(
     if let Err(denied) = check_auth(&headers) {
         return denied;
     }
-    let settings = sim.listing();
-    let store = lock(&sim.store);
+    let settings = sim.state.listing_settings();
+    let store = sim.state.accounts();
     let rows = store.agents.rows();
     let (offset, limit) = match settings.paging.unwrap_or_default() {
         ThuliumPaging::IgnoresParameters => (0, rows.len().saturating_add(1)),
@@ -429,7 +439,7 @@ async fn get_one(
     if let Err(denied) = check_auth(&headers) {
         return denied;
     }
-    let store = lock(&sim.store);
+    let store = sim.state.accounts();
     match store
         .agents
         .index_of_key(&login)
@@ -485,7 +495,7 @@ async fn create(State(sim): State<Arc<Thulium>>, headers: HeaderMap, body: Bytes
     else {
         return error(StatusCode::BAD_REQUEST, errors);
     };
-    let mut store = lock(&sim.store);
+    let mut store = sim.state.accounts();
     if store.agents.index_of_key(&login).is_some() {
         return error1(
             StatusCode::BAD_REQUEST,
@@ -529,7 +539,7 @@ async fn update(
     if let Err(denied) = check_auth(&headers) {
         return denied;
     }
-    let mut store = lock(&sim.store);
+    let mut store = sim.state.accounts();
     let Some(index) = store.agents.index_of_key(&login) else {
         return not_found_agent(&login);
     };
@@ -633,60 +643,8 @@ impl VendorSim for Thulium {
             .with_state(self)
     }
 
-    fn load(&self, accounts: &[Value]) -> Result<(), String> {
-        let mut store = Store::default();
-        for (i, account) in accounts.iter().enumerate() {
-            let agent: Agent = serde_json::from_value(account.clone())
-                .map_err(|e| format!("agent #{}: {e}", i + 1))?;
-            store
-                .insert_raw(agent)
-                .map_err(|e| format!("agent #{}: {e}", i + 1))?;
-        }
-        *lock(&self.store) = store;
-        Ok(())
-    }
-
-    fn count(&self) -> usize {
-        lock(&self.store).agents.len()
-    }
-
-    fn snapshot(&self) -> Vec<Value> {
-        lock(&self.store).agents.snapshot()
-    }
-
-    fn get(&self, key: &str) -> Option<Value> {
-        let store = lock(&self.store);
-        let index = store.agents.index_of_key(key)?;
-        store.agents.get(index).map(stored_view)
-    }
-
-    fn create_raw(&self, account: &Value) -> Result<Value, String> {
-        let agent: Agent = serde_json::from_value(account.clone()).map_err(|e| e.to_string())?;
-        lock(&self.store).insert_raw(agent)
-    }
-
-    fn edit_raw(&self, key: &str, patch: &Value) -> Result<Value, String> {
-        lock(&self.store).agents.raw_edit(key, patch)
-    }
-
-    fn password_matches(&self, key: &str, candidate: &str) -> Option<bool> {
-        let store = lock(&self.store);
-        let index = store.agents.index_of_key(key)?;
-        store.agents.get(index).map(|a| a.password.0 == candidate)
-    }
-
-    fn expire_tokens(&self) -> usize {
-        0
-    }
-
-    fn listing(&self) -> ListingSettings {
-        let mut settings = *lock(&self.listing);
-        settings.paging = Some(settings.paging.unwrap_or_default());
-        settings
-    }
-
-    fn set_listing(&self, settings: ListingSettings) {
-        *lock(&self.listing) = settings;
+    fn control(&self) -> &dyn Control {
+        &self.state
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {
@@ -700,7 +658,6 @@ impl VendorSim for Thulium {
 
 #[cfg(test)]
 mod tests {
-    use super::super::table::read_view;
     use super::*;
 
     #[test]
@@ -711,16 +668,14 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(agent.number, 345);
-        let view = read_view(&agent);
-        for hidden in [
-            "password",
-            "roles",
-            "language",
-            "callerid",
-            "change_password",
-        ] {
-            assert!(view.get(hidden).is_none(), "{hidden} is shown");
+        let view = serde_json::to_value(AgentView::from(&agent)).unwrap();
+        // A read is the stored agent without the write-only fields, in order.
+        let mut expected = stored_view(&agent);
+        let map = expected.as_object_mut().unwrap();
+        for hidden in ["roles", "language", "callerid", "change_password"] {
+            map.shift_remove(hidden);
         }
+        assert_eq!(view.to_string(), expected.to_string());
         assert_eq!(view["number"], 345);
         assert!(serde_json::from_value::<Agent>(json!({"number": "12a"})).is_err());
     }
@@ -732,7 +687,7 @@ mod tests {
 
     #[test]
     fn seeded_ids_are_kept_and_new_ones_follow() {
-        let sim = Thulium::default();
+        let sim = Thulium::default().state;
         sim.load(&[json!({"agent_id": 40, "login": "a", "number": 1})])
             .unwrap();
         let created = sim.create_raw(&json!({"login": "b", "number": 2})).unwrap();
