@@ -902,13 +902,14 @@ fn the_demo_runs_plan_apply_plan_drift() {
     );
     let text = stdout(&out);
     for needle in [
-        "==== 1/5  Plan: what would change? ====",
+        "==== 1/6  Plan: what would change? ====",
         "Plan: 3 to create, 3 to update, 0 to deactivate; 1 password reset.",
         "Apply complete: 3 created, 3 updated, 0 deactivated, 0 failed.",
         "No changes to apply, but the providers hold accounts the file does not list",
         "surname: provider has \"Changed-In-Panel\", file says \"Kowalski\"",
         "active: provider has false, file says true",
         "(exit code 2)",
+        "~ active  = false -> true  # listed in the file, so wanted active",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

@@ -71,17 +71,17 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
 
     let steps: [(&str, Vec<&str>, u8); 3] = [
         (
-            "1/5  Plan: what would change?",
+            "1/6  Plan: what would change?",
             vec!["plan"],
             super::EXIT_OK,
         ),
         (
-            "2/5  Apply it",
+            "2/6  Apply it",
             vec!["apply", "--auto-approve"],
             super::EXIT_OK,
         ),
         (
-            "3/5  Plan again: nothing left to apply; accounts the file does not list stay drift (exit code 2)",
+            "3/6  Plan again: nothing left to apply; accounts the file does not list stay drift (exit code 2)",
             vec!["plan", "--detailed-exitcode"],
             super::EXIT_CHANGES,
         ),
@@ -90,17 +90,26 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
         step(title, &command, &file, &env, expected).await?;
     }
 
-    heading("4/5  Someone edits and suspends an agent in the vendor's panel (outside the file)")?;
+    heading("4/6  Someone edits and suspends an agent in the vendor's panel (outside the file)")?;
     let (vendor, key, patch) = out_of_band_edit(&desired)?;
     sandbox.edit_account(vendor, &key, patch.clone())?;
     say!("  {vendor} account \"{key}\" changed directly on the vendor: {patch}");
 
     step(
-        "5/5  Drift detection (exit code 2 = drift found)",
+        "5/6  Drift detection (exit code 2 = drift found)",
         &["drift"],
         &file,
         &env,
         super::EXIT_CHANGES,
+    )
+    .await?;
+
+    step(
+        "6/6  Plan: what apply would do to fix it (the agent is listed, so wanted active)",
+        &["plan"],
+        &file,
+        &env,
+        super::EXIT_OK,
     )
     .await?;
 
