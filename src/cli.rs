@@ -126,7 +126,7 @@ pub struct PlanArgs {
     /// Save the plan (no secrets) for `headcount apply FILE`.
     #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Exit 2 when there are changes, 0 when there are none, 1 on error.
+    /// Exit 2 when there are changes or unlisted accounts reported (drift), 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Text plan: list the fields an edit sends unchanged (CCP sends the whole user), with their values.

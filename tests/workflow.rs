@@ -345,14 +345,17 @@ fn apply_converges_and_detailed_exitcode_goes_from_2_to_0() {
         Some(true)
     );
 
+    // Nothing left to apply; the unlisted accounts (reported) are still drift.
     let again = world.run(&["plan", "-f", f, "--detailed-exitcode"]);
-    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
-    assert!(stdout(&again).starts_with("No changes."));
+    assert_eq!(again.status.code(), Some(2), "{}", stdout(&again));
+    assert!(stdout(&again).starts_with(
+        "No changes to apply, but the providers hold accounts the file does not list"
+    ));
 
     world.sandbox.clear_requests();
     let second = world.run(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(second.status.code(), Some(0));
-    assert!(stdout(&second).starts_with("No changes."));
+    assert!(stdout(&second).starts_with("No changes to apply"));
     assert!(
         world.writes().is_empty(),
         "second apply wrote {:?}",
@@ -431,13 +434,12 @@ fn saved_plan_applies_and_a_stale_one_is_refused_naming_the_change() {
     );
     assert!(stderr(&out).contains("matches the file and the providers"));
     assert!(stdout(&out).contains("Apply complete: 3 created, 3 updated"));
-    assert_eq!(
-        world
-            .run(&["plan", "-f", f, "--detailed-exitcode"])
-            .status
-            .code(),
-        Some(0)
-    );
+    // Only the unlisted accounts (drift under `unlisted: report`) are left.
+    let after = world.run(&["plan", "-f", f, "--detailed-exitcode", "--format", "json"]);
+    assert_eq!(after.status.code(), Some(2));
+    let after: Value = serde_json::from_str(&stdout(&after)).unwrap();
+    assert_eq!(after["changes"], json!([]));
+    assert_eq!(after["unlisted"].as_array().unwrap().len(), 3);
 }
 
 /// A diagnostic's text with miette's line wrapping undone.
@@ -900,12 +902,14 @@ fn the_demo_runs_plan_apply_plan_drift() {
     );
     let text = stdout(&out);
     for needle in [
-        "==== 1/5  Plan: what would change? ====",
+        "==== 1/6  Plan: what would change? ====",
         "Plan: 3 to create, 3 to update, 0 to deactivate; 1 password reset.",
         "Apply complete: 3 created, 3 updated, 0 deactivated, 0 failed.",
-        "No changes. The providers match the file.",
+        "No changes to apply, but the providers hold accounts the file does not list",
         "surname: provider has \"Changed-In-Panel\", file says \"Kowalski\"",
+        "active: provider has false, file says true",
         "(exit code 2)",
+        "~ active  = false -> true  # listed in the file, so wanted active",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

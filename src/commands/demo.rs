@@ -59,7 +59,7 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
         "headcount demo: a sandbox simulating Thulium, CCP and DNL is listening on {}",
         sandbox.base_url()
     );
-    say!("It starts with a few accounts: per vendor, one that matches the file, one that differs, one the file does not list.");
+    say!("It starts with a few accounts: per vendor, one that matches the file, one that differs, one the file does not list (drift), and a Thulium service account the file's `ignore:` keeps out.");
     say!(
         "The file is examples/quickstart.yaml, pointed at the sandbox: {}",
         file.display()
@@ -71,36 +71,45 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
 
     let steps: [(&str, Vec<&str>, u8); 3] = [
         (
-            "1/5  Plan: what would change?",
+            "1/6  Plan: what would change?",
             vec!["plan"],
             super::EXIT_OK,
         ),
         (
-            "2/5  Apply it",
+            "2/6  Apply it",
             vec!["apply", "--auto-approve"],
             super::EXIT_OK,
         ),
         (
-            "3/5  Plan again: nothing left to do",
+            "3/6  Plan again: nothing left to apply; accounts the file does not list stay drift (exit code 2)",
             vec!["plan", "--detailed-exitcode"],
-            super::EXIT_OK,
+            super::EXIT_CHANGES,
         ),
     ];
     for (title, command, expected) in steps {
         step(title, &command, &file, &env, expected).await?;
     }
 
-    heading("4/5  Someone edits an agent in the vendor's panel (outside the file)")?;
+    heading("4/6  Someone edits and suspends an agent in the vendor's panel (outside the file)")?;
     let (vendor, key, patch) = out_of_band_edit(&desired)?;
     sandbox.edit_account(vendor, &key, patch.clone())?;
     say!("  {vendor} account \"{key}\" changed directly on the vendor: {patch}");
 
     step(
-        "5/5  Drift detection (exit code 2 = drift found)",
+        "5/6  Drift detection (exit code 2 = drift found)",
         &["drift"],
         &file,
         &env,
         super::EXIT_CHANGES,
+    )
+    .await?;
+
+    step(
+        "6/6  Plan: what apply would do to fix it (the agent is listed, so wanted active)",
+        &["plan"],
+        &file,
+        &env,
+        super::EXIT_OK,
     )
     .await?;
 
@@ -183,7 +192,8 @@ fn sandbox_credential(vendor: &str, field: &str) -> Option<&'static str> {
     }
 }
 
-/// The demo's drift: the first Thulium agent of the file gets a new surname.
+/// The demo's drift: the first Thulium agent of the file gets a new surname
+/// and is suspended (listed means active: drift too).
 fn out_of_band_edit(
     desired: &Desired,
 ) -> miette::Result<(&'static str, String, serde_json::Value)> {
@@ -200,7 +210,7 @@ fn out_of_band_edit(
     Ok((
         "thulium",
         entry.key.clone(),
-        serde_json::json!({ "surname": "Changed-In-Panel" }),
+        serde_json::json!({ "surname": "Changed-In-Panel", "active": false }),
     ))
 }
 

@@ -24,7 +24,9 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
         )
     })?;
     let driver = refresh::connect(provider, args.parallelism)?;
-    let records = refresh::read_one(&driver).await?;
+    let mut records = refresh::read_one(&driver).await?;
+    // Accounts the provider's `ignore:` names are left out.
+    records.retain(|r| provider.ignored_by(&r.key).is_none());
     let yaml = export::entries_yaml(&provider.name, provider.schema, &records);
     match &args.out {
         Some(path) => {

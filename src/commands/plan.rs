@@ -40,7 +40,7 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
             args.refresh.file.file.display()
         );
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    Ok(if args.detailed_exitcode && plan.has_drift() {
         super::EXIT_CHANGES
     } else {
         super::EXIT_OK

@@ -80,6 +80,7 @@ pub fn file_schema() -> Json {
         "type": "object",
         "additionalProperties": false,
         "properties": properties,
+        "patternProperties": { "^x-": { "description": "Ignored by headcount: a home for YAML anchors." } },
         "definitions": definitions,
     })
 }
@@ -190,7 +191,30 @@ fn setting(setting: &Setting, schema: &DriverSchema) -> Json {
             "type": "string",
             "minLength": 1,
         }),
+        Rule::Defaults => defaults(schema, description),
+        Rule::Patterns => json!({
+            "description": description,
+            "type": "array",
+            "items": { "type": "string", "minLength": 1 },
+        }),
     }
+}
+
+/// `defaults:` of a provider of `schema`'s vendor: the entry fields but the
+/// key (and `provider`), none required.
+fn defaults(schema: &DriverSchema, description: &str) -> Json {
+    let properties: Map<String, Json> = schema
+        .fields
+        .iter()
+        .filter(|f| f.name != schema.key_field)
+        .map(|f| (f.name.to_string(), field(f)))
+        .collect();
+    json!({
+        "description": description,
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+    })
 }
 
 /// `auth:` of a provider of `schema`'s vendor.
@@ -233,14 +257,25 @@ fn entry(schema: &DriverSchema) -> Json {
     for f in schema.fields {
         props.insert(f.name.into(), field(f));
     }
-    let required: Vec<&str> = schema
+    // Other fields required on create may come from the provider's
+    // `defaults:`, which a schema cannot follow; `headcount validate` checks them.
+    let required = [schema.key_field];
+    let needed: Vec<&str> = schema
         .fields
         .iter()
-        .filter(|f| f.required_on_create)
+        .filter(|f| f.required_on_create && f.name != schema.key_field)
         .map(|f| f.name)
         .collect();
+    let needed = if needed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Required on create, here or in the provider's `defaults:`: {}.",
+            needed.join(", ")
+        )
+    };
     json!({
-        "description": format!("A {} {} (key: `{}`).", schema.display_name, schema.kind.noun(), schema.key_field),
+        "description": format!("A {} {} (key: `{}`).{needed}", schema.display_name, schema.kind.noun(), schema.key_field),
         "type": "object",
         "required": required,
         "additionalProperties": false,

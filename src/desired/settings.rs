@@ -54,6 +54,11 @@ pub enum Rule {
     Flag,
     /// The path of a readable regular file, relative to the YAML file's folder.
     File,
+    /// Field values for the provider's entries (the vendor's entry fields,
+    /// the key excepted).
+    Defaults,
+    /// A list of account-key patterns (`*` and `?` globs).
+    Patterns,
 }
 
 pub const TYPE: Setting = Setting {
@@ -138,6 +143,20 @@ pub const CA_FILE: Setting = Setting {
     rule: Rule::File,
 };
 
+pub const DEFAULTS: Setting = Setting {
+    name: "defaults",
+    description: "Field values for every entry of this provider that does not set the field itself (the entries' field names; secrets as references). The key field cannot have a default.",
+    required: false,
+    rule: Rule::Defaults,
+};
+
+pub const IGNORE: Setting = Setting {
+    name: "ignore",
+    description: "Key patterns (`*` and `?` globs) of accounts headcount never touches nor reports, such as service and API accounts or the vendor's built-in admin. Listing an ignored account in this file is an error.",
+    required: false,
+    rule: Rule::Patterns,
+};
+
 /// Every provider setting, in the order the schema lists them.
 pub const SETTINGS: &[Setting] = &[
     TYPE,
@@ -149,6 +168,8 @@ pub const SETTINGS: &[Setting] = &[
     MAX_DEACTIVATE_PERCENT,
     INSECURE_HTTP,
     CA_FILE,
+    DEFAULTS,
+    IGNORE,
 ];
 
 /// The names of [`SETTINGS`].

@@ -69,6 +69,9 @@ pub struct Provider {
     /// A PEM file of extra root certificates to trust (`ca_file:`), made
     /// absolute at load; checked then to be a readable regular file.
     pub ca_file: Option<PathBuf>,
+    /// Key patterns (`ignore:`) of accounts headcount never touches nor
+    /// reports. (`defaults:` are applied to the entries when loading.)
+    pub ignore: Vec<glob::Pattern>,
     pub origin: Origin,
 }
 
@@ -76,6 +79,11 @@ impl Provider {
     /// The vendor `type:` of this provider.
     pub fn vendor(&self) -> &'static str {
         self.schema.vendor
+    }
+
+    /// The `ignore:` pattern matching an account key, if any.
+    pub fn ignored_by(&self, key: &str) -> Option<&glob::Pattern> {
+        self.ignore.iter().find(|p| p.matches(key))
     }
 }
 

@@ -35,6 +35,9 @@ mod tests;
 /// The only file format version this build reads.
 pub const VERSION: i64 = 1;
 
+/// The `context` of the top level's fields (where `x-...` keys are allowed).
+const TOP_LEVEL: &str = "the top level";
+
 /// Every kind, in the order sections are read.
 pub const KINDS: [Kind; 2] = [Kind::Agent, Kind::User];
 
@@ -261,6 +264,11 @@ impl Checker {
                         .label(span(first_key), "first given here")
                         .help("YAML keys must be unique within a mapping; keep one of them"),
                 );
+                continue;
+            }
+            // Top-level `x-...` keys are ignored (a home for YAML anchors, as in
+            // docker compose).
+            if context == TOP_LEVEL && name.starts_with("x-") {
                 continue;
             }
             if !allowed.is_empty() && !allowed.contains(&name.as_ref()) {

@@ -35,6 +35,19 @@ fn plan_provider(
     if provider.insecure_http {
         plan.warnings.push(insecure_http_warning(provider));
     }
+    // `ignore:`d accounts are never touched nor reported (nor counted in
+    // the safety threshold's share).
+    let kept: Vec<RemoteRecord>;
+    let records = if provider.ignore.is_empty() {
+        records
+    } else {
+        kept = records
+            .iter()
+            .filter(|r| provider.ignored_by(&r.key).is_none())
+            .cloned()
+            .collect();
+        kept.as_slice()
+    };
     // Keys are distinct: a listing with two accounts of one key is refused
     // by the driver (drivers::paging), never planned from.
     let by_key: HashMap<&str, &RemoteRecord> =
@@ -378,6 +391,9 @@ fn update(
             fields.push(FieldChange::set(name, before, value.clone()));
         }
     }
+    if let Some(reactivate) = reactivation(schema, entry, record) {
+        fields.push(reactivate);
+    }
     if fields.is_empty() && rotated.is_empty() {
         return None;
     }
@@ -406,6 +422,31 @@ fn update(
         }),
     })
 }
+
+/// Listed means active: an entry that does not write the vendor's active
+/// field wants the account active, so an account the vendor holds inactive
+/// is set active again (`active: false` in the entry is how to suspend it).
+fn reactivation(
+    schema: &DriverSchema,
+    entry: &Entry,
+    record: &RemoteRecord,
+) -> Option<FieldChange> {
+    if entry.fields.contains_key(schema.active_field) {
+        return None;
+    }
+    if is_active(schema, record) != Some(false) {
+        return None;
+    }
+    let before = record.fields.get(schema.active_field).cloned();
+    Some(FieldChange {
+        note: Some(LISTED_MEANS_ACTIVE.to_string()),
+        ..FieldChange::set(schema.active_field, before, Value::Bool(true))
+    })
+}
+
+/// The plan's word for a re-activation the entry did not write.
+pub const LISTED_MEANS_ACTIVE: &str =
+    "listed in the file, so wanted active; write `active: false` to keep it suspended";
 
 /// What the vendor's edit sends besides the changed fields, so that the
 /// plan shows everything apply sends: the schema's echoes (CCP's whole

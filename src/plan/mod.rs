@@ -338,6 +338,15 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty()
     }
+
+    /// Whether the providers differ from the file: a change to make, or an
+    /// unlisted account reported (`unlisted: report`, the default, or
+    /// `deactivate`). One rule for `plan --detailed-exitcode`, `drift` and
+    /// the JSON outputs' `in_sync`; `unlisted: ignore` and `ignore:`
+    /// patterns keep accounts out of it.
+    pub fn has_drift(&self) -> bool {
+        self.has_changes() || !self.unlisted.is_empty()
+    }
 }
 
 #[cfg(test)]

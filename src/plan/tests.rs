@@ -31,6 +31,7 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         max_deactivate_percent: 25.0,
         insecure_http: false,
         ca_file: None,
+        ignore: Vec::new(),
         origin: origin(1),
     }
 }
@@ -798,4 +799,107 @@ fn an_expected_field_absent_from_every_record_is_warned_once_and_marked_on_creat
     assert_eq!(create.action(), Action::Create);
     let role = create.fields.iter().find(|f| f.name == "role_id").unwrap();
     assert!(role.create_only, "{create:?}");
+}
+
+/// One listed account per vendor, each held inactive by its vendor (CCP
+/// reads `user_enabled` as a string).
+fn suspended_world(active_in_file: Option<bool>) -> (Desired, Remote) {
+    let with = |mut fields: Vec<(&'static str, Value)>, name: &'static str| {
+        if let Some(a) = active_in_file {
+            fields.push((name, Value::Bool(a)));
+        }
+        fields
+    };
+    let d = desired(
+        vec![
+            provider("thulium", &thulium::SCHEMA, UnlistedPolicy::Report),
+            provider("ccp", &ccp::SCHEMA, UnlistedPolicy::Report),
+            provider("dnl", &dnl::SCHEMA, UnlistedPolicy::Report),
+        ],
+        vec![
+            entry(
+                "thulium",
+                &thulium::SCHEMA,
+                &with(vec![("login", s("jk")), ("name", s("Jan"))], "active"),
+                &[],
+            ),
+            entry(
+                "ccp",
+                &ccp::SCHEMA,
+                &with(vec![("username", s("Sale03"))], "is_active"),
+                &["password"],
+            ),
+            entry(
+                "dnl",
+                &dnl::SCHEMA,
+                &with(vec![("name", s("dnhai"))], "active"),
+                &[],
+            ),
+        ],
+    );
+    let mut remote = Remote::default();
+    remote.providers.insert(
+        "thulium".into(),
+        vec![record(
+            "1",
+            "jk",
+            &[
+                ("login", s("jk")),
+                ("name", s("Jan")),
+                ("active", Value::Bool(false)),
+            ],
+        )],
+    );
+    remote.providers.insert(
+        "ccp".into(),
+        vec![record(
+            "u-1",
+            "Sale03",
+            &[("username", s("Sale03")), ("is_active", s("false"))],
+        )],
+    );
+    remote.providers.insert(
+        "dnl".into(),
+        vec![record(
+            "7",
+            "dnhai",
+            &[("name", s("dnhai")), ("active", Value::Bool(false))],
+        )],
+    );
+    (d, remote)
+}
+
+#[test]
+fn a_listed_account_suspended_on_the_vendor_is_reactivated_on_every_vendor() {
+    let (d, r) = suspended_world(None);
+    let plan = plan_of(&d, &r);
+    assert_eq!(plan.changes.len(), 3, "{:?}", plan.changes);
+    for change in &plan.changes {
+        assert_eq!(change.action(), Action::Update, "{change:?}");
+        let active = change
+            .fields
+            .iter()
+            .find(|f| !f.sent_only && !f.sensitive)
+            .unwrap();
+        assert!(active.name == "active" || active.name == "is_active");
+        assert_eq!(active.after, Some(Value::Bool(true)), "{change:?}");
+        assert_eq!(active.note.as_deref(), Some(diff::LISTED_MEANS_ACTIVE));
+    }
+    // CCP's edit carries the password, as every CCP edit does.
+    let ccp = plan.changes.iter().find(|c| c.provider == "ccp").unwrap();
+    assert!(ccp.secrets.contains_key("password"), "{ccp:?}");
+    assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+    let text = render::text::render(&plan, false);
+    assert!(
+        text.contains("~ active = false -> true  # listed in the file, so wanted active"),
+        "{text}"
+    );
+}
+
+#[test]
+fn active_false_in_the_file_keeps_a_suspended_account_suspended() {
+    let (d, r) = suspended_world(Some(false));
+    let plan = plan_of(&d, &r);
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    assert_eq!(plan.unchanged, 3);
 }

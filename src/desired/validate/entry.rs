@@ -55,9 +55,27 @@ impl Checker {
                 let Some((entry, key_span)) = found else {
                     continue;
                 };
-                let Some((provider, _)) = infos.get_key_value(&entry.provider) else {
+                let Some((provider, info)) = infos.get_key_value(&entry.provider) else {
                     continue;
                 };
+                if let Some(pattern) = info.ignore.iter().find(|p| p.matches(&entry.key)) {
+                    self.push(
+                        Problem::new(
+                            i,
+                            "ignored_entry",
+                            format!(
+                                "{} `{}` is listed, but provider `{}` ignores it (`ignore:` pattern {:?})",
+                                kind.noun(),
+                                entry.key,
+                                entry.provider,
+                                pattern.as_str()
+                            ),
+                        )
+                        .label(key_span, "ignored by the provider")
+                        .help("headcount never touches an ignored account: remove this entry, or narrow the provider's `ignore:` pattern"),
+                    );
+                    continue;
+                }
                 let id = (provider.as_str(), kind, entry.key.clone());
                 if let Some((first_file, first_span)) = seen.get(&id).copied() {
                     let message = format!(
@@ -187,6 +205,20 @@ impl Checker {
                 Err(inv) => self.invalid(value, inv),
             }
         }
+        // `defaults:` fill the fields the entry does not set, after its own.
+        let info = infos.get(&provider);
+        if let Some(info) = info {
+            for (name, v) in &info.defaults {
+                if find(&fields, name).is_none() {
+                    values.insert(name, v.clone());
+                }
+            }
+            for (name, r) in &info.default_secrets {
+                if find(&fields, name).is_none() {
+                    secrets.insert(name, r.clone());
+                }
+            }
+        }
         for spec in schema.fields.iter().filter(|f| f.required_on_create) {
             // A misspelling of it (`surnme`) is already reported with "did
             // you mean `surname`?": saying it is missing too would only
@@ -197,7 +229,10 @@ impl Checker {
                         && values::suggest(name, allowed.iter().copied()) == Some(spec.name)
                 })
             });
-            if find(&fields, spec.name).is_none() && !misspelled {
+            if find(&fields, spec.name).is_none()
+                && !misspelled
+                && !info.is_some_and(|i| i.has_default(spec.name))
+            {
                 let example = match spec.ty {
                     FieldType::Secret => format!(
                         "{}: {{ env: {} }}",
@@ -379,7 +414,7 @@ fn article(name: &str) -> String {
 }
 
 /// When `field` belongs to another vendor of the same kind, say so.
-fn other_vendor_hint(schema: &DriverSchema, field: &str) -> Option<String> {
+pub(super) fn other_vendor_hint(schema: &DriverSchema, field: &str) -> Option<String> {
     let others: Vec<&str> = drivers::VENDORS
         .iter()
         .filter(|v| v.schema.vendor != schema.vendor && v.schema.field(field).is_some())

@@ -11,14 +11,30 @@ use crate::model::DriverSchema;
 
 use super::super::load::io_reason;
 use super::super::settings::{self, Rule, Setting};
-use super::super::types::{Credential, Provider, UnlistedPolicy};
+use super::super::types::{Credential, FieldMap, Provider, UnlistedPolicy};
 use super::super::values::{self, Invalid, SecretProblem};
 use super::super::yaml::{Node, Value as Yaml};
+use super::super::SecretRef;
 use super::{find, quoted_list, span, Checker, Fields};
+use crate::model::Value;
 
 /// What entries need to know about a provider, even one with problems.
+#[derive(Default)]
 pub(super) struct ProviderInfo {
     pub(super) schema: Option<&'static DriverSchema>,
+    /// `defaults:` values, for entries that do not set the field.
+    pub(super) defaults: FieldMap<Value>,
+    /// `defaults:` secret references.
+    pub(super) default_secrets: FieldMap<SecretRef>,
+    /// `ignore:` patterns, each with its text as written.
+    pub(super) ignore: Vec<glob::Pattern>,
+}
+
+impl ProviderInfo {
+    /// Whether `defaults:` gives the field.
+    pub(super) fn has_default(&self, name: &str) -> bool {
+        self.defaults.contains_key(name) || self.default_secrets.contains_key(name)
+    }
 }
 
 impl Checker {
@@ -44,7 +60,7 @@ impl Checker {
                     "write `{name}: {{ type: ..., url: ..., auth: {{ ... }} }}`"
                 )),
             );
-            return (ProviderInfo { schema: None }, None);
+            return (ProviderInfo::default(), None);
         };
         let context = format!("provider `{name}`");
         let fields = self.fields(entries, settings::NAMES, &context, &|field| {
@@ -96,7 +112,18 @@ impl Checker {
             }
         }
 
-        let info = ProviderInfo { schema };
+        let (defaults, default_secrets) = match (schema, find(&fields, settings::DEFAULTS.name)) {
+            (Some(schema), Some((_, node))) => self.defaults(name, schema, node),
+            _ => (FieldMap::new(), FieldMap::new()),
+        };
+        let ignore = self.patterns(&fields, &settings::IGNORE);
+
+        let info = ProviderInfo {
+            schema,
+            defaults,
+            default_secrets,
+            ignore: ignore.clone(),
+        };
         let provider = match (schema, url) {
             (Some(schema), Some(url)) if self.problems.len() == before => Some(Provider {
                 name: name.to_string(),
@@ -109,6 +136,7 @@ impl Checker {
                 max_deactivate_percent,
                 insecure_http,
                 ca_file,
+                ignore,
                 origin: self.origin(key),
             }),
             _ => None,
@@ -337,6 +365,122 @@ impl Checker {
                     );
                 }
                 Err(SecretProblem::Invalid(inv, at)) => self.secret_invalid(value, at, inv),
+            }
+        }
+        out
+    }
+
+    /// `defaults:`: field values checked like an entry's fields (the key
+    /// field excepted: it names each account).
+    fn defaults(
+        &mut self,
+        provider: &str,
+        schema: &'static DriverSchema,
+        node: &Node,
+    ) -> (FieldMap<Value>, FieldMap<SecretRef>) {
+        let mut values = FieldMap::new();
+        let mut secrets = FieldMap::new();
+        let entries = match &node.value {
+            Yaml::Null => return (values, secrets),
+            Yaml::Map(entries) => entries,
+            other => {
+                self.invalid(
+                    node,
+                    values::wrong_type("defaults", "a mapping of field values", other).help(
+                        "write `defaults:` followed by indented `field: value` lines, as in an entry",
+                    ),
+                );
+                return (values, secrets);
+            }
+        };
+        let allowed: Vec<&str> = schema.fields.iter().map(|f| f.name).collect();
+        let context = format!("the `defaults` of provider `{provider}`");
+        let fields = self.fields(entries, &allowed, &context, &|field| {
+            super::entry::other_vendor_hint(schema, field)
+        });
+        for (name, key, value) in &fields {
+            let Some(spec) = schema.field(name) else {
+                continue;
+            };
+            if spec.name == schema.key_field {
+                self.push(
+                    self.problem(
+                        "default_key",
+                        format!("`{name}` cannot have a default in {context}"),
+                    )
+                    .label(span(key), "the key field")
+                    .help(format!(
+                        "`{name}` identifies each {} on {}: write it on every entry, and remove it from `defaults:`",
+                        schema.kind.noun(),
+                        schema.display_name
+                    )),
+                );
+                continue;
+            }
+            if spec.is_secret() {
+                match values::secret_ref(spec.name, value) {
+                    Ok(r) => {
+                        secrets.insert(spec.name, r);
+                    }
+                    Err(SecretProblem::Plaintext) => self.plaintext(
+                        value,
+                        &format!("defaults.{}", spec.name),
+                        &format!("provider `{provider}`"),
+                        &values::env_name_for(&[provider, spec.name]),
+                    ),
+                    Err(SecretProblem::Invalid(inv, at)) => self.secret_invalid(value, at, inv),
+                }
+                continue;
+            }
+            let regex = spec.pattern.and_then(|p| self.regex(p));
+            match values::convert(spec, value, regex.as_deref()) {
+                Ok(v) => {
+                    values.insert(spec.name, v);
+                }
+                Err(inv) => self.invalid(value, inv),
+            }
+        }
+        (values, secrets)
+    }
+
+    /// The patterns of a [`Rule::Patterns`] setting: a list of globs.
+    fn patterns(&mut self, fields: &Fields<'_>, setting: &Setting) -> Vec<glob::Pattern> {
+        let (Rule::Patterns, Some((_, v))) = (setting.rule, find(fields, setting.name)) else {
+            return Vec::new();
+        };
+        let name = setting.name;
+        let help = "write a list of account keys, where `*` matches any text and `?` one character, e.g. `ignore: [admin, \"api-*\"]`";
+        let items = match &v.value {
+            Yaml::Null => return Vec::new(),
+            Yaml::Seq(items) => items,
+            other => {
+                self.invalid(
+                    v,
+                    values::wrong_type(name, "a list of key patterns", other).help(help),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(text) = values::string_like(item).filter(|t| !t.is_empty()) else {
+                self.invalid(
+                    item,
+                    values::wrong_type(name, "a key pattern", &item.value).help(help),
+                );
+                continue;
+            };
+            match glob::Pattern::new(&text) {
+                Ok(p) => out.push(p),
+                Err(e) => self.invalid(
+                    item,
+                    Invalid::new(
+                        "pattern",
+                        format!("`{name}` pattern {text:?} is not valid: {}", e.msg),
+                        "invalid pattern",
+                    )
+                    .help(help),
+                ),
             }
         }
         out

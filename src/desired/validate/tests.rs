@@ -336,3 +336,62 @@ fn an_unreadable_ca_file_is_a_located_error() {
     let (message, _) = check("12");
     assert_eq!(message, "`ca_file` must be a file path, found an integer");
 }
+
+#[test]
+fn top_level_x_keys_are_ignored_and_hold_anchors() {
+    let text = format!(
+        "x-people: &surname Kowalski\nx-other: [1, 2]\n{PROVIDERS}agents:\n  - {{ login: jk, name: Jan, surname: *surname, number: 5634, password: {{ env: P }} }}\n"
+    );
+    let d = load_str("t.yaml", &text).unwrap();
+    assert_eq!(
+        d.entries[0].fields["surname"],
+        Value::Str("Kowalski".into())
+    );
+    // Only at the top level, and only with the `x-` prefix.
+    assert_eq!(codes(&with("y-notes: 1\n")), ["unknown_field"]);
+}
+
+#[test]
+fn defaults_fill_fields_the_entry_leaves_out_and_the_entry_wins() {
+    let text = PROVIDERS.replace(
+        "    auth: { username: api, password: { env: TP } }\n",
+        "    auth: { username: api, password: { env: TP } }\n    defaults: { surname: Nowak, outbound_mode: auto, password: { env: AGENTS } }\n",
+    );
+    let d = load_str(
+        "t.yaml",
+        &format!("{text}agents:\n  - {{ login: jk, name: Jan, number: 5634 }}\n  - {{ login: an, name: Anna, surname: K, number: 5635, outbound_mode: manual }}\n"),
+    )
+    .unwrap();
+    let (jk, an) = (&d.entries[0], &d.entries[1]);
+    assert_eq!(jk.fields["surname"], Value::Str("Nowak".into()));
+    assert_eq!(jk.fields["outbound_mode"], Value::Str("auto".into()));
+    assert_eq!(jk.secrets["password"], SecretRef::Env("AGENTS".into()));
+    assert_eq!(an.fields["surname"], Value::Str("K".into()));
+    assert_eq!(an.fields["outbound_mode"], Value::Str("manual".into()));
+}
+
+#[test]
+fn ignore_patterns_are_globs_and_an_ignored_entry_is_an_error() {
+    let text = PROVIDERS.replace(
+        "    auth: { username: api, password: { env: TP } }\n",
+        "    auth: { username: api, password: { env: TP } }\n    ignore: [\"api-*\", \"svc-??\"]\n",
+    );
+    let d = load_str("t.yaml", &format!("{text}{AGENT}")).unwrap();
+    let thulium = &d.providers["thulium"];
+    assert!(thulium.ignored_by("api-crm").is_some());
+    assert!(thulium.ignored_by("svc-01").is_some());
+    assert!(thulium.ignored_by("svc-001").is_none());
+    assert!(thulium.ignored_by("jk").is_none());
+    let listed = problems(&format!(
+        "{text}agents:\n  - {{ login: api-crm, name: A, surname: B, number: 5900, password: {{ env: P }} }}\n"
+    ));
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].0, "ignored_entry");
+    assert_eq!(
+        codes(&PROVIDERS.replace(
+            "    auth: { username: api, password: { env: TP } }\n",
+            "    auth: { username: api, password: { env: TP } }\n    ignore: api-*\n"
+        )),
+        ["wrong_type"]
+    );
+}

@@ -54,7 +54,7 @@ impl Checker {
             self.file = i;
             let fields = match &f.root.value {
                 Yaml::Null => Vec::new(),
-                Yaml::Map(entries) => self.fields(entries, &allowed, "the top level", &|_| None),
+                Yaml::Map(entries) => self.fields(entries, &allowed, super::TOP_LEVEL, &|_| None),
                 other => {
                     self.push(
                         Problem::new(

@@ -20,6 +20,10 @@ pub struct JsonPlan {
     pub format_version: u32,
     /// headcount's version.
     pub headcount_version: String,
+    /// No change to make and no unlisted account reported: what `plan
+    /// --detailed-exitcode` exits 0 for (and `drift`).
+    #[serde(default)]
+    pub in_sync: bool,
     /// Every change, in the order apply would start them.
     pub changes: Vec<JsonChange>,
     /// Remote accounts the file does not list.
@@ -98,6 +102,7 @@ impl JsonPlan {
         JsonPlan {
             format_version: FORMAT_VERSION,
             headcount_version: env!("CARGO_PKG_VERSION").to_string(),
+            in_sync: !plan.has_drift(),
             changes: plan
                 .changes
                 .iter()

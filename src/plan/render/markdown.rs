@@ -44,8 +44,14 @@ pub fn render(plan: &Plan) -> String {
 fn header(plan: &Plan) -> String {
     let s = plan.summary();
     let mut out = String::from("### headcount plan\n\n");
-    if plan.changes.is_empty() {
+    if plan.changes.is_empty() && plan.unlisted.is_empty() {
         out.push_str("**No changes.** The providers match the file.\n\n");
+    } else if plan.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "**No changes to apply; drift:** {} unlisted account(s) on the providers are not in the file (list them, add them to the provider's `ignore:`, or set `unlisted: deactivate`).\n",
+            plan.unlisted.len()
+        );
     } else {
         let resets = match s.password_resets {
             0 => String::new(),
@@ -132,7 +138,7 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
                             format!("+ {} = {after}{note}", f.name)
                         }
                         (before, Some(after)) => format!(
-                            "- {} = {}\n+ {} = {after}",
+                            "- {} = {}\n+ {} = {after}{note}",
                             f.name,
                             before.as_ref().map_or_else(|| "(not set)".to_string(), |v| v.to_string()),
                             f.name

@@ -27,11 +27,20 @@ pub fn render(plan: &Plan, color: bool) -> String {
 pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
     let p = Painter { color, verbose };
     let mut out = String::new();
-    if plan.changes.is_empty() {
+    if plan.changes.is_empty() && plan.unlisted.is_empty() {
         let _ = writeln!(
             out,
             "{}",
             p.paint(BOLD, "No changes. The providers match the file.")
+        );
+    } else if plan.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                BOLD,
+                "No changes to apply, but the providers hold accounts the file does not list (drift: list them in the file, add them to the provider's `ignore:`, or set `unlisted: deactivate`)."
+            )
         );
     } else {
         let _ = writeln!(
@@ -234,9 +243,14 @@ fn render_field(out: &mut String, p: &Painter, action: Action, field: &FieldChan
                 UPDATE
             };
             let (old, new) = inline_diff(p, before.as_ref(), after);
+            let note = field
+                .note
+                .as_deref()
+                .map(|n| p.paint(DIM, &format!("  # {n}")))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "      {} {name} = {old} -> {new}",
+                "      {} {name} = {old} -> {new}{note}",
                 p.paint(symbol, "~")
             );
         }
