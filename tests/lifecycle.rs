@@ -3,85 +3,17 @@
 //! `defaults:` and `ignore:`, and one meaning of "unlisted" in every output.
 
 use std::path::PathBuf;
-use std::process::Output;
 
-use assert_cmd::Command;
-use headcount::sandbox::{self, Sandbox, SandboxOptions, Seed};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "Lifecycle-Pass-41b7";
 
-/// A sandbox, a runtime serving it, and a folder for files.
-struct World {
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-    // Declared last: fields drop in order, so the runtime outlives the sandbox.
-    _runtime: tokio::runtime::Runtime,
-}
+mod common;
+use common::{stderr, stdout, World};
 
-impl World {
-    fn new(seed: Value) -> World {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sandbox = runtime
-            .block_on(Sandbox::start(SandboxOptions {
-                seed: Seed::from_json(seed).unwrap(),
-                rng_seed: Some(7),
-                ..SandboxOptions::default()
-            }))
-            .unwrap();
-        World {
-            sandbox,
-            dir: tempfile::tempdir().unwrap(),
-            _runtime: runtime,
-        }
-    }
-
-    /// The providers block, with extra lines per provider (indented by four).
-    fn providers(&self, thulium: &str, ccp: &str, dnl: &str) -> String {
-        format!(
-            "version: 1\nproviders:\n  thulium:\n    type: thulium\n    url: {}\n    auth: {{ username: {{ env: TH_USER }}, password: {{ env: TH_PASS }} }}\n{thulium}  ccp:\n    type: ccp\n    url: {}\n    auth: {{ api_key: {{ env: CCP_KEY }} }}\n{ccp}  dnl:\n    type: dnl\n    url: {}\n    auth: {{ username: admin, password: {{ env: DNL_PASS }} }}\n{dnl}",
-            self.sandbox.thulium_url(),
-            self.sandbox.ccp_url(),
-            self.sandbox.dnl_url()
-        )
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::cargo_bin("headcount").unwrap();
-        cmd.env_clear().env("NO_COLOR", "1");
-        for (name, value) in [
-            ("TH_USER", sandbox::THULIUM_USER),
-            ("TH_PASS", sandbox::THULIUM_PASSWORD),
-            ("CCP_KEY", sandbox::CCP_API_KEY),
-            ("DNL_PASS", sandbox::DNL_PASSWORD),
-            ("PW", PASSWORD),
-        ] {
-            cmd.env(name, value);
-        }
-        cmd.current_dir(self.dir.path())
-            .timeout(std::time::Duration::from_secs(120))
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// A world whose accounts' password variable `PW` is set.
+fn world(seed: Value) -> World {
+    World::new(seed).with_env("PW", PASSWORD)
 }
 
 /// One account per vendor, as the entries of [`ENTRIES`] describe them.
@@ -116,7 +48,7 @@ fn active_of(world: &World, vendor: &str, key: &str) -> Value {
 
 #[test]
 fn an_account_deactivated_out_of_band_is_drift_planned_and_reactivated_on_every_vendor() {
-    let world = World::new(matching_seed());
+    let world = world(matching_seed());
     let file = world.write(
         "headcount.yaml",
         &format!("{}{ENTRIES}", world.providers("", "", "")),
@@ -180,7 +112,7 @@ fn an_account_deactivated_out_of_band_is_drift_planned_and_reactivated_on_every_
 
 #[test]
 fn active_false_in_the_file_suspends_an_account_and_keeps_it_suspended() {
-    let world = World::new(matching_seed());
+    let world = world(matching_seed());
     let entries = ENTRIES.replace("number: \"5634\",", "number: \"5634\", active: false,");
     let file = world.write(
         "headcount.yaml",
@@ -203,7 +135,7 @@ fn active_false_in_the_file_suspends_an_account_and_keeps_it_suspended() {
 
 #[test]
 fn defaults_plan_exactly_as_the_values_written_out() {
-    let world = World::new(json!({
+    let world = world(json!({
         "thulium": [
             {"login": "jkowalski", "name": "Jan", "surname": "Kowalski", "number": 5634, "outbound_mode": "auto", "password": PASSWORD}
         ],
@@ -270,7 +202,7 @@ users:
 
 #[test]
 fn defaults_are_checked_like_entry_fields_with_their_location() {
-    let world = World::new(json!({}));
+    let world = world(json!({}));
     let file = world.write(
         "headcount.yaml",
         &format!(
@@ -335,7 +267,7 @@ fn seed_with_service_accounts() -> Value {
 
 #[test]
 fn ignored_accounts_are_left_out_of_plan_drift_and_import() {
-    let world = World::new(seed_with_service_accounts());
+    let world = world(seed_with_service_accounts());
     let providers = world.providers(
         "    ignore: [\"api-*\"]\n",
         "    ignore: [admin]\n    unlisted: deactivate\n",
@@ -393,7 +325,7 @@ fn ignored_accounts_are_left_out_of_plan_drift_and_import() {
 
 #[test]
 fn an_ignored_account_the_file_lists_is_a_validation_error() {
-    let world = World::new(json!({}));
+    let world = world(json!({}));
     let file = world.write(
         "headcount.yaml",
         &format!(
@@ -427,7 +359,7 @@ fn an_ignored_account_the_file_lists_is_a_validation_error() {
 
 #[test]
 fn an_unlisted_account_is_drift_in_every_output_unless_ignored() {
-    let world = World::new(seed_with_service_accounts());
+    let world = world(seed_with_service_accounts());
     let file = world.write(
         "headcount.yaml",
         &format!("{}{ENTRIES}", world.providers("", "", "")),

@@ -6,39 +6,33 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-use headcount::sandbox::{self, Modes, Sandbox, SandboxOptions, Seed};
+use headcount::sandbox::{self, Modes, SandboxOptions, Seed};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "Fidelity-Pass-41d0";
 
-/// A sandbox on an ephemeral port, its runtime, and a folder for files.
-struct World {
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-    // Declared last: fields drop in order, so the runtime outlives the sandbox.
-    runtime: tokio::runtime::Runtime,
+mod common;
+
+/// The shared world, with the accounts' password variable `PW` set.
+struct World(common::World);
+
+impl std::ops::Deref for World {
+    type Target = common::World;
+    fn deref(&self) -> &common::World {
+        &self.0
+    }
 }
 
 impl World {
     fn new(seed: Value, dnl_sparse_reads: bool) -> World {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sandbox = runtime
-            .block_on(Sandbox::start(SandboxOptions {
+        World(
+            common::World::start(SandboxOptions {
                 seed: Seed::from_json(seed).unwrap(),
                 dnl_sparse_reads,
                 ..SandboxOptions::default()
-            }))
-            .unwrap();
-        World {
-            sandbox,
-            dir: tempfile::tempdir().unwrap(),
-            runtime,
-        }
+            })
+            .with_env("PW", PASSWORD),
+        )
     }
 
     /// A desired-state file with the three sandbox providers and `entries`.
@@ -52,25 +46,6 @@ impl World {
         let path = self.dir.path().join("headcount.yaml");
         std::fs::write(&path, text).unwrap();
         path
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::cargo_bin("headcount").unwrap();
-        cmd.env_clear().env("NO_COLOR", "1");
-        for (name, value) in [
-            ("TH_USER", sandbox::THULIUM_USER),
-            ("TH_PASS", sandbox::THULIUM_PASSWORD),
-            ("CCP_KEY", sandbox::CCP_API_KEY),
-            ("DNL_PASS", sandbox::DNL_PASSWORD),
-            ("PW", PASSWORD),
-        ] {
-            cmd.env(name, value);
-        }
-        cmd.current_dir(self.dir.path())
-            .timeout(std::time::Duration::from_secs(120))
-            .args(args)
-            .output()
-            .unwrap()
     }
 
     fn account(&self, vendor: &str, key: &str) -> Value {

@@ -3,85 +3,34 @@
 //! import, the demo, and the first errors a newcomer meets.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use assert_cmd::Command;
-use headcount::sandbox::{self, Sandbox, SandboxOptions, Seed};
+use headcount::sandbox;
 use serde_json::{json, Value};
 
 const AGENT_PASSWORD: &str = "Agent-Pass-6c1f";
 const USER_PASSWORD: &str = "User-Pass-9d2e";
 
-/// A sandbox, a runtime serving it, and a folder for files.
-struct World {
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-    // Declared last: fields drop in order, so the runtime outlives the sandbox.
-    _runtime: tokio::runtime::Runtime,
+mod common;
+use common::{stderr, stdout};
+
+/// The shared world, with this file's account passwords.
+struct World(common::World);
+
+impl std::ops::Deref for World {
+    type Target = common::World;
+    fn deref(&self) -> &common::World {
+        &self.0
+    }
 }
 
 impl World {
     fn new(seed: Value) -> World {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sandbox = runtime
-            .block_on(Sandbox::start(SandboxOptions {
-                seed: Seed::from_json(seed).unwrap(),
-                rng_seed: Some(7),
-                ..SandboxOptions::default()
-            }))
-            .unwrap();
-        World {
-            sandbox,
-            dir: tempfile::tempdir().unwrap(),
-            _runtime: runtime,
-        }
-    }
-
-    /// The providers block for this sandbox (with per-provider extra lines).
-    fn providers(&self, thulium_extra: &str, ccp_extra: &str, dnl_extra: &str) -> String {
-        format!(
-            "version: 1\nproviders:\n  thulium:\n    type: thulium\n    url: {}\n    auth: {{ username: {{ env: TH_USER }}, password: {{ env: TH_PASS }} }}\n{thulium_extra}  ccp:\n    type: ccp\n    url: {}\n    auth: {{ api_key: {{ env: CCP_KEY }} }}\n{ccp_extra}  dnl:\n    type: dnl\n    url: {}\n    auth: {{ username: admin, password: {{ env: DNL_PASS }} }}\n{dnl_extra}",
-            self.sandbox.thulium_url(),
-            self.sandbox.ccp_url(),
-            self.sandbox.dnl_url()
+        World(
+            common::World::new(seed)
+                .with_env("AGENT_PW", AGENT_PASSWORD)
+                .with_env("USER_PW", USER_PASSWORD),
         )
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// `headcount` with the credentials and passwords in its environment,
-    /// but for the variables named in `unset`.
-    fn command(&self, unset: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("headcount").unwrap();
-        cmd.env_clear().env("NO_COLOR", "1");
-        for (name, value) in [
-            ("TH_USER", sandbox::THULIUM_USER),
-            ("TH_PASS", sandbox::THULIUM_PASSWORD),
-            ("CCP_KEY", sandbox::CCP_API_KEY),
-            ("DNL_PASS", sandbox::DNL_PASSWORD),
-            ("AGENT_PW", AGENT_PASSWORD),
-            ("USER_PW", USER_PASSWORD),
-        ] {
-            if !unset.contains(&name) {
-                cmd.env(name, value);
-            }
-        }
-        cmd.current_dir(self.dir.path())
-            .timeout(std::time::Duration::from_secs(120));
-        cmd
-    }
-
-    /// `headcount ARGS` with every variable set.
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(&[]).args(args).output().unwrap()
     }
 
     /// Requests that change something (anything but reads and logins).
@@ -101,14 +50,6 @@ impl World {
     fn account(&self, vendor: &str, key: &str) -> Option<Value> {
         self.sandbox.account(vendor, key).unwrap()
     }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Per vendor: one account matching the entries below, one drifted, one unlisted.
