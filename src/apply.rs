@@ -576,6 +576,7 @@ mod tests {
             key: key.into(),
             fields: vec![FieldChange::set("login", None, Value::Str(key.into()))],
             secrets: IndexMap::new(),
+            person: None,
         }
     }
 

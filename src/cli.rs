@@ -51,9 +51,9 @@ pub enum Command {
         after_help = "Examples:\n  headcount drift\n  headcount drift --format json --output drift.json"
     )]
     Drift(DriftArgs),
-    /// Write a provider's existing accounts as entries of the file format.
+    /// Write a provider's existing accounts (or every provider's, as people) as file entries.
     #[command(
-        after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml"
+        after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml"
     )]
     Import(ImportArgs),
     /// Serve a simulation of the Thulium, CCP and DNL APIs on loopback.
@@ -193,8 +193,18 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub file: FileArgs,
     /// The provider (name from the file) whose accounts to import.
-    #[arg(long, value_name = "NAME")]
-    pub provider: String,
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "people",
+        conflicts_with = "people"
+    )]
+    pub provider: Option<String>,
+    /// Read every provider and write `people:` entries, joining accounts
+    /// across providers by e-mail (case-insensitive), then by identical key;
+    /// accounts joined to no other are written as plain entries.
+    #[arg(long)]
+    pub people: bool,
     /// Write to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

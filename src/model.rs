@@ -343,6 +343,66 @@ pub struct DriverSchema {
     /// the whole user). The planner lists them in the change, so that the
     /// plan shows everything apply sends. Empty: an edit sends what changes.
     pub edit_echoes: &'static [EditEcho],
+    /// Which of its fields carry a person's attributes (`people:`); the
+    /// active state is [`DriverSchema::active_field`].
+    pub person: PersonFields,
+}
+
+/// The fields of a vendor's account that carry a person's attributes. A
+/// `people:` entry fills them, unless the account sets them itself; an
+/// attribute the vendor has no field for is not sent.
+#[derive(Debug, Default)]
+pub struct PersonFields {
+    /// The given name (`name:` of a person).
+    pub given_name: Option<&'static str>,
+    /// The family name (`surname:`).
+    pub family_name: Option<&'static str>,
+    /// The whole name, "given family".
+    pub full_name: Option<&'static str>,
+    pub email: Option<&'static str>,
+}
+
+impl PersonFields {
+    pub const NONE: PersonFields = PersonFields {
+        given_name: None,
+        family_name: None,
+        full_name: None,
+        email: None,
+    };
+
+    /// (person attribute, vendor field) for each attribute the vendor carries.
+    pub fn mapped(&self) -> impl Iterator<Item = (PersonAttr, &'static str)> {
+        [
+            (PersonAttr::Name, self.given_name),
+            (PersonAttr::Surname, self.family_name),
+            (PersonAttr::FullName, self.full_name),
+            (PersonAttr::Email, self.email),
+        ]
+        .into_iter()
+        .filter_map(|(a, f)| f.map(|f| (a, f)))
+    }
+}
+
+/// A person's attribute, as a `people:` entry writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PersonAttr {
+    Name,
+    Surname,
+    /// `name` and `surname` joined by a space.
+    FullName,
+    Email,
+}
+
+impl PersonAttr {
+    /// How the file (or, for the full name, the docs) calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PersonAttr::Name => "name",
+            PersonAttr::Surname => "surname",
+            PersonAttr::FullName => "name + surname",
+            PersonAttr::Email => "email",
+        }
+    }
 }
 
 /// A field an edit sends although it does not change.

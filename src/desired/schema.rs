@@ -9,7 +9,7 @@ use crate::drivers::VENDORS;
 use crate::model::{DriverSchema, FieldSpec, FieldType};
 
 use super::settings::{self, Rule, Setting, SETTINGS};
-use super::validate::{KINDS, VERSION};
+use super::validate::{KINDS, PEOPLE, VERSION};
 
 /// The schema as JSON.
 pub fn file_schema() -> Json {
@@ -72,6 +72,22 @@ pub fn file_schema() -> Json {
             }),
         );
     }
+
+    let mut account_refs = Vec::new();
+    for v in VENDORS {
+        let name = format!("{}_account", v.schema.vendor);
+        definitions.insert(name.clone(), account(v.schema));
+        account_refs.push(json!({ "$ref": format!("#/definitions/{name}") }));
+    }
+    definitions.insert("person".into(), person(account_refs));
+    properties.insert(
+        PEOPLE.into(),
+        json!({
+            "description": "People, each with an account on any of the providers: their name, e-mail and active state fill each account's matching fields.",
+            "type": ["array", "null"],
+            "items": { "$ref": "#/definitions/person" },
+        }),
+    );
 
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -281,6 +297,73 @@ fn entry(schema: &DriverSchema) -> Json {
         "additionalProperties": false,
         "properties": props,
     })
+}
+
+/// One `people:` entry.
+fn person(account_refs: Vec<Json>) -> Json {
+    let carried: Vec<String> = VENDORS
+        .iter()
+        .map(|v| {
+            let fields: Vec<String> = v
+                .schema
+                .person
+                .mapped()
+                .map(|(attr, field)| format!("{} -> {field}", attr.label()))
+                .chain([format!("active -> {}", v.schema.active_field)])
+                .collect();
+            format!("{}: {}", v.schema.display_name, fields.join(", "))
+        })
+        .collect();
+    json!({
+        "description": format!(
+            "A person and their accounts. The person's attributes fill the fields each vendor carries, unless the account sets them ({}).",
+            carried.join("; ")
+        ),
+        "type": "object",
+        "required": ["id"],
+        "additionalProperties": false,
+        "properties": {
+            "id": {
+                "description": "The person's key, unique in the file; each account's key (login, username, name) defaults to it.",
+                "type": ["string", "integer"],
+            },
+            "name": { "description": "Given name.", "type": ["string", "integer"] },
+            "surname": { "description": "Family name.", "type": ["string", "integer"] },
+            "email": { "description": "E-mail address.", "type": "string", "format": "email" },
+            "active": {
+                "description": "false suspends every account of the person (default true).",
+                "type": "boolean",
+                "default": true,
+            },
+            "accounts": {
+                "description": "The person's account on each provider, by provider name (under `providers:`): that vendor's fields, as in `agents:`/`users:`; the provider's `defaults:` apply.",
+                "type": ["object", "null"],
+                "additionalProperties": {
+                    "anyOf": account_refs.into_iter().chain([json!({ "type": "null" })]).collect::<Vec<_>>(),
+                },
+            },
+        },
+    })
+}
+
+/// A person's account of a vendor: an entry without `provider:`, whose key
+/// may be left out (it defaults to the person's id).
+fn account(schema: &DriverSchema) -> Json {
+    let mut out = entry(schema);
+    if let Some(props) = out.get_mut("properties").and_then(Json::as_object_mut) {
+        props.remove("provider");
+    }
+    if let Some(map) = out.as_object_mut() {
+        map.remove("required");
+        map.insert(
+            "description".into(),
+            json!(format!(
+                "A person's {} account (key `{}`, defaulting to the person's id).",
+                schema.display_name, schema.key_field
+            )),
+        );
+    }
+    out
 }
 
 fn field(spec: &FieldSpec) -> Json {

@@ -101,6 +101,8 @@ pub struct Entry {
     /// Secret fields (passwords) by field name; never resolved by the loader.
     pub secrets: FieldMap<SecretRef>,
     pub origin: Origin,
+    /// The `people:` entry this account belongs to (its `id`), if any.
+    pub person: Option<Arc<str>>,
 }
 
 impl Entry {
@@ -119,8 +121,46 @@ pub struct Desired {
     pub version: u32,
     /// Providers by name, in file order.
     pub providers: IndexMap<String, Provider>,
-    /// Every account entry, in file order.
+    /// Every account entry, in file order (a person's accounts included).
     pub entries: Vec<Entry>,
+    /// Every `people:` entry, in file order.
+    pub people: Vec<Person>,
+}
+
+impl Desired {
+    /// The person with this `id`.
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| &*p.id == id)
+    }
+}
+
+/// One person (an entry of `people:`); their accounts are in
+/// [`Desired::entries`] with [`Entry::person`] set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Person {
+    /// The person's key, unique in the file.
+    pub id: Arc<str>,
+    pub name: Option<String>,
+    pub surname: Option<String>,
+    pub email: Option<String>,
+    /// `active: false` suspends every account of the person.
+    pub active: bool,
+    pub origin: Origin,
+}
+
+impl Person {
+    /// "Jan Kowalski", or the id when the file gives no name.
+    pub fn display_name(&self) -> String {
+        let name: Vec<&str> = [self.name.as_deref(), self.surname.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if name.is_empty() {
+            self.id.to_string()
+        } else {
+            name.join(" ")
+        }
+    }
 }
 
 /// An entry's fields in file order, named by the driver's static field
@@ -204,6 +244,15 @@ impl<'a, V> IntoIterator for &'a FieldMap<V> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(n, v)| (*n, v))
+    }
+}
+
+impl<V> IntoIterator for FieldMap<V> {
+    type Item = (&'static str, V);
+    type IntoIter = std::vec::IntoIter<(&'static str, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
     }
 }
 

@@ -26,6 +26,7 @@ use super::values::{self, Invalid};
 use super::yaml::{Node, Value as Yaml};
 
 mod entry;
+mod people;
 mod provider;
 mod top;
 
@@ -37,6 +38,9 @@ pub const VERSION: i64 = 1;
 
 /// The `context` of the top level's fields (where `x-...` keys are allowed).
 const TOP_LEVEL: &str = "the top level";
+
+/// The section of `people:` entries.
+pub const PEOPLE: &str = "people";
 
 /// Every kind, in the order sections are read.
 pub const KINDS: [Kind; 2] = [Kind::Agent, Kind::User];
@@ -111,12 +115,13 @@ impl Partial {
             infos,
             sections,
         } = self.head;
-        let entries = self.checker.entries(&mut self.files, sections, &infos);
+        let (entries, people) = self.checker.entries(&mut self.files, sections, &infos);
         Checked {
             desired: Desired {
                 version: VERSION as u32,
                 providers,
                 entries,
+                people,
             },
             problems: self.checker.problems,
             secret_spans: self.checker.secret_spans,
@@ -134,7 +139,7 @@ struct Checker {
     /// (a cloned `Regex` starts a new, empty one).
     regexes: HashMap<&'static str, Option<Arc<regex::Regex>>>,
     /// Fields an entry may hold, by vendor.
-    allowed: HashMap<&'static str, Arc<[&'static str]>>,
+    allowed: HashMap<(&'static str, bool), Arc<[&'static str]>>,
 }
 
 /// A map's fields after the generic checks: (name, key node, value node).
@@ -363,6 +368,9 @@ pub fn describe(desired: &Desired) -> String {
     for kind in KINDS {
         let n = desired.entries.iter().filter(|e| e.kind == kind).count();
         parts.push(plural(n, kind.noun(), kind.section()));
+    }
+    if !desired.people.is_empty() {
+        parts.push(plural(desired.people.len(), "person", "people"));
     }
     parts.join(", ")
 }

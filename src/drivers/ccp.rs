@@ -13,8 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value as Json};
 
 use crate::model::{
-    AuthFieldSpec, DriverSchema, EchoValue, EditEcho, FieldSpec, FieldType, Kind, RemoteRecord,
-    Value, WriteRequest,
+    AuthFieldSpec, DriverSchema, EchoValue, EditEcho, FieldSpec, FieldType, Kind, PersonFields,
+    RemoteRecord, Value, WriteRequest,
 };
 
 use super::http::{self, Auth, HttpClient, Request, Session, TokenLogin, VendorMessage};
@@ -97,6 +97,12 @@ pub static SCHEMA: DriverSchema = DriverSchema {
     key_field: "username",
     active_field: "is_active",
     url_example: "https://ccp.example.vn",
+    person: PersonFields {
+        given_name: Some("first_name"),
+        family_name: None,
+        full_name: None,
+        email: Some("email"),
+    },
     edit_echoes: EDIT_ECHOES,
     auth: &[AuthFieldSpec {
         name: "api_key",

@@ -16,7 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value as Json};
 
 use crate::model::{
-    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, RemoteRecord, Value, WriteRequest,
+    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, PersonFields, RemoteRecord, Value,
+    WriteRequest,
 };
 
 use super::http::{self, Auth, HttpClient, Request, Response, Session, TokenLogin, VendorMessage};
@@ -40,6 +41,12 @@ pub static SCHEMA: DriverSchema = DriverSchema {
     key_field: "name",
     active_field: "active",
     url_example: "https://switch.example.net/api_dnl/v1",
+    person: PersonFields {
+        given_name: Some("first_name"),
+        family_name: Some("last_name"),
+        full_name: Some("fullname"),
+        email: Some("email"),
+    },
     edit_echoes: &[],
     auth: &[
         AuthFieldSpec {

@@ -437,6 +437,7 @@ mod tests {
             auth: &[],
             url_example: "",
             edit_echoes: &[],
+            person: crate::model::PersonFields::NONE,
         };
         static SHAPE: RecordShape = RecordShape {
             schema: &SCHEMA,

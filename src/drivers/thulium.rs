@@ -21,7 +21,8 @@ use async_trait::async_trait;
 use serde_json::{Map, Value as Json};
 
 use crate::model::{
-    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, RemoteRecord, WriteRequest,
+    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, PersonFields, RemoteRecord,
+    WriteRequest,
 };
 
 use super::http::{self, Auth, HttpClient, Request, Session, VendorMessage};
@@ -37,6 +38,12 @@ pub static SCHEMA: DriverSchema = DriverSchema {
     key_field: "login",
     active_field: "active",
     url_example: "https://acme.thulium.com",
+    person: PersonFields {
+        given_name: Some("name"),
+        family_name: Some("surname"),
+        full_name: None,
+        email: Some("email"),
+    },
     edit_echoes: &[],
     auth: &[
         AuthFieldSpec {

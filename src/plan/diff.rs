@@ -11,7 +11,14 @@ use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Val
 
 /// Computes the plan that makes the providers match the desired state.
 pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Plan {
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        people: desired
+            .people
+            .iter()
+            .map(|p| (p.id.to_string(), p.display_name()))
+            .collect(),
+        ..Plan::default()
+    };
     for (name, provider) in &desired.providers {
         let Some(records) = remote.providers.get(name) else {
             continue;
@@ -88,6 +95,8 @@ fn plan_provider(
             continue;
         }
         match by_key.get(entry.key.as_str()) {
+            // An inactive person's account that does not exist: nothing to suspend.
+            None if of_inactive_person(desired, entry) => plan.unchanged += 1,
             None => plan
                 .changes
                 .push(create(provider, entry, &absent_everywhere)),
@@ -264,6 +273,15 @@ fn rotation(
     Ok(rotated)
 }
 
+/// Whether the entry is an account of a person the file marks `active: false`.
+fn of_inactive_person(desired: &Desired, entry: &Entry) -> bool {
+    entry
+        .person
+        .as_deref()
+        .and_then(|id| desired.person(id))
+        .is_some_and(|p| !p.active)
+}
+
 /// The reason the vendor cannot deactivate an account the file does not
 /// list: an edit needs a secret only the file could give.
 fn deactivation_blocker(schema: &DriverSchema) -> Option<String> {
@@ -357,6 +375,7 @@ fn create(provider: &Provider, entry: &Entry, unreturned: &[&str]) -> Change {
         key: entry.key.clone(),
         fields,
         secrets: entry_secrets(entry, |_| true),
+        person: entry.person.as_deref().map(str::to_string),
     }
 }
 
@@ -420,6 +439,7 @@ fn update(
         secrets: entry_secrets(entry, |name| {
             schema.field(name).is_some_and(|f| f.required_on_update) || rotated.contains(&name)
         }),
+        person: entry.person.as_deref().map(str::to_string),
     })
 }
 
@@ -513,6 +533,7 @@ fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
             Value::Bool(false),
         )],
         secrets: IndexMap::new(),
+        person: None,
     }
 }
 

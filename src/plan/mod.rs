@@ -228,6 +228,9 @@ pub struct Change {
     pub fields: Vec<FieldChange>,
     /// Secret references the change needs (passwords on create, CCP's password on edit).
     pub secrets: IndexMap<String, SecretRef>,
+    /// The person (`people:` id) the account belongs to; `None` for a
+    /// plain entry or an unlisted account.
+    pub person: Option<String>,
 }
 
 impl Change {
@@ -296,6 +299,9 @@ pub struct Plan {
     pub problems: Vec<Problem>,
     /// Accounts that match the file.
     pub unchanged: usize,
+    /// The file's people, in file order: id and the name to show ("Jan
+    /// Kowalski"). Renderers group the changes by person with it.
+    pub people: IndexMap<String, String>,
 }
 
 /// Counts of a plan's changes.
@@ -346,6 +352,34 @@ impl Plan {
     /// patterns keep accounts out of it.
     pub fn has_drift(&self) -> bool {
         self.has_changes() || !self.unlisted.is_empty()
+    }
+
+    /// The changes grouped for reading: each person's (people in file
+    /// order, with their shown name), then those of no person (`None`).
+    /// Within a group the plan's order is kept; people with no change are
+    /// left out.
+    pub fn by_person(&self) -> Vec<(Option<(&str, &str)>, Vec<&Change>)> {
+        let mut groups: Vec<(Option<(&str, &str)>, Vec<&Change>)> = self
+            .people
+            .iter()
+            .map(|(id, name)| (Some((id.as_str(), name.as_str())), Vec::new()))
+            .collect();
+        let mut plain = Vec::new();
+        for change in &self.changes {
+            let group = change
+                .person
+                .as_deref()
+                .and_then(|id| self.people.get_index_of(id));
+            match group {
+                Some(i) => groups[i].1.push(change),
+                None => plain.push(change),
+            }
+        }
+        groups.retain(|(_, changes)| !changes.is_empty());
+        if !plain.is_empty() {
+            groups.push((None, plain));
+        }
+        groups
     }
 }
 

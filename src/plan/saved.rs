@@ -346,6 +346,20 @@ fn describe(
                 |f| f.after.as_ref(),
                 ("saved ", ", the file calls for"),
             );
+            if saved.person != now.person {
+                let show = |p: &Option<String>| {
+                    p.as_deref()
+                        .map_or("no person".to_string(), |id| format!("person \"{id}\""))
+                };
+                fields.insert(
+                    0,
+                    format!(
+                        "saved for {}, now {}",
+                        show(&saved.person),
+                        show(&now.person)
+                    ),
+                );
+            }
             if saved.action != now.action {
                 fields.insert(
                     0,

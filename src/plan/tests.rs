@@ -54,6 +54,7 @@ fn entry(
             .map(|s| (*s, SecretRef::Env(format!("{}_ENV", s.to_uppercase()))))
             .collect(),
         origin: origin(10),
+        person: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn desired(providers: Vec<Provider>, entries: Vec<Entry>) -> Desired {
         version: 1,
         providers: providers.into_iter().map(|p| (p.name.clone(), p)).collect(),
         entries,
+        people: Vec::new(),
     }
 }
 
@@ -438,6 +440,7 @@ fn markdown_is_cut_under_the_comment_limit() {
                 s("A rather long display name for an agent"),
             )],
             secrets: IndexMap::new(),
+            person: None,
         });
     }
     let md = render::markdown::render(&plan);

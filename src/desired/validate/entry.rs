@@ -7,27 +7,28 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::drivers;
-use crate::model::{DriverSchema, FieldType, Kind};
+use crate::model::{DriverSchema, FieldType, Kind, PersonAttr};
 
 use super::super::diagnostics::{Problem, Span};
-use super::super::types::{Entry, FieldMap};
+use super::super::types::{Entry, FieldMap, Person};
 use super::super::values::{self, SecretProblem};
 use super::super::yaml::{Node, Value as Yaml};
 use super::provider::ProviderInfo;
-use super::top::Section;
+use super::top::{Part, Section};
 use super::{find, quoted_list, span, Checker, ParsedFile};
 
 impl Checker {
-    /// Every entry of every kind section, in file order. Each account's
-    /// subtree is taken out of its file's tree and dropped once validated.
+    /// Every entry of every kind section and every person's accounts, in
+    /// file order, with the people. Each list item's subtree is taken out of
+    /// its file's tree and dropped once validated.
     pub(super) fn entries(
         &mut self,
         files: &mut [ParsedFile],
         sections: Vec<Section>,
         infos: &IndexMap<String, ProviderInfo>,
-    ) -> Vec<Entry> {
+    ) -> (Vec<Entry>, Vec<Person>) {
         let mut lists = Vec::with_capacity(sections.len());
-        for (i, kind, at) in sections {
+        for (i, part, at) in sections {
             let Yaml::Map(top) = &mut files[i].root.value else {
                 continue;
             };
@@ -39,69 +40,128 @@ impl Checker {
                 },
             )) = top.get_mut(at)
             {
-                lists.push((i, kind, std::mem::take(items)));
+                lists.push((i, part, std::mem::take(items)));
             }
         }
         let listed: usize = lists.iter().map(|(_, _, items)| items.len()).sum();
-        let mut entries = Vec::with_capacity(listed);
-        // Provider names are borrowed from `infos`: one copy fewer per entry.
-        let mut seen: HashMap<(&str, Kind, String), (usize, Span)> = HashMap::with_capacity(listed);
-        for (i, kind, items) in lists {
+        let mut claims = Claims {
+            entries: Vec::with_capacity(listed),
+            seen: HashMap::with_capacity(listed),
+        };
+        let mut people = Vec::new();
+        let mut person_ids: HashMap<Arc<str>, (usize, Span)> = HashMap::new();
+        for (i, part, items) in lists {
             self.file = i;
             for (n, item) in items.into_iter().enumerate() {
-                let before = self.problems.len();
-                let found = self.entry(kind, n, &item, infos);
-                drop(item);
-                let Some((entry, key_span)) = found else {
-                    continue;
-                };
-                let Some((provider, info)) = infos.get_key_value(&entry.provider) else {
-                    continue;
-                };
-                if let Some(pattern) = info.ignore.iter().find(|p| p.matches(&entry.key)) {
-                    self.push(
-                        Problem::new(
-                            i,
-                            "ignored_entry",
-                            format!(
-                                "{} `{}` is listed, but provider `{}` ignores it (`ignore:` pattern {:?})",
-                                kind.noun(),
-                                entry.key,
-                                entry.provider,
-                                pattern.as_str()
-                            ),
-                        )
-                        .label(key_span, "ignored by the provider")
-                        .help("headcount never touches an ignored account: remove this entry, or narrow the provider's `ignore:` pattern"),
-                    );
-                    continue;
-                }
-                let id = (provider.as_str(), kind, entry.key.clone());
-                if let Some((first_file, first_span)) = seen.get(&id).copied() {
-                    let message = format!(
-                        "{} `{}` is listed twice for provider `{}`",
-                        kind.noun(),
-                        entry.key,
-                        entry.provider
-                    );
-                    let mut p = Problem::new(i, "duplicate_entry", message)
-                        .label(key_span, "listed again here")
-                        .help(format!("keep one entry per {}; merge the two", kind.noun()));
-                    if first_file == i {
-                        p = p.label(first_span, "first listed here");
-                    } else {
-                        p = p.elsewhere(first_file, first_span, "first listed here");
+                match part {
+                    Part::Accounts(kind) => {
+                        let before = self.problems.len();
+                        let found = self.entry(kind, n, &item, infos);
+                        drop(item);
+                        if let Some((entry, key_span)) = found {
+                            self.claim(&mut claims, entry, key_span, before, infos);
+                        }
                     }
-                    self.push(p);
-                    continue;
-                }
-                seen.insert(id, (i, key_span));
-                if self.problems.len() == before {
-                    entries.push(entry);
+                    Part::People => {
+                        let Some((person, accounts)) =
+                            self.person(n, &item, infos, &mut person_ids)
+                        else {
+                            continue;
+                        };
+                        drop(item);
+                        for (entry, key_span, since) in accounts {
+                            self.claim(&mut claims, entry, key_span, since, infos);
+                        }
+                        people.push(person);
+                    }
                 }
             }
         }
-        entries
+        (claims.entries, people)
+    }
+
+    /// Admits an account unless its provider ignores it or another entry
+    /// claims it too (both places are reported). `before` is the number of
+    /// problems before the account was read: it is kept only when it added
+    /// none.
+    fn claim<'i>(
+        &mut self,
+        claims: &mut Claims<'i>,
+        entry: Entry,
+        key_span: Span,
+        before: usize,
+        infos: &'i IndexMap<String, ProviderInfo>,
+    ) {
+        let i = self.file;
+        let kind = entry.kind;
+        let Some((provider, info)) = infos.get_key_value(&entry.provider) else {
+            return;
+        };
+        if let Some(pattern) = info.ignore.iter().find(|p| p.matches(&entry.key)) {
+            self.push(
+                Problem::new(
+                    i,
+                    "ignored_entry",
+                    format!(
+                        "{} `{}` is listed, but provider `{}` ignores it (`ignore:` pattern {:?})",
+                        kind.noun(),
+                        entry.key,
+                        entry.provider,
+                        pattern.as_str()
+                    ),
+                )
+                .label(key_span, "ignored by the provider")
+                .help("headcount never touches an ignored account: remove this entry, or narrow the provider's `ignore:` pattern"),
+            );
+            return;
+        }
+        let id = (provider.as_str(), kind, entry.key.clone());
+        if let Some((first_file, first_span, first_owner)) = claims.seen.get(&id).cloned() {
+            let p = if first_owner.is_none() && entry.person.is_none() {
+                let message = format!(
+                    "{} `{}` is listed twice for provider `{}`",
+                    kind.noun(),
+                    entry.key,
+                    entry.provider
+                );
+                let p = Problem::new(i, "duplicate_entry", message)
+                    .label(key_span, "listed again here")
+                    .help(format!("keep one entry per {}; merge the two", kind.noun()));
+                if first_file == i {
+                    p.label(first_span, "first listed here")
+                } else {
+                    p.elsewhere(first_file, first_span, "first listed here")
+                }
+            } else {
+                let owner = |who: &Option<Arc<str>>| match who {
+                    Some(id) => format!("person `{id}`"),
+                    None => format!("a plain entry of `{}:`", kind.section()),
+                };
+                let message = format!(
+                    "the {} account {} `{}` is claimed by {} and by {}",
+                    entry.provider,
+                    kind.noun(),
+                    entry.key,
+                    owner(&first_owner),
+                    owner(&entry.person)
+                );
+                let p = Problem::new(i, "duplicate_entry", message)
+                    .label(key_span, format!("claimed here by {}", owner(&entry.person)))
+                    .help("an account belongs to one person (or one plain entry) only: remove one of the claims, or give one of them its own key (e.g. `login:`/`username:`/`name:` in the person's account)");
+                let first = format!("first claimed here by {}", owner(&first_owner));
+                if first_file == i {
+                    p.label(first_span, first)
+                } else {
+                    p.elsewhere(first_file, first_span, first)
+                }
+            };
+            self.push(p);
+            return;
+        }
+        claims.seen.insert(id, (i, key_span, entry.person.clone()));
+        if self.problems.len() == before {
+            claims.entries.push(entry);
+        }
     }
 
     /// One entry of a kind section. Returns the entry and the span of its key
@@ -131,17 +191,53 @@ impl Checker {
             .find(|(k, _)| k.as_str() == Some("provider"))
             .map(|(_, v)| v);
         let (provider, schema) = self.resolve_provider(kind, item, provider_node, infos)?;
+        self.account(
+            Account {
+                provider,
+                schema,
+                item,
+                entries,
+                index,
+                person: None,
+            },
+            infos,
+        )
+    }
 
-        let allowed = self.allowed_in_entry(schema);
+    /// One account: a kind section's entry, or a person's account. Its
+    /// fields are converted by the vendor's table; then the person's
+    /// attributes and the provider's `defaults:` fill what it leaves out.
+    pub(super) fn account(
+        &mut self,
+        account: Account<'_>,
+        infos: &IndexMap<String, ProviderInfo>,
+    ) -> Option<(Entry, Span)> {
+        let Account {
+            provider,
+            schema,
+            item,
+            entries,
+            index,
+            person,
+        } = account;
+        let noun = schema.kind.noun();
+        let allowed = self.allowed_in_entry(schema, person.is_some());
         let key_value = entries
             .iter()
             .find(|(k, _)| k.as_str() == Some(schema.key_field))
-            .and_then(|(_, v)| values::string_like(v));
-        let who = match &key_value {
-            Some(k) if !k.trim().is_empty() => format!("{} {noun} `{k}`", provider),
+            .and_then(|(_, v)| values::string_like(v))
+            .or_else(|| person.map(|p| p.id.to_string()));
+        let who = match (&key_value, person) {
+            (_, Some(p)) => format!("the {provider} account of person `{}`", p.id),
+            (Some(k), None) if !k.trim().is_empty() => format!("{} {noun} `{k}`", provider),
             _ => format!("{} {noun} #{}", provider, index + 1),
         };
         let fields = self.fields(entries, &allowed, &who, &|field| {
+            if person.is_some() && field == "provider" {
+                return Some(
+                    "(a person's account names its provider as its key under `accounts:`)".into(),
+                );
+            }
             other_vendor_hint(schema, field)
         });
 
@@ -205,11 +301,52 @@ impl Checker {
                 Err(inv) => self.invalid(value, inv),
             }
         }
+        // A person's attributes fill the fields the account does not set.
+        let mut from_person: Vec<&'static str> = Vec::new();
+        if let Some(person) = person {
+            if find(&fields, schema.key_field).is_none() {
+                if let Some(spec) = schema.field(schema.key_field) {
+                    let regex = spec.pattern.and_then(|p| self.regex(p));
+                    match values::convert(spec, person.id_node, regex.as_deref()) {
+                        Ok(v) => {
+                            key_span = Some(span(person.id_node));
+                            values.insert(spec.name, v);
+                            from_person.push(spec.name);
+                        }
+                        Err(inv) => {
+                            let help = format!(
+                                "the person's `id` is the {provider} account's `{}` unless the account sets `{}:` itself",
+                                spec.name, spec.name
+                            );
+                            self.invalid(person.id_node, inv.help(help));
+                        }
+                    }
+                }
+            }
+            self.fill_from_person(
+                schema,
+                &provider,
+                person,
+                &fields,
+                &mut values,
+                &mut from_person,
+            );
+            // Shown as a person's account reads: its key, what the person
+            // gives, then the account's own fields.
+            let rank = |name: &str| match (name == schema.key_field, from_person.contains(&name)) {
+                (true, _) => 0,
+                (false, true) => 1,
+                (false, false) => 2,
+            };
+            let mut ordered: Vec<_> = std::mem::take(&mut values).into_iter().collect();
+            ordered.sort_by_key(|(name, _)| rank(name));
+            values = ordered.into_iter().collect();
+        }
         // `defaults:` fill the fields the entry does not set, after its own.
         let info = infos.get(&provider);
         if let Some(info) = info {
             for (name, v) in &info.defaults {
-                if find(&fields, name).is_none() {
+                if find(&fields, name).is_none() && !from_person.contains(&name) {
                     values.insert(name, v.clone());
                 }
             }
@@ -231,6 +368,7 @@ impl Checker {
             });
             if find(&fields, spec.name).is_none()
                 && !misspelled
+                && !from_person.contains(&spec.name)
                 && !info.is_some_and(|i| i.has_default(spec.name))
             {
                 let example = match spec.ty {
@@ -244,11 +382,15 @@ impl Checker {
                     }
                     _ => format!("{}: ...", spec.name),
                 };
+                let person_hint = match (person, person_attr_of(schema, spec.name)) {
+                    (Some(_), Some(attr)) => format!(" or give the person `{attr}:`"),
+                    _ => String::new(),
+                };
                 self.push(
                     self.problem("missing_field", format!("{who} is missing `{}`", spec.name))
                         .label(span(item), format!("no `{}` in this {noun}", spec.name))
                         .help(format!(
-                            "{} requires it to create the {noun}: add `{example}` ({})",
+                            "{} requires it to create the {noun}: add `{example}`{person_hint} ({})",
                             schema.display_name, spec.description
                         )),
                 );
@@ -263,14 +405,92 @@ impl Checker {
         Some((
             Entry {
                 provider,
-                kind,
+                kind: schema.kind,
                 key,
                 fields: values,
                 secrets,
                 origin: self.origin(item),
+                person: person.map(|p| p.id.clone()),
             },
             key_span,
         ))
+    }
+
+    /// Fills the vendor's person fields the account does not set from the
+    /// person's attributes (converted by the vendor's field table, so a
+    /// value the vendor refuses is located at the person's attribute), and
+    /// the active field with `false` for an inactive person.
+    fn fill_from_person(
+        &mut self,
+        schema: &'static DriverSchema,
+        provider: &str,
+        person: &PersonCtx<'_>,
+        fields: &super::Fields<'_>,
+        values: &mut FieldMap<crate::model::Value>,
+        from_person: &mut Vec<&'static str>,
+    ) {
+        for (attr, field) in schema.person.mapped() {
+            let Some(spec) = schema.field(field) else {
+                continue;
+            };
+            if find(fields, field).is_some() {
+                continue;
+            }
+            let converted = match attr {
+                PersonAttr::FullName => match person.full_name() {
+                    Some(full) => Ok((crate::model::Value::Str(full), None)),
+                    None => continue,
+                },
+                _ => {
+                    let Some(node) = person.attr(attr) else {
+                        continue;
+                    };
+                    let regex = spec.pattern.and_then(|p| self.regex(p));
+                    values::convert(spec, node, regex.as_deref())
+                        .map(|v| (v, Some(node)))
+                        .map_err(|inv| (inv, node))
+                }
+            };
+            match converted {
+                Ok((v, _)) => {
+                    values.insert(spec.name, v);
+                    from_person.push(spec.name);
+                }
+                Err((inv, node)) => {
+                    let help = format!(
+                        "the person's `{}` fills {}'s `{}` on provider `{provider}`",
+                        attr.label(),
+                        schema.display_name,
+                        spec.name
+                    );
+                    self.invalid(node, inv.help(help));
+                }
+            }
+        }
+        if let Some((false, active_node)) = person.active {
+            match find(fields, schema.active_field) {
+                Some((key, value)) => {
+                    if value.value == Yaml::Bool(true) {
+                        self.push(
+                            self.problem(
+                                "conflicting_active",
+                                format!(
+                                    "person `{}` is inactive, but their {provider} account says `{}: true`",
+                                    person.id, schema.active_field
+                                ),
+                            )
+                            .label(span(key), "wants the account active")
+                            .label(span(active_node), "the person is inactive")
+                            .help("an inactive person's accounts are all suspended: remove the account's own setting, or set the person `active: true`"),
+                        );
+                    }
+                }
+                None => {
+                    values.insert(schema.active_field, crate::model::Value::Bool(false));
+                    from_person.push(schema.active_field);
+                }
+            }
+        }
     }
 
     fn resolve_provider(
@@ -391,17 +611,85 @@ impl Checker {
         Some((name, schema))
     }
 
-    /// The fields an entry of `schema` may hold (computed once per vendor).
-    fn allowed_in_entry(&mut self, schema: &'static DriverSchema) -> Arc<[&'static str]> {
+    /// The fields an entry of `schema` may hold (computed once per vendor):
+    /// a person's account has no `provider:` (its key under `accounts:` is).
+    fn allowed_in_entry(
+        &mut self,
+        schema: &'static DriverSchema,
+        of_person: bool,
+    ) -> Arc<[&'static str]> {
         self.allowed
-            .entry(schema.vendor)
+            .entry((schema.vendor, of_person))
             .or_insert_with(|| {
-                std::iter::once("provider")
+                let provider = (!of_person).then_some("provider");
+                provider
+                    .into_iter()
                     .chain(schema.fields.iter().map(|f| f.name))
                     .collect()
             })
             .clone()
     }
+}
+
+/// The accounts admitted so far, and who claimed each key of each provider
+/// (file, span of the key, the person if any).
+pub(super) struct Claims<'i> {
+    entries: Vec<Entry>,
+    #[allow(clippy::type_complexity)]
+    seen: HashMap<(&'i str, Kind, String), (usize, Span, Option<Arc<str>>)>,
+}
+
+/// One account to check: a kind section's entry or a person's account.
+pub(super) struct Account<'n> {
+    pub(super) provider: String,
+    pub(super) schema: &'static DriverSchema,
+    /// The account's node (for its origin and "missing" labels).
+    pub(super) item: &'n Node,
+    /// Its fields (empty for a person's account written `provider:` alone).
+    pub(super) entries: &'n [(Node, Node)],
+    /// Its place in its list, for messages.
+    pub(super) index: usize,
+    pub(super) person: Option<&'n PersonCtx<'n>>,
+}
+
+/// What a person's accounts take from the person.
+pub(super) struct PersonCtx<'n> {
+    pub(super) id: Arc<str>,
+    pub(super) id_node: &'n Node,
+    pub(super) name: Option<(String, &'n Node)>,
+    pub(super) surname: Option<(String, &'n Node)>,
+    pub(super) email: Option<&'n Node>,
+    /// `active:` as written, with its node.
+    pub(super) active: Option<(bool, &'n Node)>,
+}
+
+impl PersonCtx<'_> {
+    fn attr(&self, attr: PersonAttr) -> Option<&Node> {
+        match attr {
+            PersonAttr::Name => self.name.as_ref().map(|(_, n)| *n),
+            PersonAttr::Surname => self.surname.as_ref().map(|(_, n)| *n),
+            PersonAttr::Email => self.email,
+            PersonAttr::FullName => None,
+        }
+    }
+
+    fn full_name(&self) -> Option<String> {
+        let parts: Vec<&str> = [&self.name, &self.surname]
+            .into_iter()
+            .flatten()
+            .map(|(s, _)| s.as_str())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// The person attribute that fills `field` of `schema`, as the file names it.
+fn person_attr_of(schema: &DriverSchema, field: &str) -> Option<&'static str> {
+    schema
+        .person
+        .mapped()
+        .find(|(attr, f)| *f == field && *attr != PersonAttr::FullName)
+        .map(|(attr, _)| attr.label())
 }
 
 /// "a CCP", "an ABC"-style article for a display name.

@@ -14,9 +14,34 @@ use super::super::yaml::Value as Yaml;
 use super::provider::ProviderInfo;
 use super::{find, span, Checker, Fields, ParsedFile, KINDS, VERSION};
 
-/// Where a kind section's list is: (file, kind, index of the section in the
-/// file's top mapping).
-pub(super) type Section = (usize, Kind, usize);
+/// What a top-level list holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part {
+    /// Accounts of one kind (`agents:`, `users:`).
+    Accounts(Kind),
+    /// `people:`.
+    People,
+}
+
+impl Part {
+    fn section(self) -> &'static str {
+        match self {
+            Part::Accounts(kind) => kind.section(),
+            Part::People => super::PEOPLE,
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Part::Accounts(kind) => kind.noun(),
+            Part::People => "person",
+        }
+    }
+}
+
+/// Where a top-level list is: (file, what it holds, index of the section in
+/// the file's top mapping).
+pub(super) type Section = (usize, Part, usize);
 
 /// What [`Checker::head`] found: the valid providers, what entries need to
 /// know of every provider, and the kind sections.
@@ -29,6 +54,7 @@ pub(super) struct Head {
 fn top_level_fields() -> Vec<&'static str> {
     let mut fields = vec!["version", "providers"];
     fields.extend(KINDS.iter().map(|k| k.section()));
+    fields.push(super::PEOPLE);
     fields
 }
 
@@ -64,7 +90,7 @@ impl Checker {
                         )
                         .label(
                             span(&f.root),
-                            "expected `version:`, `providers:`, `agents:`, `users:`",
+                            "expected `version:`, `providers:`, `agents:`, `users:`, `people:`",
                         )
                         .help("start the file with `version: 1` and a `providers:` section"),
                     );
@@ -193,8 +219,9 @@ impl Checker {
             let Yaml::Map(top) = &files[i].root.value else {
                 continue;
             };
-            for kind in KINDS {
-                let Some((key, section)) = find(fields, kind.section()) else {
+            let parts = KINDS.iter().map(|k| Part::Accounts(*k));
+            for part in parts.chain([Part::People]) {
+                let Some((key, section)) = find(fields, part.section()) else {
                     continue;
                 };
                 match &section.value {
@@ -207,21 +234,21 @@ impl Checker {
                                 "wrong_type",
                                 format!(
                                     "`{}` must be a list, found {}",
-                                    kind.section(),
+                                    part.section(),
                                     other.describe()
                                 ),
                             )
                             .label(span(section), "expected a list")
                             .help(format!(
                                 "write each {} as a list item starting with `- `",
-                                kind.noun()
+                                part.noun()
                             )),
                         );
                         continue;
                     }
                 }
                 if let Some(at) = top.iter().position(|(k, _)| std::ptr::eq(k, key)) {
-                    sections.push((i, kind, at));
+                    sections.push((i, part, at));
                 }
             }
         }

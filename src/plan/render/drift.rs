@@ -14,6 +14,11 @@ pub const FORMAT_VERSION: u32 = 1;
 /// One account that differs from the file.
 #[derive(Debug, Serialize)]
 pub struct Drifted {
+    /// The person (`people:` id) the account belongs to; null otherwise.
+    pub person: Option<String>,
+    /// The name shown for that person ("Jan Kowalski").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_name: Option<String>,
     pub provider: String,
     pub kind: String,
     pub key: String,
@@ -53,40 +58,48 @@ pub struct DriftSummary {
 impl DriftReport {
     pub fn from_plan(plan: &Plan) -> DriftReport {
         let mut drift = Vec::new();
-        for c in &plan.changes {
-            let listed_deactivation = c.action() == Action::Deactivate
-                && plan
-                    .unlisted
-                    .iter()
-                    .any(|u| u.provider == c.provider && u.key == c.key);
-            if listed_deactivation {
-                continue; // reported below, as unlisted
-            }
-            let (status, fields) = match c.action() {
-                Action::Create => ("missing", Vec::new()),
-                Action::Update | Action::Deactivate => (
-                    "different",
-                    c.fields
+        // Each person's accounts together (people in file order), then the rest.
+        let groups = plan.by_person();
+        for (person, changes) in groups {
+            for c in changes {
+                let listed_deactivation = c.action() == Action::Deactivate
+                    && plan
+                        .unlisted
                         .iter()
-                        .filter(|f| !f.sensitive && !f.sent_only)
-                        .map(|f| DriftField {
-                            name: f.name.clone(),
-                            file: f.after.as_ref().map(Value::to_json),
-                            remote: f.before.as_ref().map(Value::to_json),
-                        })
-                        .collect(),
-                ),
-            };
-            drift.push(Drifted {
-                provider: c.provider.clone(),
-                kind: c.kind.to_string(),
-                key: c.key.clone(),
-                status,
-                fields,
-            });
+                        .any(|u| u.provider == c.provider && u.key == c.key);
+                if listed_deactivation {
+                    continue; // reported below, as unlisted
+                }
+                let (status, fields) = match c.action() {
+                    Action::Create => ("missing", Vec::new()),
+                    Action::Update | Action::Deactivate => (
+                        "different",
+                        c.fields
+                            .iter()
+                            .filter(|f| !f.sensitive && !f.sent_only)
+                            .map(|f| DriftField {
+                                name: f.name.clone(),
+                                file: f.after.as_ref().map(Value::to_json),
+                                remote: f.before.as_ref().map(Value::to_json),
+                            })
+                            .collect(),
+                    ),
+                };
+                drift.push(Drifted {
+                    person: person.map(|(id, _)| id.to_string()),
+                    person_name: person.map(|(_, name)| name.to_string()),
+                    provider: c.provider.clone(),
+                    kind: c.kind.to_string(),
+                    key: c.key.clone(),
+                    status,
+                    fields,
+                });
+            }
         }
         for u in &plan.unlisted {
             drift.push(Drifted {
+                person: None,
+                person_name: None,
                 provider: u.provider.clone(),
                 kind: u.kind.to_string(),
                 key: u.key.clone(),
@@ -125,7 +138,20 @@ impl DriftReport {
 
     pub fn text(&self) -> String {
         let mut out = String::new();
+        let headed = self.drift.iter().any(|d| d.person.is_some());
+        let mut group: Option<Option<&str>> = None;
         for d in &self.drift {
+            if headed && group != Some(d.person.as_deref()) {
+                group = Some(d.person.as_deref());
+                let title = match (&d.person, &d.person_name) {
+                    (Some(id), Some(name)) if name != id => format!("person \"{id}\" ({name})"),
+                    (Some(id), _) => format!("person \"{id}\""),
+                    (None, _) => "accounts of no person".to_string(),
+                };
+                let _ = writeln!(out, "{title}:");
+            }
+            let indent = if headed { "  " } else { "" };
+            out.push_str(indent);
             match d.status {
                 "missing" => {
                     let _ = writeln!(
@@ -150,7 +176,7 @@ impl DriftReport {
                     for f in &d.fields {
                         let _ = writeln!(
                             out,
-                            "    {}: provider has {}, file says {}",
+                            "{indent}    {}: provider has {}, file says {}",
                             f.name,
                             show(&f.remote),
                             show(&f.file)
@@ -182,7 +208,11 @@ impl DriftReport {
                 "| account | status | field | provider has | file says |\n|---|---|---|---|---|\n",
             );
             for d in self.drift.iter().take(500) {
-                let account = format!("{}/{} `{}`", d.provider, d.kind, d.key.replace('`', "'"));
+                let mut account =
+                    format!("{}/{} `{}`", d.provider, d.kind, d.key.replace('`', "'"));
+                if let Some(id) = &d.person {
+                    let _ = write!(account, " (person `{}`)", id.replace('`', "'"));
+                }
                 if d.fields.is_empty() {
                     let _ = writeln!(out, "| {account} | {} | | | |", d.status);
                 }

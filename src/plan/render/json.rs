@@ -9,7 +9,9 @@ use crate::plan::{Action, Plan, Summary};
 
 /// Version of the JSON plan format; bumped on incompatible changes.
 /// 2: changes carry `fingerprint`, fields `sent_only` and `note`, the
-/// summary `password_resets`.
+/// summary `password_resets`; changes also carry `person` and the plan
+/// `people` (added without a version bump: both default when absent, so
+/// plans written before them still read).
 pub const FORMAT_VERSION: u32 = 2;
 
 /// A plan, as `headcount plan --format json` prints it.
@@ -34,6 +36,19 @@ pub struct JsonPlan {
     pub errors: Vec<JsonProblem>,
     /// Counts.
     pub summary: Summary,
+    /// The file's people (`people:`) that have changes, in file order:
+    /// `id` and the name shown for them. Changes name theirs in `person`.
+    #[serde(default)]
+    pub people: Vec<JsonPerson>,
+}
+
+/// A person of the file, as the plan names them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonPerson {
+    pub id: String,
+    /// "Jan Kowalski" (the id when the file gives no name).
+    pub name: String,
 }
 
 /// One change.
@@ -51,6 +66,10 @@ pub struct JsonChange {
     /// Fingerprint of the provider's account as read when planning
     /// (`absent` for a create); a saved plan is applied only while it holds.
     pub fingerprint: String,
+    /// The `id` of the person (`people:`) the account belongs to; null for
+    /// a plain entry of `agents:`/`users:` and for unlisted accounts.
+    #[serde(default)]
+    pub person: Option<String>,
     pub fields: Vec<JsonField>,
 }
 
@@ -113,6 +132,7 @@ impl JsonPlan {
                     kind: c.kind,
                     key: c.key.clone(),
                     fingerprint: c.fingerprint(),
+                    person: c.person.clone(),
                     fields: c
                         .fields
                         .iter()
@@ -160,6 +180,15 @@ impl JsonPlan {
                 })
                 .collect(),
             summary: plan.summary(),
+            people: plan
+                .by_person()
+                .into_iter()
+                .filter_map(|(person, _)| person)
+                .map(|(id, name)| JsonPerson {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                })
+                .collect(),
         }
     }
 }

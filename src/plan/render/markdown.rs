@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use indexmap::IndexMap;
 
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Change, Plan};
 
 /// GitHub refuses comments over 65,536 characters; stay clear of it.
 pub const MAX_CHARS: usize = 65_000;
@@ -102,58 +102,92 @@ fn header(plan: &Plan) -> String {
     out
 }
 
+/// One block per change, grouped by person (each group's first block opens
+/// with the person's heading when the plan has people).
 fn details_blocks(plan: &Plan) -> Vec<String> {
-    plan.changes
-        .iter()
-        .map(|c| {
-            let mut block = format!(
-                "<details><summary><code>{}</code> {}/{} <b>{}</b> will be {}</summary>\n\n```diff\n",
-                c.action().symbol(),
-                escape(&c.provider),
-                c.kind,
-                escape(&c.key),
-                c.action().verb()
-            );
-            // A reason shared by several fields sent unchanged is said once.
-            let mut said: Option<&str> = None;
-            for f in &c.fields {
-                let mut note = f.note.as_deref().map(|n| format!("  # {n}")).unwrap_or_default();
-                if f.sent_only && !f.sensitive {
-                    if said == f.note.as_deref() {
-                        note.clear();
+    let groups = plan.by_person();
+    let headed = groups.iter().any(|(person, _)| person.is_some());
+    let mut blocks = Vec::with_capacity(plan.changes.len());
+    for (person, changes) in groups {
+        for (i, c) in changes.into_iter().enumerate() {
+            let mut block = if headed && i == 0 {
+                match person {
+                    Some((id, name)) if name != id => {
+                        format!("**Person `{}` ({})**\n\n", escape(id), escape(name))
                     }
-                    said = f.note.as_deref();
+                    Some((id, _)) => format!("**Person `{}`**\n\n", escape(id)),
+                    None => "**Accounts of no person**\n\n".to_string(),
                 }
-                let line = if f.sensitive && f.note.as_deref() == Some("rotated") {
-                    format!("+ {} = (sensitive, rotated)", f.name)
-                } else if f.sensitive {
-                    format!("+ {} = (sensitive){note}", f.name)
-                } else if f.sent_only {
-                    let value = f.after.as_ref().map_or_else(|| "null".to_string(), |v| v.to_string());
-                    format!("  {} = {value}{note}", f.name)
-                } else {
-                    match (&f.before, &f.after) {
-                        (None, Some(after)) if c.action() == Action::Create => {
-                            let note = if f.create_only { "  # set on create only" } else { "" };
-                            format!("+ {} = {after}{note}", f.name)
-                        }
-                        (before, Some(after)) => format!(
-                            "- {} = {}\n+ {} = {after}{note}",
-                            f.name,
-                            before.as_ref().map_or_else(|| "(not set)".to_string(), |v| v.to_string()),
-                            f.name
-                        ),
-                        (Some(before), None) => format!("- {} = {before}", f.name),
-                        (None, None) => continue,
-                    }
-                };
-                block.push_str(&line.replace("```", "'''"));
-                block.push('\n');
+            } else {
+                String::new()
+            };
+            block.push_str(&change_block(c));
+            blocks.push(block);
+        }
+    }
+    blocks
+}
+
+fn change_block(c: &Change) -> String {
+    let mut block = format!(
+        "<details><summary><code>{}</code> {}/{} <b>{}</b> will be {}</summary>\n\n```diff\n",
+        c.action().symbol(),
+        escape(&c.provider),
+        c.kind,
+        escape(&c.key),
+        c.action().verb()
+    );
+    // A reason shared by several fields sent unchanged is said once.
+    let mut said: Option<&str> = None;
+    for f in &c.fields {
+        let mut note = f
+            .note
+            .as_deref()
+            .map(|n| format!("  # {n}"))
+            .unwrap_or_default();
+        if f.sent_only && !f.sensitive {
+            if said == f.note.as_deref() {
+                note.clear();
             }
-            block.push_str("```\n</details>\n\n");
-            block
-        })
-        .collect()
+            said = f.note.as_deref();
+        }
+        let line = if f.sensitive && f.note.as_deref() == Some("rotated") {
+            format!("+ {} = (sensitive, rotated)", f.name)
+        } else if f.sensitive {
+            format!("+ {} = (sensitive){note}", f.name)
+        } else if f.sent_only {
+            let value = f
+                .after
+                .as_ref()
+                .map_or_else(|| "null".to_string(), |v| v.to_string());
+            format!("  {} = {value}{note}", f.name)
+        } else {
+            match (&f.before, &f.after) {
+                (None, Some(after)) if c.action() == Action::Create => {
+                    let note = if f.create_only {
+                        "  # set on create only"
+                    } else {
+                        ""
+                    };
+                    format!("+ {} = {after}{note}", f.name)
+                }
+                (before, Some(after)) => format!(
+                    "- {} = {}\n+ {} = {after}{note}",
+                    f.name,
+                    before
+                        .as_ref()
+                        .map_or_else(|| "(not set)".to_string(), |v| v.to_string()),
+                    f.name
+                ),
+                (Some(before), None) => format!("- {} = {before}", f.name),
+                (None, None) => continue,
+            }
+        };
+        block.push_str(&line.replace("```", "'''"));
+        block.push('\n');
+    }
+    block.push_str("```\n</details>\n\n");
+    block
 }
 
 fn details(plan: &Plan) -> String {

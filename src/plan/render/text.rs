@@ -50,9 +50,28 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
             p.paint(UPDATE, "~"),
             p.paint(DELETE, "-")
         );
-        for change in &plan.changes {
-            out.push('\n');
-            render_change(&mut out, &p, change);
+        let groups = plan.by_person();
+        let headed = groups.iter().any(|(person, _)| person.is_some());
+        for (person, changes) in &groups {
+            if headed {
+                let title = match person {
+                    Some((id, name)) if name != id => format!("person \"{id}\" ({name})"),
+                    Some((id, _)) => format!("person \"{id}\""),
+                    None => "accounts of no person".to_string(),
+                };
+                let _ = writeln!(
+                    out,
+                    "\n{}",
+                    p.paint(
+                        BOLD,
+                        &format!("{title}: {}", plural(changes.len(), "change", "changes"))
+                    )
+                );
+            }
+            for change in changes {
+                out.push('\n');
+                render_change(&mut out, &p, change);
+            }
         }
     }
 
@@ -120,6 +139,10 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
         );
     }
     out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn render_change(out: &mut String, p: &Painter, change: &Change) {

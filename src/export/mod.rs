@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+pub mod people;
+
 use crate::desired::values::plausible_email;
 use crate::model::{DriverSchema, FieldType, RemoteRecord, Value};
 use crate::plan::normalize::normalize;
@@ -57,44 +59,59 @@ pub fn entries_yaml(provider: &str, schema: &DriverSchema, records: &[RemoteReco
     for record in records {
         let _ = writeln!(out, "  - provider: {}", scalar(provider));
         let _ = writeln!(out, "    {}: {}", schema.key_field, scalar(&record.key));
-        for spec in schema.fields {
-            if spec.name == schema.key_field {
+        out.push_str(&field_lines(provider, schema, record, "    ", &[]));
+    }
+    out
+}
+
+/// The lines of a record's fields (the key excepted), each indented by
+/// `indent`, in the driver's field order; fields named in `skip` are left
+/// out. Secrets a write needs become `{ env: ... }` placeholders.
+pub(crate) fn field_lines(
+    provider: &str,
+    schema: &DriverSchema,
+    record: &RemoteRecord,
+    indent: &str,
+    skip: &[&str],
+) -> String {
+    let mut out = String::new();
+    for spec in schema.fields {
+        if spec.name == schema.key_field || skip.contains(&spec.name) {
+            continue;
+        }
+        if spec.is_secret() {
+            if spec.required_on_create || spec.required_on_update {
+                let _ = writeln!(
+                    out,
+                    "{indent}{}: {{ env: {} }}",
+                    spec.name,
+                    env_name(provider, &record.key, spec.name)
+                );
+            }
+            continue;
+        }
+        if !spec.is_readable() {
+            continue;
+        }
+        let Some(value) = record.fields.get(spec.name) else {
+            continue;
+        };
+        if let (FieldType::Email, Value::Str(text)) = (spec.ty, value) {
+            if !text.trim().is_empty() && !plausible_email(text.trim()) {
+                // CCP's own samples hold plain text in `email`: the file
+                // would refuse it, so it is shown, not managed.
+                let _ = writeln!(
+                    out,
+                    "{indent}# {}: {} is not an e-mail address; left out (edits send it back unchanged)",
+                    spec.name,
+                    serde_json::Value::String(text.clone())
+                );
                 continue;
             }
-            if spec.is_secret() {
-                if spec.required_on_create || spec.required_on_update {
-                    let _ = writeln!(
-                        out,
-                        "    {}: {{ env: {} }}",
-                        spec.name,
-                        env_name(provider, &record.key, spec.name)
-                    );
-                }
-                continue;
-            }
-            if !spec.is_readable() {
-                continue;
-            }
-            let Some(value) = record.fields.get(spec.name) else {
-                continue;
-            };
-            if let (FieldType::Email, Value::Str(text)) = (spec.ty, value) {
-                if !text.trim().is_empty() && !plausible_email(text.trim()) {
-                    // CCP's own samples hold plain text in `email`: the file
-                    // would refuse it, so it is shown, not managed.
-                    let _ = writeln!(
-                        out,
-                        "    # {}: {} is not an e-mail address; left out (edits send it back unchanged)",
-                        spec.name,
-                        serde_json::Value::String(text.clone())
-                    );
-                    continue;
-                }
-            }
-            let value = normalize(spec.ty, value);
-            if let Some(text) = yaml_value(spec.ty, &value) {
-                let _ = writeln!(out, "    {}: {text}", spec.name);
-            }
+        }
+        let value = normalize(spec.ty, value);
+        if let Some(text) = yaml_value(spec.ty, &value) {
+            let _ = writeln!(out, "{indent}{}: {text}", spec.name);
         }
     }
     out
@@ -114,7 +131,7 @@ pub fn env_name(provider: &str, key: &str, field: &str) -> String {
         .collect()
 }
 
-fn yaml_value(ty: FieldType, value: &Value) -> Option<String> {
+pub(crate) fn yaml_value(ty: FieldType, value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::Str(s) if s.is_empty() => None,
@@ -134,7 +151,7 @@ fn yaml_value(ty: FieldType, value: &Value) -> Option<String> {
 }
 
 /// A YAML scalar: plain when safe, otherwise double-quoted (JSON quoting is valid YAML).
-fn scalar(s: &str) -> String {
+pub(crate) fn scalar(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
