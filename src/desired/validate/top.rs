@@ -252,6 +252,8 @@ impl Checker {
                 }
             }
         }
+        // In the order the file writes them.
+        sections.sort_by_key(|&(file, _, at)| (file, at));
         sections
     }
 }
