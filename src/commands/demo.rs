@@ -24,6 +24,11 @@ const QUICKSTART: &str = include_str!("../../examples/quickstart.yaml");
 /// quickstart, one drifted, one unlisted.
 const DEMO_SEED: &str = include_str!("../../examples/sandbox/demo-seed.yaml");
 const QUICKSTART_BASE: &str = "http://127.0.0.1:8787";
+/// The quickstart person's `active:` line, and what the demo's last step
+/// makes of it.
+const PERSON_ACTIVE: &str =
+    "    active: true                           # false suspends every account below";
+const PERSON_LEAVES: &str = "    active: false                          # has left";
 
 pub async fn run(args: DemoArgs) -> miette::Result<u8> {
     let seed = Seed::parse(DEMO_SEED, false)
@@ -71,17 +76,17 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
 
     let steps: [(&str, Vec<&str>, u8); 3] = [
         (
-            "1/6  Plan: what would change?",
+            "1/7  Plan: what would change?",
             vec!["plan"],
             super::EXIT_OK,
         ),
         (
-            "2/6  Apply it",
+            "2/7  Apply it",
             vec!["apply", "--auto-approve"],
             super::EXIT_OK,
         ),
         (
-            "3/6  Plan again: nothing left to apply; accounts the file does not list stay drift (exit code 2)",
+            "3/7  Plan again: nothing left to apply; accounts the file does not list stay drift (exit code 2)",
             vec!["plan", "--detailed-exitcode"],
             super::EXIT_CHANGES,
         ),
@@ -90,13 +95,13 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
         step(title, &command, &file, &env, expected).await?;
     }
 
-    heading("4/6  Someone edits and suspends an agent in the vendor's panel (outside the file)")?;
+    heading("4/7  Someone edits and suspends an agent in the vendor's panel (outside the file)")?;
     let (vendor, key, patch) = out_of_band_edit(&desired)?;
     sandbox.edit_account(vendor, &key, patch.clone())?;
     say!("  {vendor} account \"{key}\" changed directly on the vendor: {patch}");
 
     step(
-        "5/6  Drift detection (exit code 2 = drift found)",
+        "5/7  Drift detection (exit code 2 = drift found)",
         &["drift"],
         &file,
         &env,
@@ -105,9 +110,29 @@ async fn walk_through(sandbox: &Sandbox) -> miette::Result<u8> {
     .await?;
 
     step(
-        "6/6  Plan: what apply would do to fix it (the agent is listed, so wanted active)",
+        "6/7  Plan: what apply would do to fix it (the agent is listed, so wanted active)",
         &["plan"],
         &file,
+        &env,
+        super::EXIT_OK,
+    )
+    .await?;
+
+    // Offboarding: the person's one line.
+    let leaver = dir.join("offboarding.yaml");
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| miette::miette!("cannot read the demo file {}: {e}", file.display()))?;
+    if !text.contains(PERSON_ACTIVE) {
+        return Err(miette::miette!(
+            "the built-in quickstart file has no person to offboard (a bug in headcount)"
+        ));
+    }
+    std::fs::write(&leaver, text.replacen(PERSON_ACTIVE, PERSON_LEAVES, 1))
+        .map_err(|e| miette::miette!("cannot write the demo file {}: {e}", leaver.display()))?;
+    step(
+        "7/7  A person leaves: `active: false` on their people: entry suspends every account they have",
+        &["plan"],
+        &leaver,
         &env,
         super::EXIT_OK,
     )
