@@ -314,11 +314,13 @@ impl Checker {
                             from_person.push(spec.name);
                         }
                         Err(inv) => {
-                            let help = format!(
+                            let note = format!(
                                 "the person's `id` is the {provider} account's `{}` unless the account sets `{}:` itself",
                                 spec.name, spec.name
                             );
-                            self.invalid(person.id_node, inv.help(help));
+                            // Reported here, not again as missing.
+                            from_person.push(spec.name);
+                            self.invalid(person.id_node, with_note(inv, note));
                         }
                     }
                 }
@@ -457,13 +459,14 @@ impl Checker {
                     from_person.push(spec.name);
                 }
                 Err((inv, node)) => {
-                    let help = format!(
+                    let note = format!(
                         "the person's `{}` fills {}'s `{}` on provider `{provider}`",
                         attr.label(),
                         schema.display_name,
                         spec.name
                     );
-                    self.invalid(node, inv.help(help));
+                    from_person.push(spec.name);
+                    self.invalid(node, with_note(inv, note));
                 }
             }
         }
@@ -681,6 +684,15 @@ impl PersonCtx<'_> {
             .collect();
         (!parts.is_empty()).then(|| parts.join(" "))
     }
+}
+
+/// `inv` with `note` after its own help.
+fn with_note(mut inv: values::Invalid, note: String) -> values::Invalid {
+    let help = match inv.help.take() {
+        Some(help) => format!("{help} ({note})"),
+        None => note,
+    };
+    inv.help(help)
 }
 
 /// The person attribute that fills `field` of `schema`, as the file names it.
