@@ -826,7 +826,7 @@ fn import_round_trips_for_every_vendor() {
 }
 
 #[test]
-fn the_demo_runs_plan_apply_plan_drift() {
+fn the_demo_runs_plan_apply_plan_drift_and_offboards_a_person() {
     let out = Command::cargo_bin("headcount")
         .unwrap()
         .env("NO_COLOR", "1")
@@ -843,14 +843,17 @@ fn the_demo_runs_plan_apply_plan_drift() {
     );
     let text = stdout(&out);
     for needle in [
-        "==== 1/6  Plan: what would change? ====",
-        "Plan: 3 to create, 3 to update, 0 to deactivate; 1 password reset.",
-        "Apply complete: 3 created, 3 updated, 0 deactivated, 0 failed.",
+        "==== 1/7  Plan: what would change? ====",
+        "person \"tmazur\" (Tomasz Mazur): 3 changes",
+        "Plan: 6 to create, 3 to update, 0 to deactivate; 1 password reset.",
+        "Apply complete: 6 created, 3 updated, 0 deactivated, 0 failed.",
         "No changes to apply, but the providers hold accounts the file does not list",
         "surname: provider has \"Changed-In-Panel\", file says \"Kowalski\"",
         "active: provider has false, file says true",
         "(exit code 2)",
         "~ active  = false -> true  # listed in the file, so wanted active",
+        "==== 7/7  A person leaves",
+        "Plan: 0 to create, 1 to update, 3 to deactivate; 1 password reset.",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

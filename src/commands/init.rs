@@ -50,6 +50,18 @@ agents: []
 # `provider:` naming one of the providers above; see examples/ccp.yaml and
 # examples/dnl.yaml.
 users: []
+
+# People: one entry per person with an account on each provider; the name,
+# e-mail and active state fill each vendor's fields, each account's key
+# defaults to the id, `active: false` suspends every account. For example:
+#   - id: jkowalski
+#     name: Jan
+#     surname: Kowalski
+#     email: jkowalski@example.com
+#     accounts:
+#       thulium: { number: "5634", password: { env: JKOWALSKI_PASSWORD } }
+#       dnl: { user_type: agent, password: { env: JKOWALSKI_PASSWORD } }
+people: []
 "#;
 
 pub fn run(args: InitArgs) -> miette::Result<u8> {

@@ -304,6 +304,9 @@ pub struct Plan {
     pub people: IndexMap<String, String>,
 }
 
+/// Changes of one person (id and shown name), or of no person (`None`).
+pub type Group<'p> = (Option<(&'p str, &'p str)>, Vec<&'p Change>);
+
 /// Counts of a plan's changes.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
@@ -358,8 +361,8 @@ impl Plan {
     /// order, with their shown name), then those of no person (`None`).
     /// Within a group the plan's order is kept; people with no change are
     /// left out.
-    pub fn by_person(&self) -> Vec<(Option<(&str, &str)>, Vec<&Change>)> {
-        let mut groups: Vec<(Option<(&str, &str)>, Vec<&Change>)> = self
+    pub fn by_person(&self) -> Vec<Group<'_>> {
+        let mut groups: Vec<Group<'_>> = self
             .people
             .iter()
             .map(|(id, name)| (Some((id.as_str(), name.as_str())), Vec::new()))
