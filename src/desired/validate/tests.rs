@@ -395,3 +395,102 @@ fn ignore_patterns_are_globs_and_an_ignored_entry_is_an_error() {
         ["wrong_type"]
     );
 }
+
+#[test]
+fn a_person_fills_each_vendors_fields_the_account_wins_and_defaults_come_last() {
+    let providers = PROVIDERS.replace(
+        "password: { env: DP } } }",
+        "password: { env: DP } }, defaults: { user_type: agent, first_name: Default, email: default@example.com } }",
+    );
+    let text = format!(
+        "{providers}people:
+  - id: jkowalski
+    name: Jan
+    surname: Kowalski
+    email: jkowalski@example.com
+    accounts:
+      thulium: {{ number: \"5634\", password: {{ env: P }} }}
+      ccp: {{ username: jan.k, level: agent, role_uuid: r, first_name: Janek, password: {{ env: P }} }}
+      dnl: {{ password: {{ env: P }} }}
+  - id: anowak
+    active: false
+    accounts:
+      dnl: {{ password: {{ env: P }} }}
+"
+    );
+    let d = load_str("t.yaml", &text).unwrap();
+    assert_eq!(d.people.len(), 2);
+    assert_eq!(d.people[0].display_name(), "Jan Kowalski");
+    assert!(!d.people[1].active);
+    let fields = |provider: &str, key: &str| {
+        let e = d
+            .entries
+            .iter()
+            .find(|e| e.provider == provider && e.key == key)
+            .unwrap_or_else(|| panic!("{provider}/{key}"));
+        assert!(e.person.is_some());
+        e.fields
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // The key first, then what the person gives, then the account's own.
+    assert_eq!(
+        fields("thulium", "jkowalski"),
+        r#"login="jkowalski" name="Jan" surname="Kowalski" email="jkowalski@example.com" number="5634""#
+    );
+    // The account's own first_name wins; CCP has no family-name field.
+    assert_eq!(
+        fields("ccp", "jan.k"),
+        r#"username="jan.k" email="jkowalski@example.com" level="agent" role_uuid="r" first_name="Janek""#
+    );
+    // The person wins over `defaults:`; the full name is composed.
+    assert_eq!(
+        fields("dnl", "jkowalski"),
+        r#"name="jkowalski" first_name="Jan" last_name="Kowalski" fullname="Jan Kowalski" email="jkowalski@example.com" user_type="agent""#
+    );
+    // An inactive person's account is set inactive; what the person does
+    // not give, the defaults still do.
+    assert_eq!(
+        fields("dnl", "anowak"),
+        r#"name="anowak" active=false user_type="agent" first_name="Default" email="default@example.com""#
+    );
+}
+
+#[test]
+fn people_problems_are_located_and_not_repeated() {
+    let person = |extra: &str| {
+        with(&format!(
+            "people:\n  - id: jk\n    name: Jan\n    surname: K\n    accounts:\n{extra}"
+        ))
+    };
+    // A person's account takes no `provider:`; its key defaults, so no
+    // "missing login" follows an invalid id.
+    assert_eq!(
+        codes(&person(
+            "      thulium: { provider: thulium, number: \"1\", password: { env: P } }\n"
+        )),
+        ["unknown_field"]
+    );
+    assert_eq!(
+        codes(&with("people:\n  - id: \"a/b\"\n    accounts:\n      ccp: { level: agent, role_uuid: r, password: { env: P } }\n")),
+        ["pattern"]
+    );
+    assert_eq!(codes(&person("      thulium: [1, 2]\n")), ["wrong_type"]);
+    assert_eq!(codes(&with("people:\n  - name: Jan\n")), ["missing_field"]);
+    assert_eq!(codes(&with("people: {}\n")), ["wrong_type"]);
+    // A plaintext password in a person's account is masked like any other.
+    let p = problems(&person(
+        "      thulium: { number: \"1\", password: Summer2024 }\n",
+    ));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "plaintext_secret");
+    assert!(p[0].1.contains("person `jk`"), "{p:?}");
+    // An ignored account cannot belong to a person either.
+    let text = PROVIDERS.replace(
+        "auth: { username: api, password: { env: TP } }",
+        "auth: { username: api, password: { env: TP } }\n    ignore: [\"j*\"]",
+    ) + "people:\n  - id: jk\n    name: Jan\n    surname: K\n    accounts:\n      thulium: { number: \"1\", password: { env: P } }\n";
+    assert_eq!(codes(&text), ["ignored_entry"]);
+}
