@@ -44,6 +44,25 @@ const PLAIN: &str = r#"agents:
   - { login: anowak, name: Anna, surname: Nowak, number: "5635", password: { env: PW } }
 "#;
 
+/// Runs `headcount ARGS`, checks it exits 0, and returns its output.
+fn succeed(world: &World, args: &[&str]) -> String {
+    let out = world.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
 fn json_plan(world: &World, file: &str) -> Value {
     let out = world.run(&["plan", "-f", file, "--format", "json"]);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
@@ -60,15 +79,7 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
 
     // Onboarding: three creates under the person, then the plain entry.
     let file = write(true, "Kowalski");
-    let out = world.run(&["plan", "-f", &file]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let text = stdout(&out);
+    let text = succeed(&world, &["plan", "-f", &file]);
     let person_at = text
         .find("person \"jkowalski\" (Jan Kowalski): 3 changes")
         .unwrap_or_else(|| panic!("{text}"));
@@ -119,14 +130,7 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
         "{md}"
     );
 
-    let out = world.run(&["apply", "-f", &file, "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    succeed(&world, &["apply", "-f", &file, "--auto-approve"]);
     let th = world
         .sandbox
         .account("thulium", "jkowalski")
@@ -198,14 +202,7 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
             ),
         ]
     );
-    let out = world.run(&["apply", "-f", &file, "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    succeed(&world, &["apply", "-f", &file, "--auto-approve"]);
     assert_eq!(
         world.sandbox.account("dnl", "jkowalski").unwrap().unwrap()["fullname"],
         "Jan Kowalski-Nowak"
@@ -214,15 +211,13 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
     // Offboarding: `active: false` deactivates each account (CCP with
     // the password its edit needs).
     let file = write(false, "Kowalski-Nowak");
-    let out = world.run(&["plan", "-f", &file]);
-    let text = stdout(&out);
-    assert!(
-        text.contains("person \"jkowalski\" (Jan Kowalski-Nowak): 3 changes"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Plan: 0 to create, 0 to update, 3 to deactivate; 1 password reset."),
-        "{text}"
+    let text = stdout(&world.run(&["plan", "-f", &file]));
+    assert_contains(
+        &text,
+        &[
+            "person \"jkowalski\" (Jan Kowalski-Nowak): 3 changes",
+            "Plan: 0 to create, 0 to update, 3 to deactivate; 1 password reset.",
+        ],
     );
     let out = world.run(&["drift", "-f", &file]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
@@ -231,14 +226,7 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
         "{}",
         stdout(&out)
     );
-    let out = world.run(&["apply", "-f", &file, "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    succeed(&world, &["apply", "-f", &file, "--auto-approve"]);
     assert_eq!(
         world
             .sandbox
@@ -321,19 +309,14 @@ users:
     let out = world.run(&["validate", "-f", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(
-        err.contains("the thulium account agent `jkowalski` is claimed by person `jkowalski` and by person `jan`"),
-        "{err}"
-    );
-    assert!(
-        err.contains("first claimed here by person `jkowalski`"),
-        "{err}"
-    );
-    assert!(err.contains("claimed here by person `jan`"), "{err}");
-    assert!(
-        err.contains("the dnl account user `anowak` is claimed by person `anowak` and by a plain entry of `users:`"),
-        "{err}"
-    );
+    for needle in [
+        "the thulium account agent `jkowalski` is claimed by person `jkowalski` and by person `jan`",
+        "first claimed here by person `jkowalski`",
+        "claimed here by person `jan`",
+        "the dnl account user `anowak` is claimed by person `anowak` and by a plain entry of `users:`",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
     assert!(err.contains("headcount.yaml:"), "located: {err}");
     assert!(err.contains("2 errors"), "{err}");
 }
@@ -365,22 +348,15 @@ fn import_people_joins_accounts_by_email_and_key_and_plans_no_change() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let imported = std::fs::read_to_string(world.dir.path().join("people.yaml")).unwrap();
-    assert!(
-        imported.contains("people:\n  - id: jkowalski\n    name: Jan\n    surname: Kowalski\n"),
-        "{imported}"
-    );
-    assert!(
-        imported.contains("      ccp:\n        username: jan.k\n"),
-        "{imported}"
-    );
-    assert!(imported.contains("      dnl:\n"), "{imported}");
-    assert!(
-        imported.contains("agents:\n  - provider: thulium\n    login: solo\n"),
-        "{imported}"
-    );
-    assert!(
-        imported.contains("users:\n  - provider: dnl\n    name: anowak\n"),
-        "{imported}"
+    assert_contains(
+        &imported,
+        &[
+            "people:\n  - id: jkowalski\n    name: Jan\n    surname: Kowalski\n",
+            "      ccp:\n        username: jan.k\n",
+            "      dnl:\n",
+            "agents:\n  - provider: thulium\n    login: solo\n",
+            "users:\n  - provider: dnl\n    name: anowak\n",
+        ],
     );
 
     // The passwords the import references, then the round trip.

@@ -168,11 +168,12 @@ pub(crate) fn scalar(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::drivers::{ccp, thulium};
 
-    fn rec(key: &str, fields: &[(&str, Value)]) -> RemoteRecord {
+    /// A record whose id is its key.
+    pub(super) fn rec(key: &str, fields: &[(&str, Value)]) -> RemoteRecord {
         RemoteRecord {
             id: key.into(),
             key: key.into(),

@@ -333,17 +333,20 @@ fn person_yaml(out: &mut String, group: &Group<'_>, sources: &[Source<'_>]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::rec;
     use super::*;
     use crate::drivers::{ccp, dnl, thulium};
 
-    fn rec(key: &str, fields: &[(&str, Value)]) -> RemoteRecord {
-        RemoteRecord {
-            id: key.into(),
-            key: key.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+    fn source<'a>(provider: &'a str, records: &'a [RemoteRecord]) -> Source<'a> {
+        let schema = match provider {
+            "thulium" => &thulium::SCHEMA,
+            "ccp" => &ccp::SCHEMA,
+            _ => &dnl::SCHEMA,
+        };
+        Source {
+            provider,
+            schema,
+            records,
         }
     }
 
@@ -389,21 +392,9 @@ mod tests {
             ],
         )];
         let yaml = people_yaml(&[
-            Source {
-                provider: "thulium",
-                schema: &thulium::SCHEMA,
-                records: &th,
-            },
-            Source {
-                provider: "ccp",
-                schema: &ccp::SCHEMA,
-                records: &cc,
-            },
-            Source {
-                provider: "dnl",
-                schema: &dnl::SCHEMA,
-                records: &dn,
-            },
+            source("thulium", &th),
+            source("ccp", &cc),
+            source("dnl", &dn),
         ]);
         // Thulium and CCP join by e-mail (case aside); CCP keeps its own
         // username and its suspension.
@@ -439,18 +430,7 @@ mod tests {
             "x",
             &[("name", s("x")), ("active", Value::Bool(false))],
         )];
-        let yaml = people_yaml(&[
-            Source {
-                provider: "thulium",
-                schema: &thulium::SCHEMA,
-                records: &th,
-            },
-            Source {
-                provider: "dnl",
-                schema: &dnl::SCHEMA,
-                records: &dn,
-            },
-        ]);
+        let yaml = people_yaml(&[source("thulium", &th), source("dnl", &dn)]);
         assert!(
             yaml.contains("  - id: x\n    name: X\n    active: false\n"),
             "{yaml}"

@@ -562,19 +562,7 @@ impl Checker {
             return None;
         };
         let Some(info) = infos.get(&name) else {
-            let defined: Vec<&str> = infos.keys().map(String::as_str).collect();
-            let serving = serving();
-            let help = match values::suggest(
-                &name,
-                serving.iter().copied().chain(defined.iter().copied()),
-            ) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None if defined.is_empty() => "define it under `providers:`".to_string(),
-                None => format!(
-                    "defined providers: {}; or define `{name}` under `providers:`",
-                    quoted_list(&defined)
-                ),
-            };
+            let help = unknown_provider_help(&name, &serving(), infos);
             self.push(
                 self.problem(
                     "unknown_provider",
@@ -702,6 +690,24 @@ fn person_attr_of(schema: &DriverSchema, field: &str) -> Option<&'static str> {
         .mapped()
         .find(|(attr, f)| *f == field && *attr != PersonAttr::FullName)
         .map(|(attr, _)| attr.label())
+}
+
+/// What to do about a provider name the file does not define: the nearest
+/// name (of `likely` first, then of every provider), or the defined ones.
+pub(super) fn unknown_provider_help(
+    name: &str,
+    likely: &[&str],
+    infos: &IndexMap<String, ProviderInfo>,
+) -> String {
+    let defined: Vec<&str> = infos.keys().map(String::as_str).collect();
+    match values::suggest(name, likely.iter().copied().chain(defined.iter().copied())) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if defined.is_empty() => "define it under `providers:`".to_string(),
+        None => format!(
+            "defined providers: {}; or define `{name}` under `providers:`",
+            quoted_list(&defined)
+        ),
+    }
 }
 
 /// "a CCP", "an ABC"-style article for a display name.

@@ -14,9 +14,9 @@ use super::super::diagnostics::{Problem, Span};
 use super::super::types::{Entry, Person};
 use super::super::values;
 use super::super::yaml::{Node, Value as Yaml};
-use super::entry::{Account, PersonCtx};
+use super::entry::{unknown_provider_help, Account, PersonCtx};
 use super::provider::ProviderInfo;
-use super::{find, quoted_list, span, Checker};
+use super::{find, span, Checker};
 
 /// The fields a person takes.
 pub const PERSON_FIELDS: &[&str] = &["id", "name", "surname", "email", "active", "accounts"];
@@ -204,15 +204,7 @@ impl Checker {
         infos: &IndexMap<String, ProviderInfo>,
     ) -> Option<(Entry, Span)> {
         let Some(info) = infos.get(provider) else {
-            let defined: Vec<&str> = infos.keys().map(String::as_str).collect();
-            let help = match values::suggest(provider, defined.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None if defined.is_empty() => "define it under `providers:`".to_string(),
-                None => format!(
-                    "defined providers: {}; or define `{provider}` under `providers:`",
-                    quoted_list(&defined)
-                ),
-            };
+            let help = unknown_provider_help(provider, &[], infos);
             self.push(
                 self.problem(
                     "unknown_provider",
