@@ -98,12 +98,18 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
             "{account} under the person:\n{text}"
         );
     }
-    assert!(text.contains("+ fullname   = \"Jan Kowalski\""), "{text}");
+    assert_contains(
+        &text,
+        &[
+            "+ fullname   = \"Jan Kowalski\"",
+            "  # not sent: ccp: CCP has no field for surname\n",
+        ],
+    );
 
     let plan = json_plan(&world, &file);
     assert_eq!(
         plan["people"],
-        json!([{"id": "jkowalski", "name": "Jan Kowalski"}])
+        json!([{"id": "jkowalski", "name": "Jan Kowalski", "not_sent": ["ccp: CCP has no field for surname"]}])
     );
     let persons: Vec<String> = plan["changes"]
         .as_array()

@@ -17,6 +17,7 @@ pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Pla
             .iter()
             .map(|p| (p.id.to_string(), p.display_name()))
             .collect(),
+        not_carried: not_carried(desired),
         ..Plan::default()
     };
     for (name, provider) in &desired.providers {
@@ -271,6 +272,39 @@ fn rotation(
         ));
     }
     Ok(rotated)
+}
+
+/// Per person, the attributes the person has that an account's vendor has
+/// no field for (a person with no such attribute is left out).
+fn not_carried(desired: &Desired) -> IndexMap<String, Vec<String>> {
+    let mut out: IndexMap<String, Vec<String>> = IndexMap::new();
+    for entry in &desired.entries {
+        let Some(person) = entry.person.as_deref().and_then(|id| desired.person(id)) else {
+            continue;
+        };
+        let Some(provider) = desired.providers.get(&entry.provider) else {
+            continue;
+        };
+        let carried = &provider.schema.person;
+        let missing: Vec<&str> = [
+            ("name", person.name.is_some(), carried.given_name),
+            ("surname", person.surname.is_some(), carried.family_name),
+            ("email", person.email.is_some(), carried.email),
+        ]
+        .into_iter()
+        .filter(|(_, given, field)| *given && field.is_none())
+        .map(|(attr, _, _)| attr)
+        .collect();
+        if !missing.is_empty() {
+            out.entry(person.id.to_string()).or_default().push(format!(
+                "{}: {} has no field for {}",
+                entry.provider,
+                provider.schema.display_name,
+                missing.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// Whether the entry is an account of a person the file marks `active: false`.

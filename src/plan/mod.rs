@@ -302,6 +302,10 @@ pub struct Plan {
     /// The file's people, in file order: id and the name to show ("Jan
     /// Kowalski"). Renderers group the changes by person with it.
     pub people: IndexMap<String, String>,
+    /// Per person id: the attributes the file gives the person that one of
+    /// their accounts' vendors has no field for ("ccp: no field for
+    /// surname"), so the reader knows what is not sent.
+    pub not_carried: IndexMap<String, Vec<String>>,
 }
 
 /// Changes of one person (id and shown name), or of no person (`None`).

@@ -49,6 +49,10 @@ pub struct JsonPerson {
     pub id: String,
     /// "Jan Kowalski" (the id when the file gives no name).
     pub name: String,
+    /// The person's attributes an account's vendor has no field for, so
+    /// not sent there ("ccp: CCP has no field for surname").
+    #[serde(default)]
+    pub not_sent: Vec<String>,
 }
 
 /// One change.
@@ -187,6 +191,7 @@ impl JsonPlan {
                 .map(|(id, name)| JsonPerson {
                     id: id.to_string(),
                     name: name.to_string(),
+                    not_sent: plan.not_carried.get(id).cloned().unwrap_or_default(),
                 })
                 .collect(),
         }

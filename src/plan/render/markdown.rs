@@ -121,6 +121,12 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
             } else {
                 String::new()
             };
+            if i == 0 {
+                let notes = person.and_then(|(id, _)| plan.not_carried.get(id));
+                for note in notes.into_iter().flatten() {
+                    block.push_str(&format!("_Not sent: {}_\n\n", escape(note)));
+                }
+            }
             block.push_str(&change_block(c));
             blocks.push(block);
         }

@@ -67,6 +67,10 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
                         &format!("{title}: {}", plural(changes.len(), "change", "changes"))
                     )
                 );
+                let notes = person.and_then(|(id, _)| plan.not_carried.get(id));
+                for note in notes.into_iter().flatten() {
+                    let _ = writeln!(out, "  {}", p.paint(DIM, &format!("# not sent: {note}")));
+                }
             }
             for change in changes {
                 out.push('\n');
