@@ -30,13 +30,7 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
     let yaml = export::entries_yaml(&provider.name, provider.schema, &records);
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &yaml).map_err(|e| {
-                miette::miette!(
-                    help = "check the folder exists and is writable",
-                    "cannot write {}: {e}",
-                    path.display()
-                )
-            })?;
+            crate::output::write_file(path, &yaml, "the imported entries")?;
             eprintln!(
                 "Imported {} {}(s) from {} into {}.",
                 records.len(),
