@@ -41,12 +41,15 @@ fn problem(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn from_error(error: SandboxError) -> Response {
-    let status = match error {
-        SandboxError::UnknownVendor(_) => StatusCode::NOT_FOUND,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    problem(status, &error.to_string())
+/// A control operation's error: 404 for an unknown vendor, 400 otherwise.
+impl From<SandboxError> for Response {
+    fn from(error: SandboxError) -> Response {
+        let status = match error {
+            SandboxError::UnknownVendor(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        problem(status, &error.to_string())
+    }
 }
 
 fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
@@ -67,16 +70,14 @@ fn no_such_account() -> Response {
 }
 
 async fn account(State(shared): S, Path((vendor, key)): Path<(String, String)>) -> Reply {
-    let sim = shared.vendor(&vendor).map_err(from_error)?;
+    let sim = shared.vendor(&vendor)?;
     let account = sim.control().get(&key).ok_or_else(no_such_account)?;
     Ok(Json(account).into_response())
 }
 
 async fn create_account(State(shared): S, Path(vendor): Path<String>, body: Bytes) -> Reply {
     let account: Value = json_body(&body)?;
-    let created = shared
-        .create_account(&vendor, account)
-        .map_err(from_error)?;
+    let created = shared.create_account(&vendor, account)?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -89,9 +90,7 @@ async fn edit_account(
     if let Ok(sim) = shared.vendor(&vendor) {
         sim.control().get(&key).ok_or_else(no_such_account)?;
     }
-    let edited = shared
-        .edit_account(&vendor, &key, patch)
-        .map_err(from_error)?;
+    let edited = shared.edit_account(&vendor, &key, patch)?;
     Ok(Json(edited).into_response())
 }
 
@@ -126,7 +125,7 @@ async fn set_faults(State(shared): S, body: Bytes) -> Reply {
         kinds: patch.kinds.unwrap_or(current.kinds),
         latency_ms: patch.latency_ms.unwrap_or(current.latency_ms),
     };
-    shared.set_faults(settings).map_err(from_error)?;
+    shared.set_faults(settings)?;
     Ok(Json(faults_view(&shared)).into_response())
 }
 
@@ -142,7 +141,7 @@ async fn modes(State(shared): S) -> Response {
 /// `PUT /_sandbox/modes`: any of the modes; the others keep their value.
 async fn set_modes(State(shared): S, body: Bytes) -> Reply {
     let modes: Modes = json_body(&body)?;
-    shared.set_modes(&modes).map_err(from_error)?;
+    shared.set_modes(&modes)?;
     Ok(Json(shared.modes()).into_response())
 }
 
@@ -175,20 +174,16 @@ async fn set_listing(State(shared): S, Path(vendor): Path<String>, body: Bytes) 
         paging: Option<super::listing::ThuliumPaging>,
     }
     let body: Body = json_body(&body)?;
-    let current = shared
-        .vendor(&vendor)
-        .map_err(from_error)?
-        .control()
-        .listing();
+    let current = shared.vendor(&vendor)?.control().listing();
     let settings = ListingSettings {
         fault: body.fault,
         paging: body.paging.or(current.paging),
     };
-    shared.set_listing(&vendor, settings).map_err(from_error)?;
+    shared.set_listing(&vendor, settings)?;
     Ok(Json(shared.listing()).into_response())
 }
 
 async fn reset(State(shared): S) -> Reply {
-    shared.reset().map_err(from_error)?;
+    shared.reset()?;
     Ok(Json(json!({ "reset": true, "counts": shared.counts() })).into_response())
 }

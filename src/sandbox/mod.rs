@@ -39,6 +39,7 @@ mod faults;
 mod listing;
 mod seed;
 mod server;
+#[allow(clippy::result_large_err)]
 mod table;
 #[allow(clippy::result_large_err)]
 mod thulium;
@@ -345,7 +346,7 @@ impl SandboxState {
     pub(crate) fn decide_fault(&self, method: &str, path: &str) -> (Duration, Option<FaultKind>) {
         let mut injector = lock(&self.injector);
         let fault = injector.decide(method, path);
-        (injector.latency(), fault)
+        (Duration::from_millis(injector.settings.latency_ms), fault)
     }
 
     /// Logs a vendor request (its `seq` is set here).
@@ -405,23 +406,23 @@ impl SandboxState {
 
     /// The current latency and random-fault settings.
     pub fn faults(&self) -> FaultSettings {
-        lock(&self.injector).settings().clone()
+        lock(&self.injector).settings.clone()
     }
 
     pub(crate) fn scheduled_faults(&self) -> Vec<ScheduledFault> {
-        lock(&self.injector).scheduled()
+        lock(&self.injector).scheduled.iter().cloned().collect()
     }
 
     /// Changes latency and random faults at run time.
     pub fn set_faults(&self, settings: FaultSettings) -> Result<(), SandboxError> {
         settings.validate().map_err(SandboxError::Faults)?;
-        lock(&self.injector).set(settings);
+        lock(&self.injector).settings = settings;
         Ok(())
     }
 
     /// Injects `fault.kind` into the next vendor request that matches.
     pub fn schedule_fault(&self, fault: ScheduledFault) {
-        lock(&self.injector).schedule(fault);
+        lock(&self.injector).scheduled.push_back(fault);
     }
 
     /// Expires every CCP and DNL token now; returns how many were valid.
@@ -476,8 +477,8 @@ impl SandboxState {
         self.reset_listing()?;
         self.clear_requests();
         let mut injector = lock(&self.injector);
-        injector.set(self.startup_faults.clone());
-        injector.clear_scheduled();
+        injector.settings = self.startup_faults.clone();
+        injector.scheduled.clear();
         Ok(())
     }
 

@@ -339,6 +339,18 @@ impl<'a> Checker<'a> {
             }
         }
     }
+
+    fn optional(&mut self) -> Optional {
+        Optional {
+            email: self.string("email", false),
+            change_password: self.boolean("change_password"),
+            callerid: self.string("callerid", false),
+            language: self.one_of("language", LANGUAGES),
+            active: self.boolean("active"),
+            outbound_mode: self.one_of("outbound_mode", OUTBOUND_MODES),
+            roles: self.roles(),
+        }
+    }
 }
 
 const LANGUAGES: &[&str] = &["pl", "en"];
@@ -425,20 +437,6 @@ struct Optional {
     active: Option<bool>,
     outbound_mode: Option<String>,
     roles: Option<Vec<i64>>,
-}
-
-impl Checker<'_> {
-    fn optional(&mut self) -> Optional {
-        Optional {
-            email: self.string("email", false),
-            change_password: self.boolean("change_password"),
-            callerid: self.string("callerid", false),
-            language: self.one_of("language", LANGUAGES),
-            active: self.boolean("active"),
-            outbound_mode: self.one_of("outbound_mode", OUTBOUND_MODES),
-            roles: self.roles(),
-        }
-    }
 }
 
 impl Optional {
