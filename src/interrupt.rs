@@ -66,11 +66,6 @@ impl Interrupt {
     pub fn flag(&self) -> Arc<AtomicBool> {
         self.cancel.clone()
     }
-
-    /// Whether a signal arrived.
-    pub fn interrupted(&self) -> bool {
-        self.cancel.load(Ordering::SeqCst)
-    }
 }
 
 impl Drop for Interrupt {

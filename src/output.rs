@@ -5,6 +5,7 @@
 //! purpose: it would stop an apply half-way.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set once standard output is found closed.
@@ -31,4 +32,16 @@ fn write_to(out: &mut dyn Write, bytes: &[u8]) -> miette::Result<()> {
             "cannot write to standard output: {e}"
         )),
     }
+}
+
+/// Writes `text` to the file `path`; `what` names it in the error
+/// ("the report", with `to PATH` after it).
+pub fn write_file(path: &Path, text: &str, what: &str) -> miette::Result<()> {
+    std::fs::write(path, text).map_err(|e| {
+        miette::miette!(
+            help = "check the folder exists and is writable",
+            "cannot write {what} to {}: {e}",
+            path.display()
+        )
+    })
 }

@@ -20,9 +20,9 @@ fn config(name: &str, base: &str, creds: &[(&str, &str)]) -> ProviderConfig {
         c = c.with_credential(k, *v);
     }
     c.timeout = Duration::from_secs(5);
-    c.max_retries = 3;
-    c.retry_base_delay = Duration::from_millis(10);
-    c.retry_max_delay = Duration::from_secs(3);
+    c.retry.retries = 3;
+    c.retry.base_delay = Duration::from_millis(10);
+    c.retry.max_delay = Duration::from_secs(3);
     c
 }
 
@@ -365,7 +365,7 @@ async fn retry_after_is_capped_by_the_maximum_delay() {
         &server.uri(),
         &[("username", "u"), ("password", "p")],
     );
-    cfg.retry_max_delay = Duration::from_millis(300);
+    cfg.retry.max_delay = Duration::from_millis(300);
     let started = Instant::now();
     connect("thulium", cfg).list().await.unwrap();
     let waited = started.elapsed();

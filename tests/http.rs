@@ -23,8 +23,8 @@ fn config(base: &str) -> ProviderConfig {
         .with_credential("username", "api_user")
         .with_credential("password", "Zr4!Vq8#Wm");
     c.timeout = Duration::from_secs(5);
-    c.max_retries = 2;
-    c.retry_base_delay = Duration::from_millis(10);
+    c.retry.retries = 2;
+    c.retry.base_delay = Duration::from_millis(10);
     c
 }
 
@@ -149,7 +149,7 @@ async fn tls_server(cert: &str, key: &str) -> (SocketAddr, Arc<AtomicUsize>) {
 async fn an_untrusted_certificate_is_refused_at_once_in_plain_words() {
     let (addr, connections) = tls_server("server.pem", "server.key").await;
     let mut cfg = config(&format!("https://localhost:{}", addr.port()));
-    cfg.max_retries = 5;
+    cfg.retry.retries = 5;
     let started = Instant::now();
     let err = connect(cfg).list().await.unwrap_err();
     let text = err.to_string();
@@ -255,7 +255,7 @@ async fn a_vendor_that_never_answers_fails_the_read_at_the_deadline() {
     .with_credential("password", THULIUM_PASSWORD);
     cfg.timeout = Duration::from_millis(400);
     cfg.deadline = Duration::from_millis(1500);
-    cfg.retry_base_delay = Duration::from_millis(50);
+    cfg.retry.base_delay = Duration::from_millis(50);
     let driver = connect(cfg);
     let started = Instant::now();
     let err = http::read_scope(driver.list()).await.unwrap_err();

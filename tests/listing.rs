@@ -72,7 +72,7 @@ fn driver(sandbox: &Sandbox, vendor: &str) -> Arc<dyn Driver> {
         config = config.with_credential(k, v);
     }
     config.timeout = Duration::from_secs(10);
-    config.retry_base_delay = Duration::from_millis(10);
+    config.retry.base_delay = Duration::from_millis(10);
     match (drivers::vendor(vendor).unwrap().connect)(config) {
         Ok(d) => d,
         Err(e) => panic!("connect failed: {e}"),

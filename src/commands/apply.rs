@@ -42,7 +42,7 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     }
     if plan.changes.is_empty() {
         if json {
-            print_json(&Report::default())?;
+            crate::output::print(&report_json(&Report::default())?)?;
         }
         return Ok(super::EXIT_OK);
     }
@@ -61,11 +61,12 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let report = apply::execute(plan, drivers, &options).await;
     drop(interrupt);
     print_report(&report, json)?;
+    let report_text = report_json(&report)?;
     if let Some(path) = &args.report {
-        write_report(&report, path)?;
+        crate::output::write_file(path, &report_text, "the report")?;
     }
     if json {
-        print_json(&report)?;
+        crate::output::print(&report_text)?;
     }
     let read_back = apply::read_back(&report, drivers).await;
     if !read_back.is_empty() {
@@ -98,11 +99,11 @@ fn say(json: bool, text: &str) -> miette::Result<()> {
     }
 }
 
-/// The report JSON (what `--report FILE` holds) on standard output.
-fn print_json(report: &Report) -> miette::Result<()> {
-    let text = serde_json::to_string_pretty(&report.to_json())
-        .map_err(|e| miette::miette!("could not serialise the report: {e}"))?;
-    crate::output::print(&(text + "\n"))
+/// The report as JSON text: what `--report FILE` holds and `--format json` prints.
+fn report_json(report: &Report) -> miette::Result<String> {
+    serde_json::to_string_pretty(&report.to_json())
+        .map(|text| text + "\n")
+        .map_err(|e| miette::miette!("could not serialise the report: {e}"))
 }
 
 /// Asks for `yes` on a terminal; refuses without one.
@@ -181,16 +182,4 @@ fn print_report(report: &Report, json: bool) -> miette::Result<()> {
     }
     text.push_str(&format!("\n{}\n", report.closing_line()));
     say(json, &text)
-}
-
-fn write_report(report: &Report, path: &std::path::Path) -> miette::Result<()> {
-    let text = serde_json::to_string_pretty(&report.to_json())
-        .map_err(|e| miette::miette!("could not serialise the report: {e}"))?;
-    std::fs::write(path, text + "\n").map_err(|e| {
-        miette::miette!(
-            help = "check the folder exists and is writable",
-            "cannot write the report to {}: {e}",
-            path.display()
-        )
-    })
 }

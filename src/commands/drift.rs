@@ -20,13 +20,7 @@ pub async fn run(args: DriftArgs) -> miette::Result<u8> {
     let quiet = report.in_sync && !args.verbose && args.format == Format::Text;
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &text).map_err(|e| {
-                miette::miette!(
-                    help = "check the folder exists and is writable",
-                    "cannot write the drift report to {}: {e}",
-                    path.display()
-                )
-            })?;
+            crate::output::write_file(path, &text, "the drift report")?;
             if !report.in_sync || args.verbose {
                 eprintln!("{}", report.summary_line());
             }

@@ -25,13 +25,7 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
     };
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &yaml).map_err(|e| {
-                miette::miette!(
-                    help = "check the folder exists and is writable",
-                    "cannot write {}: {e}",
-                    path.display()
-                )
-            })?;
+            crate::output::write_file(path, &yaml, "the imported entries")?;
             eprintln!("Imported {what} into {}.", path.display());
         }
         None => crate::output::print(&yaml)?,

@@ -16,7 +16,6 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         kinds,
         latency_ms: args.latency_ms,
     };
-    faults.validate().map_err(SandboxError::Faults)?;
     let seed = match &args.seed {
         Some(path) => Seed::load(path)?,
         None => Seed::default(),

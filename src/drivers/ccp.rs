@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::model::{
     AuthFieldSpec, DriverSchema, EchoValue, EditEcho, FieldSpec, FieldType, Kind, PersonFields,
-    RemoteRecord, Value, WriteRequest,
+    RemoteRecord, WriteRequest,
 };
 
 use super::http::{self, Auth, HttpClient, Request, Session, TokenLogin, VendorMessage};
@@ -236,11 +236,6 @@ pub fn parse_error(body: &Json) -> VendorMessage {
     }
 }
 
-/// A user object as headcount reads it.
-pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
-    SHAPE.record_from_map(obj)
-}
-
 /// How a listed user becomes a record.
 pub const SHAPE: RecordShape = RecordShape {
     schema: &SCHEMA,
@@ -248,11 +243,6 @@ pub const SHAPE: RecordShape = RecordShape {
     key: "username",
     wire_names: READ_NAMES,
 };
-
-fn wire_value(name: &str, value: &Value) -> Json {
-    let ty = SCHEMA.field(name).map_or(FieldType::String, |f| f.ty);
-    wire::write_value(ty, value)
-}
 
 /// Puts the fields in `order` first, then any others, into a body.
 fn ordered(order: &[&str], mut fields: Map<String, Json>) -> Map<String, Json> {
@@ -268,11 +258,7 @@ fn ordered(order: &[&str], mut fields: Map<String, Json>) -> Map<String, Json> {
 
 /// The create body: the request's fields, `password` and `confirm_password`.
 pub fn create_body(request: &WriteRequest, password: &SecretString) -> Map<String, Json> {
-    let mut fields: Map<String, Json> = request
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), wire_value(k, v)))
-        .collect();
+    let mut fields = wire::write_fields(&SCHEMA, &request.fields);
     fields
         .entry("username")
         .or_insert_with(|| Json::String(request.key.clone()));
@@ -294,10 +280,7 @@ pub fn edit_body(
     request: &WriteRequest,
     password: &SecretString,
 ) -> Map<String, Json> {
-    let mut fields = Map::new();
-    for (name, value) in &request.fields {
-        fields.insert(name.clone(), wire_value(name, value));
-    }
+    let mut fields = wire::write_fields(&SCHEMA, &request.fields);
     let pw = Json::String(password.expose_secret().to_string());
     fields.insert("password".into(), pw.clone());
     fields.insert("confirm_password".into(), pw);
@@ -310,18 +293,6 @@ pub fn edit_body(
 impl Ccp {
     fn http(&self) -> &HttpClient {
         &self.session.http
-    }
-
-    fn check(&self, request: &WriteRequest, context: &str) -> Result<(), DriverError> {
-        let unknown = wire::unknown_fields(&SCHEMA, request);
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        Err(self.http().error(
-            ErrorKind::Config,
-            context,
-            format!("not CCP user fields: {}", unknown.join(", ")),
-        ))
     }
 
     fn password<'a>(
@@ -393,7 +364,7 @@ impl Driver for Ccp {
 
     async fn create(&self, request: &WriteRequest) -> Result<String, DriverError> {
         let context = format!("create user \"{}\"", request.key);
-        self.check(request, &context)?;
+        wire::check_fields(self.http(), &SCHEMA, request, &context)?;
         let password = self.password(request, &context, "create it")?;
         let body = create_body(request, password);
         let req = Request::create(&["v3", "user"], context.as_str())
@@ -426,7 +397,7 @@ impl Driver for Ccp {
         request: &WriteRequest,
     ) -> Result<(), DriverError> {
         let context = format!("edit user \"{}\"", remote.key);
-        self.check(request, &context)?;
+        wire::check_fields(self.http(), &SCHEMA, request, &context)?;
         let password = self.password(request, &context, "edit it")?;
         let body = edit_body(remote, request, password);
         let req = Request::put(&["v3", "user", &remote.id], context.as_str())
@@ -445,6 +416,7 @@ impl Driver for Ccp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Value;
 
     fn seed_remote() -> RemoteRecord {
         let obj = json!({
@@ -454,7 +426,7 @@ mod tests {
             "role_uuid": "e40292d3-4707-40e5-a7f2-xz044d3d639757", "role_name": "Sale",
             "extension": "103", "enable_webrtc": false, "groups": null
         });
-        record_from_json(obj.as_object().unwrap()).unwrap()
+        SHAPE.record_from_map(obj.as_object().unwrap()).unwrap()
     }
 
     #[test]

@@ -266,7 +266,7 @@ pub fn kind_of_error_type(error_type: &str) -> ErrorKind {
             ErrorKind::Auth
         }
         "not_found_error" | "not_found" => ErrorKind::NotFound,
-        "validation_error" | "operation_error" => ErrorKind::Validation,
+        // validation_error, operation_error and any other.
         _ => ErrorKind::Validation,
     }
 }
@@ -311,11 +311,6 @@ fn checked_payload(
         Some(p) => p.take(),
         None => body,
     })
-}
-
-/// A user object as headcount reads it.
-pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
-    SHAPE.record_from_map(obj)
 }
 
 /// How a listed user becomes a record.
@@ -366,18 +361,6 @@ pub fn request_body(request: &WriteRequest, password: Option<&SecretString>) -> 
 impl Dnl {
     fn http(&self) -> &HttpClient {
         &self.session.http
-    }
-
-    fn check(&self, request: &WriteRequest, context: &str) -> Result<(), DriverError> {
-        let unknown = wire::unknown_fields(&SCHEMA, request);
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        Err(self.http().error(
-            ErrorKind::Config,
-            context,
-            format!("not DNL user fields: {}", unknown.join(", ")),
-        ))
     }
 
     /// One page (0-based): its records and the total the vendor reports.
@@ -441,7 +424,7 @@ impl Driver for Dnl {
 
     async fn create(&self, request: &WriteRequest) -> Result<String, DriverError> {
         let context = format!("create user \"{}\"", request.key);
-        self.check(request, &context)?;
+        wire::check_fields(self.http(), &SCHEMA, request, &context)?;
         let password = request.secrets.get("password");
         let mut body = request_body(request, password);
         body.entry("name")
@@ -468,7 +451,7 @@ impl Driver for Dnl {
         request: &WriteRequest,
     ) -> Result<(), DriverError> {
         let context = format!("edit user \"{}\"", remote.key);
-        self.check(request, &context)?;
+        wire::check_fields(self.http(), &SCHEMA, request, &context)?;
         // The vendor's UI sends passwd in the PATCH when the password
         // changed; the planner puts the secret in an edit only to rotate it.
         let password = request.secrets.get("password");
@@ -515,7 +498,7 @@ mod tests {
     fn user_objects_read_every_schema_field_but_secrets() {
         let obj = json!({"user_id": 1795, "name": "dnhai", "fullname": "D N", "user_type": "agent",
             "active": true, "role_id": "3", "email": "a@b.c", "passwd": "x", "last_login_time": null});
-        let rec = record_from_json(obj.as_object().unwrap()).unwrap();
+        let rec = SHAPE.record_from_map(obj.as_object().unwrap()).unwrap();
         assert_eq!(rec.id, "1795");
         assert_eq!(rec.key, "dnhai");
         assert_eq!(rec.fields["role_id"], Value::Int(3));

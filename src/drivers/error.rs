@@ -265,7 +265,7 @@ mod tests {
         assert!(shown.contains("(redacted)"), "{shown}");
     }
 
-    /// Finding 14.4: a body echoing a secret is redacted whole before it is
+    /// A body echoing a secret is redacted whole before it is
     /// cut, and a secret cut in two shows no part of itself.
     #[test]
     fn an_echoed_secret_at_every_position_around_the_cut_shows_no_part_of_itself() {

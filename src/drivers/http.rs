@@ -331,7 +331,7 @@ impl HttpClient {
             client,
             limit: Arc::new(Semaphore::new(config.parallelism.max(1))),
             parallelism: config.parallelism.max(1),
-            retry: config.retry_policy(),
+            retry: config.retry,
             timeout: config.timeout,
             deadline: config.deadline,
             parse_error,
@@ -770,32 +770,22 @@ struct TokenState {
 }
 
 impl TokenAuth {
-    async fn current(&self, http: &HttpClient) -> Result<(u64, AuthHeader), DriverError> {
-        let mut state = self.state.lock().await;
-        if let Some(e) = &state.refused {
-            return Err(e.clone());
-        }
-        if let Some(h) = &state.header {
-            return Ok((state.generation, h.clone()));
-        }
-        self.fetch(http, &mut state).await
-    }
-
-    async fn refresh(
+    /// The current header, fetched when there is none yet, or when `stale`
+    /// is the generation of the header a call was refused with (a header
+    /// fetched since by a concurrent call is used as it is).
+    async fn header(
         &self,
         http: &HttpClient,
-        stale: u64,
+        stale: Option<u64>,
     ) -> Result<(u64, AuthHeader), DriverError> {
         let mut state = self.state.lock().await;
         if let Some(e) = &state.refused {
             return Err(e.clone());
         }
-        if state.generation != stale {
-            if let Some(h) = &state.header {
-                return Ok((state.generation, h.clone()));
-            }
+        match &state.header {
+            Some(h) if stale != Some(state.generation) => Ok((state.generation, h.clone())),
+            _ => self.fetch(http, &mut state).await,
         }
-        self.fetch(http, &mut state).await
     }
 
     async fn fetch(
@@ -872,10 +862,10 @@ impl Session {
                 result
             }
             Auth::Token(token) => {
-                let (generation, header) = token.current(&self.http).await?;
+                let (generation, header) = token.header(&self.http, None).await?;
                 match self.http.send(req, Some(&header)).await {
                     Err(e) if e.status == Some(401) => {
-                        let (_, header) = token.refresh(&self.http, generation).await?;
+                        let (_, header) = token.header(&self.http, Some(generation)).await?;
                         self.http.send(req, Some(&header)).await
                     }
                     other => other,

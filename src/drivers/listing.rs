@@ -177,6 +177,8 @@ impl<'de> DeserializeSeed<'de> for Envelope<'_> {
     }
 }
 
+/// The visitors below read only what `serde_json`'s `deserialize_any` calls:
+/// null is `visit_unit`, text `visit_str` (through the default `visit_borrowed_str`).
 impl<'de> Visitor<'de> for Envelope<'_> {
     type Value = Json;
 
@@ -198,17 +200,8 @@ impl<'de> Visitor<'de> for Envelope<'_> {
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
         Ok(Json::String(v.to_string()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
     fn visit_unit<E>(self) -> Result<Json, E> {
         Ok(Json::Null)
-    }
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
-        serde::Deserialize::deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         if self.path.is_empty() {
@@ -277,12 +270,6 @@ impl<'de> Visitor<'de> for Item<'_> {
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(None)
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}

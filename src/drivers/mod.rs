@@ -43,13 +43,8 @@ pub struct ProviderConfig {
     pub parallelism: usize,
     /// Allow `http://` to a non-loopback host.
     pub insecure_http: bool,
-    /// Retries for idempotent calls after the first attempt (see
-    /// [`retry::RetryPolicy::DEFAULT`] for why nine).
-    pub max_retries: u32,
-    /// Base delay of the exponential backoff.
-    pub retry_base_delay: Duration,
-    /// Upper bound for any single wait (including `Retry-After`).
-    pub retry_max_delay: Duration,
+    /// How idempotent calls are retried (see [`retry::RetryPolicy::DEFAULT`]).
+    pub retry: retry::RetryPolicy,
     /// The longest a call with its retries may take, and the longest one
     /// read of the provider (every page of a list, with retries) may take
     /// (see [`http::read_scope`]). Default 45 s: a vendor that never answers
@@ -70,20 +65,9 @@ impl ProviderConfig {
             timeout: Duration::from_secs(30),
             parallelism: 8,
             insecure_http: false,
-            max_retries: retry::RetryPolicy::DEFAULT.retries,
-            retry_base_delay: retry::RetryPolicy::DEFAULT.base_delay,
-            retry_max_delay: retry::RetryPolicy::DEFAULT.max_delay,
+            retry: retry::RetryPolicy::DEFAULT,
             deadline: Duration::from_secs(45),
             ca_file: None,
-        }
-    }
-
-    /// The retry policy of this provider's calls.
-    pub fn retry_policy(&self) -> retry::RetryPolicy {
-        retry::RetryPolicy {
-            retries: self.max_retries,
-            base_delay: self.retry_base_delay,
-            max_delay: self.retry_max_delay,
         }
     }
 
@@ -110,7 +94,7 @@ impl std::fmt::Debug for ProviderConfig {
             .field("timeout", &self.timeout)
             .field("parallelism", &self.parallelism)
             .field("insecure_http", &self.insecure_http)
-            .field("max_retries", &self.max_retries)
+            .field("retry", &self.retry)
             .field("deadline", &self.deadline)
             .field("ca_file", &self.ca_file)
             .finish()

@@ -251,6 +251,23 @@ pub fn accept_totalled(
     Ok(pages.into_iter().flatten().collect())
 }
 
+/// The problem of a page repeating items already listed: all of them
+/// (`whole`) means the vendor ignores `param`.
+fn repeats(page: String, repeated: &[&RemoteRecord], whole: bool, param: &'static str) -> Problem {
+    if whole {
+        return Problem::IgnoresPaging {
+            page,
+            repeated: repeated.len(),
+            param,
+        };
+    }
+    Problem::Repeated {
+        page,
+        repeated: repeated.len(),
+        ids: repeated.iter().take(NAMED).map(|r| r.id.clone()).collect(),
+    }
+}
+
 /// Checks that ids and keys are distinct across `pages`, naming the first
 /// page that repeats items of an earlier one (or of itself).
 fn distinct(
@@ -262,21 +279,10 @@ fn distinct(
     for (i, page) in pages.iter().enumerate() {
         let repeated: Vec<&RemoteRecord> =
             page.iter().filter(|r| !ids.insert(r.id.as_str())).collect();
-        if repeated.is_empty() {
-            continue;
+        if !repeated.is_empty() {
+            let whole = repeated.len() == page.len() && i > 0;
+            return Err(repeats(label(i), &repeated, whole, param));
         }
-        if repeated.len() == page.len() && i > 0 {
-            return Err(Problem::IgnoresPaging {
-                page: label(i),
-                repeated: repeated.len(),
-                param,
-            });
-        }
-        return Err(Problem::Repeated {
-            page: label(i),
-            repeated: repeated.len(),
-            ids: repeated.iter().take(NAMED).map(|r| r.id.clone()).collect(),
-        });
     }
     let mut keys: HashMap<&str, &str> = HashMap::new();
     let mut shared: Vec<(&str, &str, &str)> = Vec::new();
@@ -409,18 +415,8 @@ impl OpenListing {
                 return Ok(Next::Probe);
             }
             let label = format!("the page at offset {offset}");
-            if repeated.len() == page.len() {
-                return Err(Problem::IgnoresPaging {
-                    page: label,
-                    repeated: repeated.len(),
-                    param: "offset",
-                });
-            }
-            return Err(Problem::Repeated {
-                page: label,
-                repeated: repeated.len(),
-                ids: repeated.iter().take(NAMED).map(|r| r.id.clone()).collect(),
-            });
+            let whole = repeated.len() == page.len();
+            return Err(repeats(label, &repeated, whole, "offset"));
         }
         let len = page.len();
         self.listed += len;

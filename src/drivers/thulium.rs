@@ -168,11 +168,6 @@ pub fn parse_error(body: &Json) -> VendorMessage {
     }
 }
 
-/// An agent object as headcount reads it (`number` comes back as an integer).
-pub fn record_from_json(obj: &Map<String, Json>) -> Option<RemoteRecord> {
-    SHAPE.record_from_map(obj)
-}
-
 /// How a listed agent becomes a record: the login is both id and key.
 pub const SHAPE: RecordShape = RecordShape {
     schema: &SCHEMA,
@@ -184,11 +179,7 @@ pub const SHAPE: RecordShape = RecordShape {
 /// The wire body for a create or an edit: every field of the request (the
 /// secret `password` included when `with_secrets`).
 pub fn request_body(request: &WriteRequest, with_secrets: bool) -> Map<String, Json> {
-    let mut body = Map::new();
-    for (name, value) in &request.fields {
-        let ty = SCHEMA.field(name).map_or(FieldType::String, |f| f.ty);
-        body.insert(name.clone(), wire::write_value(ty, value));
-    }
+    let mut body = wire::write_fields(&SCHEMA, &request.fields);
     if with_secrets {
         for (name, secret) in &request.secrets {
             body.insert(
@@ -223,18 +214,6 @@ impl Thulium {
                 .http
                 .protocol(&context, "an agent in the list has no login")
         })
-    }
-
-    fn check(&self, request: &WriteRequest, context: &str) -> Result<(), DriverError> {
-        let unknown = wire::unknown_fields(&SCHEMA, request);
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        Err(self.session.http.error(
-            ErrorKind::Config,
-            context,
-            format!("not Thulium agent fields: {}", unknown.join(", ")),
-        ))
     }
 }
 
@@ -278,7 +257,7 @@ impl Driver for Thulium {
         };
         let body = resp.json_required(&self.session.http, &context)?;
         body.as_object()
-            .and_then(record_from_json)
+            .and_then(|obj| SHAPE.record_from_map(obj))
             .map(Some)
             .ok_or_else(|| {
                 self.session
@@ -289,7 +268,7 @@ impl Driver for Thulium {
 
     async fn create(&self, request: &WriteRequest) -> Result<String, DriverError> {
         let context = format!("create agent \"{}\"", request.key);
-        self.check(request, &context)?;
+        wire::check_fields(&self.session.http, &SCHEMA, request, &context)?;
         let mut body = request_body(request, true);
         body.entry("login")
             .or_insert_with(|| Json::String(request.key.clone()));
@@ -319,7 +298,7 @@ impl Driver for Thulium {
         request: &WriteRequest,
     ) -> Result<(), DriverError> {
         let context = format!("edit agent \"{}\"", remote.key);
-        self.check(request, &context)?;
+        wire::check_fields(&self.session.http, &SCHEMA, request, &context)?;
         let body = request_body(request, false);
         let req =
             Request::put(&["api", "agents", &remote.id], context.as_str()).json(Json::Object(body));
@@ -340,7 +319,7 @@ mod tests {
     fn number_is_read_back_as_text() {
         let obj = json!({"agent_id": 1, "login": "jkowalski", "name": "Jan", "surname": "Kowalski",
             "email": "jk@foo.bar", "active": true, "number": 559933, "outbound_mode": "manual", "group_id": 3});
-        let rec = record_from_json(obj.as_object().unwrap()).unwrap();
+        let rec = SHAPE.record_from_map(obj.as_object().unwrap()).unwrap();
         assert_eq!(rec.id, "jkowalski");
         assert_eq!(rec.key, "jkowalski");
         assert_eq!(rec.fields["number"], Value::Str("559933".into()));

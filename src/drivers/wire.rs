@@ -56,6 +56,14 @@ pub fn write_value(ty: FieldType, v: &Value) -> Json {
     }
 }
 
+/// The request's fields for the wire, each written as its schema type says.
+pub fn write_fields(schema: &DriverSchema, fields: &IndexMap<String, Value>) -> Map<String, Json> {
+    let ty = |name: &str| schema.field(name).map_or(FieldType::String, |f| f.ty);
+    (fields.iter())
+        .map(|(name, value)| (name.clone(), write_value(ty(name), value)))
+        .collect()
+}
+
 /// Reads every readable schema field present in a vendor object.
 /// `wire_names` gives, for a field whose wire name differs, the wire names to
 /// try in order (CCP's `is_active` is read back as `user_enabled`).
@@ -79,29 +87,8 @@ pub fn read_fields(
 }
 
 /// A member name, borrowed from the answer when it has no escapes.
-pub(super) struct Key<'de>(pub(super) std::borrow::Cow<'de, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
+#[derive(serde::Deserialize)]
+pub(super) struct Key<'a>(#[serde(borrow)] pub(super) std::borrow::Cow<'a, str>);
 
 /// An identifier that a vendor may send as a string or as a number.
 pub fn id_text(v: &Json) -> Option<String> {
@@ -146,16 +133,32 @@ where
         .await
 }
 
-/// Field names in the request that the schema does not know (a bug in the
-/// caller, refused before anything is sent).
-pub fn unknown_fields(schema: &DriverSchema, request: &WriteRequest) -> Vec<String> {
-    request
-        .fields
-        .keys()
+/// Refuses a request whose field names the schema does not know (a bug in
+/// the caller), before anything is sent.
+pub fn check_fields(
+    http: &super::http::HttpClient,
+    schema: &DriverSchema,
+    request: &WriteRequest,
+    context: &str,
+) -> Result<(), super::DriverError> {
+    let unknown: Vec<&str> = (request.fields.keys())
         .chain(request.secrets.keys())
         .filter(|name| schema.field(name).is_none())
-        .cloned()
-        .collect()
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(http.error(
+        super::ErrorKind::Config,
+        context,
+        format!(
+            "not {} {} fields: {}",
+            schema.display_name,
+            schema.kind.noun(),
+            unknown.join(", ")
+        ),
+    ))
 }
 
 #[cfg(test)]

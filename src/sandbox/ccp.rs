@@ -29,7 +29,8 @@ use serde_json::{json, Map, Value};
 
 use super::listing::{self, Listed};
 use super::table::{
-    body_object, json_answer, json_type, stored_view, Password, Row, Table, TokenCheck,
+    body_object, count_param, json_answer, json_type, page_size, stored_view, Conflict, Password,
+    Reply, Row, Table, TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, CCP_API_KEY, TOKEN_TTL};
@@ -299,38 +300,37 @@ impl Ccp {
     }
 }
 
-/// The documented user body, checked.
-struct UserInput {
-    username: String,
-    level: String,
-    role_uuid: String,
-    password: String,
-    email: String,
-    first_name: String,
-    last_name: Option<String>,
-    middle_name: Option<String>,
-    extension: String,
-    is_active: bool,
-    enable_webrtc: bool,
-    user_uuid: Option<String>,
-}
-
-fn check_user(body: &Map<String, Value>) -> Result<UserInput, Response> {
+/// Checks a user body and writes it over `user`: a full replace of the
+/// documented fields (`last_name` and `middle_name` only when sent). Gives
+/// the body's `user_uuid`, if any.
+fn check_user(
+    body: &Map<String, Value>,
+    user: &mut User,
+    store: &Store,
+) -> Result<Option<String>, Response> {
     let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let wrong_type = |expected: &str, given: &Value| {
+        format!(
+            "Invalid type. Expected: {expected}, given: {}",
+            json_type(given)
+        )
+    };
+    // An optional string: absent or null is `None`, and so is a wrong type
+    // (with its error).
+    let optional =
+        |field: &'static str, errors: &mut Vec<(&'static str, String)>| match body.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                errors.push((field, wrong_type("string", other)));
+                None
+            }
+        };
+    // A string checked as an empty one when absent; `None` for a wrong type.
     let string =
         |field: &'static str, errors: &mut Vec<(&'static str, String)>| match body.get(field) {
             None | Some(Value::Null) => Some(String::new()),
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                errors.push((
-                    field,
-                    format!(
-                        "Invalid type. Expected: string, given: {}",
-                        json_type(other)
-                    ),
-                ));
-                None
-            }
+            Some(_) => optional(field, errors),
         };
     let username = string("username", &mut errors);
     if let Some(u) = &username {
@@ -373,21 +373,6 @@ fn check_user(body: &Map<String, Value>) -> Result<UserInput, Response> {
     let email = string("email", &mut errors);
     let first_name = string("first_name", &mut errors);
     let extension = string("extension", &mut errors);
-    let optional =
-        |field: &'static str, errors: &mut Vec<(&'static str, String)>| match body.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                errors.push((
-                    field,
-                    format!(
-                        "Invalid type. Expected: string, given: {}",
-                        json_type(other)
-                    ),
-                ));
-                None
-            }
-        };
     let last_name = optional("last_name", &mut errors);
     let middle_name = optional("middle_name", &mut errors);
     let user_uuid = optional("user_uuid", &mut errors);
@@ -398,13 +383,7 @@ fn check_user(body: &Map<String, Value>) -> Result<UserInput, Response> {
             None | Some(Value::Null) => default,
             Some(Value::Bool(b)) => *b,
             Some(other) => {
-                errors.push((
-                    field,
-                    format!(
-                        "Invalid type. Expected: boolean, given: {}",
-                        json_type(other)
-                    ),
-                ));
+                errors.push((field, wrong_type("boolean", other)));
                 default
             }
         };
@@ -417,60 +396,45 @@ fn check_user(body: &Map<String, Value>) -> Result<UserInput, Response> {
     if !errors.is_empty() {
         return Err(field_errors(errors));
     }
-    Ok(UserInput {
-        username: username.unwrap_or_default(),
-        level: level.unwrap_or_default(),
-        role_uuid: role_uuid.unwrap_or_default(),
-        password: password.unwrap_or_default(),
-        email: email.unwrap_or_default(),
-        first_name: first_name.unwrap_or_default(),
-        last_name,
-        middle_name,
-        extension: extension.unwrap_or_default(),
-        is_active,
-        enable_webrtc,
-        user_uuid,
-    })
-}
-
-impl UserInput {
-    /// Writes the input over `user` (a full replace of the documented fields).
-    fn apply(self, user: &mut User, store: &Store) {
-        if user.role_uuid != self.role_uuid {
-            user.role_name = store.role_name(&self.role_uuid);
-        }
-        user.username = self.username;
-        user.level = self.level;
-        user.role_uuid = self.role_uuid;
-        user.password = Password(self.password);
-        user.email = self.email;
-        user.first_name = self.first_name;
-        if let Some(v) = self.last_name {
-            user.last_name = v;
-        }
-        if let Some(v) = self.middle_name {
-            user.middle_name = v;
-        }
-        if self.extension.is_empty() {
-            user.extension_uuid.clear();
-        } else if self.extension != user.extension || user.extension_uuid.is_empty() {
-            user.extension_uuid = uuid::Uuid::new_v4().to_string();
-        }
-        user.extension = self.extension;
-        user.user_enabled = self.is_active;
-        user.enable_webrtc = self.enable_webrtc;
+    let role_uuid = role_uuid.unwrap_or_default();
+    if user.role_uuid != role_uuid {
+        user.role_name = store.role_name(&role_uuid);
     }
+    let extension = extension.unwrap_or_default();
+    if extension.is_empty() {
+        user.extension_uuid.clear();
+    } else if extension != user.extension || user.extension_uuid.is_empty() {
+        user.extension_uuid = uuid::Uuid::new_v4().to_string();
+    }
+    user.username = username.unwrap_or_default();
+    user.level = level.unwrap_or_default();
+    user.role_uuid = role_uuid;
+    user.password = Password(password.unwrap_or_default());
+    user.email = email.unwrap_or_default();
+    user.first_name = first_name.unwrap_or_default();
+    if let Some(v) = last_name {
+        user.last_name = v;
+    }
+    if let Some(v) = middle_name {
+        user.middle_name = v;
+    }
+    user.extension = extension;
+    user.user_enabled = is_active;
+    user.enable_webrtc = enable_webrtc;
+    Ok(user_uuid)
 }
 
-async fn token(State(sim): State<Arc<Ccp>>, body: Bytes) -> Response {
-    let Some(body) = body_object(&body) else {
-        return error(StatusCode::BAD_REQUEST, "invalid request body");
-    };
+fn bad_body() -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid request body")
+}
+
+async fn token(State(sim): State<Arc<Ccp>>, body: Bytes) -> Reply {
+    let body = body_object(&body).ok_or_else(bad_body)?;
     if body.get("api_key").and_then(Value::as_str) != Some(CCP_API_KEY) {
-        return error(StatusCode::UNAUTHORIZED, "api_key is invalid");
+        return Err(error(StatusCode::UNAUTHORIZED, "api_key is invalid"));
     }
     let token = sim.state.tokens().issue("ccp", TOKEN_TTL);
-    Json(json!({
+    Ok(Json(json!({
         "client_id": "sandbox",
         "domain_uuid": DOMAIN_UUID,
         "expired_in": TOKEN_TTL.as_secs(),
@@ -479,43 +443,28 @@ async fn token(State(sim): State<Arc<Ccp>>, body: Bytes) -> Response {
         "token_type": "Bearer",
         "user_id": API_USER_UUID,
     }))
-    .into_response()
+    .into_response())
 }
 
-fn parse_count(raw: Option<&String>, field: &str, default: usize) -> Result<usize, Response> {
-    match raw.map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(default),
-        Some(s) => s
-            .parse::<usize>()
-            .map_err(|_| error(StatusCode::BAD_REQUEST, &format!("{field} is invalid"))),
-    }
+fn invalid_count(field: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, &format!("{field} is invalid"))
 }
 
 async fn list(
     State(sim): State<Arc<Ccp>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
-    let (limit, offset) = match (
-        parse_count(query.get("limit"), "limit", DEFAULT_LIMIT),
-        parse_count(query.get("offset"), "offset", 0),
-    ) {
-        (Ok(l), Ok(o)) => (l, o),
-        (Err(e), _) | (_, Err(e)) => return e,
-    };
-    let limit = match limit {
-        0 => DEFAULT_LIMIT,
-        l => l.min(MAX_LIMIT),
-    };
-    let fault = sim.state.listing_settings().fault;
+) -> Reply {
+    sim.check_auth(&headers)?;
+    let limit = count_param(&query, "limit", DEFAULT_LIMIT, invalid_count)?;
+    let offset = count_param(&query, "offset", 0, invalid_count)?;
+    let limit = page_size(limit, DEFAULT_LIMIT, MAX_LIMIT);
+    let fault = sim.state.listing().fault;
     let store = sim.state.accounts();
     let rows = store.users.rows();
     let window = listing::window(fault, rows.len(), offset, limit);
     let data = listing::render(&window.slots, |i| UserView::from(&rows[i]), twin_uuid);
-    json_answer(
+    Ok(json_answer(
         StatusCode::OK,
         &Page {
             data,
@@ -523,7 +472,7 @@ async fn list(
             offset,
             total: window.total,
         },
-    )
+    ))
 }
 
 /// A listed twin's `user_uuid`: its row's, with the first group set to f.
@@ -534,56 +483,48 @@ fn twin_uuid(user: &mut Map<String, Value>) {
     }
 }
 
-fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "user not found")
+/// The row of the user with `uuid`.
+fn index_of(store: &Store, uuid: &str) -> Result<usize, Response> {
+    store
+        .users
+        .index_of_id(uuid)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "user not found"))
 }
 
 async fn get_one(
     State(sim): State<Arc<Ccp>>,
     headers: HeaderMap,
     Path(uuid): Path<String>,
-) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
+) -> Reply {
+    sim.check_auth(&headers)?;
     let store = sim.state.accounts();
-    match store
-        .users
-        .index_of_id(&uuid)
-        .and_then(|i| store.users.get(i))
-    {
-        Some(user) => json_answer(StatusCode::OK, &UserView::from(user)),
-        None => not_found(),
-    }
+    let user = &store.users.rows()[index_of(&store, &uuid)?];
+    Ok(json_answer(StatusCode::OK, &UserView::from(user)))
 }
 
-const USERNAME_EXISTS: &str = "username is exists";
+fn username_exists() -> Response {
+    error(StatusCode::BAD_REQUEST, "username is exists")
+}
 
-async fn create(State(sim): State<Arc<Ccp>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
-    let Some(body) = body_object(&body) else {
-        return error(StatusCode::BAD_REQUEST, "invalid request body");
-    };
-    let input = match check_user(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
+fn refused(e: Conflict) -> Response {
+    error(StatusCode::BAD_REQUEST, &e.to_string())
+}
+
+async fn create(State(sim): State<Arc<Ccp>>, headers: HeaderMap, body: Bytes) -> Reply {
+    sim.check_auth(&headers)?;
+    let body = body_object(&body).ok_or_else(bad_body)?;
     let mut store = sim.state.accounts();
-    if store.users.index_of_key(&input.username).is_some() {
-        return error(StatusCode::BAD_REQUEST, USERNAME_EXISTS);
-    }
     let mut user = User {
         user_uuid: uuid::Uuid::new_v4().to_string(),
         ..User::default()
     };
-    input.apply(&mut user, &store);
-    let user_uuid = user.user_uuid.clone();
-    if let Err(e) = store.users.insert(user) {
-        return error(StatusCode::BAD_REQUEST, &e.to_string());
+    check_user(&body, &mut user, &store)?;
+    if store.users.index_of_key(&user.username).is_some() {
+        return Err(username_exists());
     }
-    Json(json!({"created": true, "user_uuid": user_uuid})).into_response()
+    let user_uuid = user.user_uuid.clone();
+    store.users.insert(user).map_err(refused)?;
+    Ok(Json(json!({"created": true, "user_uuid": user_uuid})).into_response())
 }
 
 async fn update(
@@ -591,46 +532,29 @@ async fn update(
     headers: HeaderMap,
     Path(uuid): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
+) -> Reply {
+    sim.check_auth(&headers)?;
     let mut store = sim.state.accounts();
-    let Some(index) = store.users.index_of_id(&uuid) else {
-        return not_found();
-    };
-    let Some(body) = body_object(&body) else {
-        return error(StatusCode::BAD_REQUEST, "invalid request body");
-    };
-    let input = match check_user(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    if input.user_uuid.as_deref().is_some_and(|u| u != uuid) {
-        return error(
+    let index = index_of(&store, &uuid)?;
+    let body = body_object(&body).ok_or_else(bad_body)?;
+    let mut user = store.users.rows()[index].clone();
+    if check_user(&body, &mut user, &store)?.is_some_and(|u| u != uuid) {
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "user_uuid does not match the user in the path",
-        );
+        ));
     }
-    if !store.users.key_free_for(&input.username, index) {
-        return error(StatusCode::BAD_REQUEST, USERNAME_EXISTS);
+    if !store.users.key_free_for(&user.username, index) {
+        return Err(username_exists());
     }
-    let Some(mut user) = store.users.get(index).cloned() else {
-        return not_found();
-    };
-    input.apply(&mut user, &store);
     let response = json!({"extension_uuid": user.extension_uuid, "user_uuid": user.user_uuid});
-    if let Err(e) = store.users.replace(index, user) {
-        return error(StatusCode::BAD_REQUEST, &e.to_string());
-    }
-    Json(response).into_response()
+    store.users.replace(index, user).map_err(refused)?;
+    Ok(Json(response).into_response())
 }
 
-async fn unknown_uri(State(sim): State<Arc<Ccp>>, headers: HeaderMap) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
-    error(StatusCode::NOT_FOUND, "not found")
+async fn unknown_uri(State(sim): State<Arc<Ccp>>, headers: HeaderMap) -> Reply {
+    sim.check_auth(&headers)?;
+    Err(error(StatusCode::NOT_FOUND, "not found"))
 }
 
 async fn method_not_allowed() -> Response {

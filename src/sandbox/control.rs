@@ -12,13 +12,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::faults::{FaultKind, FaultSettings, ScheduledFault};
+use super::faults::{FaultKind, FaultSettings};
 use super::listing::ListingSettings;
-use super::{Modes, SandboxError, Shared};
+use super::table::Reply;
+use super::{Modes, SandboxError, SandboxState};
 
-type S = State<Arc<Shared>>;
+type S = State<Arc<SandboxState>>;
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: Arc<SandboxState>) -> Router {
     Router::new()
         .route("/state", get(state))
         .route("/counts", get(counts))
@@ -40,12 +41,15 @@ fn problem(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn from_error(error: &SandboxError) -> Response {
-    let status = match error {
-        SandboxError::UnknownVendor(_) => StatusCode::NOT_FOUND,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    problem(status, &error.to_string())
+/// A control operation's error: 404 for an unknown vendor, 400 otherwise.
+impl From<SandboxError> for Response {
+    fn from(error: SandboxError) -> Response {
+        let status = match error {
+            SandboxError::UnknownVendor(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        problem(status, &error.to_string())
+    }
 }
 
 fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
@@ -61,48 +65,36 @@ async fn counts(State(shared): S) -> Response {
     Json(shared.counts()).into_response()
 }
 
-async fn account(State(shared): S, Path((vendor, key)): Path<(String, String)>) -> Response {
-    match shared.vendor(&vendor) {
-        Ok(sim) => match sim.control().get(&key) {
-            Some(account) => Json(account).into_response(),
-            None => problem(StatusCode::NOT_FOUND, "no such account"),
-        },
-        Err(e) => from_error(&e),
-    }
+fn no_such_account() -> Response {
+    problem(StatusCode::NOT_FOUND, "no such account")
 }
 
-async fn create_account(State(shared): S, Path(vendor): Path<String>, body: Bytes) -> Response {
-    let account: Value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    match shared.create_account(&vendor, &account) {
-        Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
-        Err(e) => from_error(&e),
-    }
+async fn account(State(shared): S, Path((vendor, key)): Path<(String, String)>) -> Reply {
+    let sim = shared.vendor(&vendor)?;
+    let account = sim.control().get(&key).ok_or_else(no_such_account)?;
+    Ok(Json(account).into_response())
+}
+
+async fn create_account(State(shared): S, Path(vendor): Path<String>, body: Bytes) -> Reply {
+    let account: Value = json_body(&body)?;
+    let created = shared.create_account(&vendor, account)?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 async fn edit_account(
     State(shared): S,
     Path((vendor, key)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
-    let patch: Value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> Reply {
+    let patch: Value = json_body(&body)?;
     if let Ok(sim) = shared.vendor(&vendor) {
-        if sim.control().get(&key).is_none() {
-            return problem(StatusCode::NOT_FOUND, "no such account");
-        }
+        sim.control().get(&key).ok_or_else(no_such_account)?;
     }
-    match shared.edit_account(&vendor, &key, &patch) {
-        Ok(edited) => Json(edited).into_response(),
-        Err(e) => from_error(&e),
-    }
+    let edited = shared.edit_account(&vendor, &key, patch)?;
+    Ok(Json(edited).into_response())
 }
 
-fn faults_view(shared: &Shared) -> Value {
+fn faults_view(shared: &SandboxState) -> Value {
     let settings = shared.faults();
     json!({
         "rate": settings.rate,
@@ -125,30 +117,21 @@ struct FaultsPatch {
     latency_ms: Option<u64>,
 }
 
-async fn set_faults(State(shared): S, body: Bytes) -> Response {
-    let patch: FaultsPatch = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn set_faults(State(shared): S, body: Bytes) -> Reply {
+    let patch: FaultsPatch = json_body(&body)?;
     let current = shared.faults();
     let settings = FaultSettings {
         rate: patch.rate.unwrap_or(current.rate),
         kinds: patch.kinds.unwrap_or(current.kinds),
         latency_ms: patch.latency_ms.unwrap_or(current.latency_ms),
     };
-    match shared.set_faults(settings) {
-        Ok(()) => Json(faults_view(&shared)).into_response(),
-        Err(e) => from_error(&e),
-    }
+    shared.set_faults(settings)?;
+    Ok(Json(faults_view(&shared)).into_response())
 }
 
-async fn schedule(State(shared): S, body: Bytes) -> Response {
-    let fault: ScheduledFault = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    shared.schedule_fault(fault);
-    Json(faults_view(&shared)).into_response()
+async fn schedule(State(shared): S, body: Bytes) -> Reply {
+    shared.schedule_fault(json_body(&body)?);
+    Ok(Json(faults_view(&shared)).into_response())
 }
 
 async fn modes(State(shared): S) -> Response {
@@ -156,15 +139,10 @@ async fn modes(State(shared): S) -> Response {
 }
 
 /// `PUT /_sandbox/modes`: any of the modes; the others keep their value.
-async fn set_modes(State(shared): S, body: Bytes) -> Response {
-    let modes: Modes = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    match shared.set_modes(&modes) {
-        Ok(()) => Json(shared.modes()).into_response(),
-        Err(e) => from_error(&e),
-    }
+async fn set_modes(State(shared): S, body: Bytes) -> Reply {
+    let modes: Modes = json_body(&body)?;
+    shared.set_modes(&modes)?;
+    Ok(Json(shared.modes()).into_response())
 }
 
 async fn expire_tokens(State(shared): S) -> Response {
@@ -172,7 +150,7 @@ async fn expire_tokens(State(shared): S) -> Response {
 }
 
 async fn requests(State(shared): S) -> Response {
-    let (total, requests) = shared.requests();
+    let (total, requests) = shared.request_log();
     Json(json!({ "total": total, "requests": requests })).into_response()
 }
 
@@ -186,7 +164,7 @@ async fn listing(State(shared): S) -> Response {
 }
 
 /// `PUT /_sandbox/listing/{vendor}`: `{"fault": ..., "paging"?: ...}`.
-async fn set_listing(State(shared): S, Path(vendor): Path<String>, body: Bytes) -> Response {
+async fn set_listing(State(shared): S, Path(vendor): Path<String>, body: Bytes) -> Reply {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Body {
@@ -195,27 +173,17 @@ async fn set_listing(State(shared): S, Path(vendor): Path<String>, body: Bytes) 
         #[serde(default)]
         paging: Option<super::listing::ThuliumPaging>,
     }
-    let body: Body = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let current = match shared.vendor(&vendor) {
-        Ok(sim) => sim.control().listing(),
-        Err(e) => return from_error(&e),
-    };
+    let body: Body = json_body(&body)?;
+    let current = shared.vendor(&vendor)?.control().listing();
     let settings = ListingSettings {
         fault: body.fault,
         paging: body.paging.or(current.paging),
     };
-    match shared.set_listing(&vendor, settings) {
-        Ok(()) => Json(shared.listing()).into_response(),
-        Err(e) => from_error(&e),
-    }
+    shared.set_listing(&vendor, settings)?;
+    Ok(Json(shared.listing()).into_response())
 }
 
-async fn reset(State(shared): S) -> Response {
-    match shared.reset() {
-        Ok(()) => Json(json!({ "reset": true, "counts": shared.counts() })).into_response(),
-        Err(e) => from_error(&e),
-    }
+async fn reset(State(shared): S) -> Reply {
+    shared.reset()?;
+    Ok(Json(json!({ "reset": true, "counts": shared.counts() })).into_response())
 }

@@ -36,7 +36,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::listing::{self, Listed};
-use super::table::{body_object, json_answer, stored_view, Password, Row, Table, TokenCheck};
+use super::table::{
+    self, body_object, count_param, json_answer, page_size, param, stored_view, Password, Reply,
+    Row, Table, TokenCheck,
+};
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
 
@@ -396,12 +399,12 @@ fn check(body: &Map<String, Value>, create: bool) -> Result<Map<String, Value>, 
     }
 }
 
-fn validation_errors(errors: Vec<(String, &'static str)>) -> Response {
+fn validation_errors(errors: Vec<(String, impl Into<Value>)>) -> Response {
     let list: Vec<Value> = errors
         .into_iter()
         .map(|(field, message)| {
             let mut entry = Map::new();
-            entry.insert(field, json!([message]));
+            entry.insert(field, Value::Array(vec![message.into()]));
             Value::Object(entry)
         })
         .collect();
@@ -436,16 +439,9 @@ fn not_found(what: &str) -> Response {
 
 /// Merges checked fields into a user (and keeps `fullname` in step with the names).
 fn merged(user: &User, fields: Map<String, Value>) -> Result<User, String> {
-    let mut value = match serde_json::to_value(user) {
-        Ok(Value::Object(map)) => map,
-        _ => return Err("the stored user could not be read".into()),
-    };
     let names_changed = fields.contains_key("first_name") || fields.contains_key("last_name");
     let fullname_given = fields.contains_key("fullname");
-    for (field, v) in fields {
-        value.insert(field, v);
-    }
-    let mut user: User = serde_json::from_value(Value::Object(value)).map_err(|e| e.to_string())?;
+    let mut user = table::merged(user, fields)?;
     if names_changed && !fullname_given {
         let parts: Vec<&str> = [user.first_name.as_deref(), user.last_name.as_deref()]
             .into_iter()
@@ -530,44 +526,33 @@ impl Dnl {
     }
 
     fn check_auth(&self, headers: &HeaderMap) -> Result<(), Response> {
-        let Some(token) = headers
+        let token = headers
             .get("x-auth-token")
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
-            .filter(|t| !t.is_empty())
-        else {
-            return Err(error(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated_error",
+            .filter(|t| !t.is_empty());
+        let (message, code, reason) = match token.map(|t| self.state.tokens().check(t)) {
+            Some(TokenCheck::Valid) => return Ok(()),
+            None => (
                 "No header X-Auth-Token present",
                 110,
                 "auth_token_not_provided",
-            ));
+            ),
+            Some(TokenCheck::Unknown) => ("Invalid X-Auth-Token", 111, "auth_token_invalid"),
+            Some(TokenCheck::Expired) => ("X-Auth-Token expired", 112, "auth_token_expired"),
         };
-        match self.state.tokens().check(token) {
-            TokenCheck::Valid => Ok(()),
-            TokenCheck::Unknown => Err(error(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated_error",
-                "Invalid X-Auth-Token",
-                111,
-                "auth_token_invalid",
-            )),
-            TokenCheck::Expired => Err(error(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated_error",
-                "X-Auth-Token expired",
-                112,
-                "auth_token_expired",
-            )),
-        }
+        Err(error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated_error",
+            message,
+            code,
+            reason,
+        ))
     }
 }
 
-async fn auth(State(sim): State<Arc<Dnl>>, body: Bytes) -> Response {
-    let Some(body) = body_object(&body) else {
-        return validation_errors(vec![("_schema".into(), "Invalid input type.")]);
-    };
+async fn auth(State(sim): State<Arc<Dnl>>, body: Bytes) -> Reply {
+    let body = body_object(&body).ok_or_else(bad_body)?;
     let mut errors = Vec::new();
     for field in ["email_or_name", "password"] {
         match body.get(field) {
@@ -587,86 +572,61 @@ async fn auth(State(sim): State<Arc<Dnl>>, body: Bytes) -> Response {
         },
     };
     if !errors.is_empty() {
-        return validation_errors(errors);
+        return Err(validation_errors(errors));
     }
     let user = body.get("email_or_name").and_then(Value::as_str);
     let password = body.get("password").and_then(Value::as_str);
     if user != Some(DNL_USER) || password != Some(DNL_PASSWORD) {
-        return error(
+        return Err(error(
             StatusCode::UNAUTHORIZED,
             "operation_error",
             "Wrong email/name or password",
             101,
             "invalid_credentials",
-        );
+        ));
     }
     let token = sim.state.tokens().issue("dnl", ttl);
     let expired = timestamp(SystemTime::now() + ttl);
-    Json(json!({"success": true, "payload": {"token": token, "expired": expired}})).into_response()
+    Ok(
+        Json(json!({"success": true, "payload": {"token": token, "expired": expired}}))
+            .into_response(),
+    )
 }
 
-fn query_int(
+fn not_an_integer(field: &str) -> Response {
+    validation_errors(vec![(field.to_string(), "Not a valid integer.")])
+}
+
+/// A filter of the list query, converted as its field is (`None` when absent).
+fn filter(
     query: &HashMap<String, String>,
     field: &str,
-    default: usize,
-) -> Result<usize, Response> {
-    match query.get(field).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(default),
-        Some(s) => s
-            .parse()
-            .map_err(|_| validation_errors(vec![(field.to_string(), "Not a valid integer.")])),
-    }
+    kind: Kind,
+) -> Result<Option<Value>, Response> {
+    param(query, field)
+        .map(|s| {
+            convert(kind, &Value::from(s))
+                .map_err(|m| validation_errors(vec![(field.to_string(), m)]))
+        })
+        .transpose()
 }
 
 async fn list(
     State(sim): State<Arc<Dnl>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
-    let (page, per_page) = match (
-        query_int(&query, "page", 0),
-        query_int(&query, "per_page", DEFAULT_PER_PAGE),
-    ) {
-        (Ok(p), Ok(n)) => (p, n),
-        (Err(e), _) | (_, Err(e)) => return e,
-    };
-    let per_page = match per_page {
-        0 => DEFAULT_PER_PAGE,
-        n => n.min(MAX_PER_PAGE),
-    };
-    let user_type = query
-        .get("user_type")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty());
-    if let Some(t) = user_type {
-        if !USER_TYPES.contains(&t) {
-            return validation_errors(vec![(
-                "user_type".into(),
-                "Must be one of: admin, agent, client.",
-            )]);
-        }
-    }
-    let active = match query
-        .get("active")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(s) => match as_bool(&Value::String(s.to_string())) {
-            Some(b) => Some(b),
-            None => {
-                return validation_errors(vec![("active".into(), "Not a valid boolean.")]);
-            }
-        },
-    };
+) -> Reply {
+    sim.check_auth(&headers)?;
+    let page = count_param(&query, "page", 0, not_an_integer)?;
+    let per_page = count_param(&query, "per_page", DEFAULT_PER_PAGE, not_an_integer)?;
+    let per_page = page_size(per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE);
+    let user_type = filter(&query, "user_type", Kind::UserType)?;
+    let active = filter(&query, "active", Kind::Bool)?;
     let descending = query
         .get("order_dir")
         .is_some_and(|d| d.eq_ignore_ascii_case("desc"));
     let offset = page.saturating_mul(per_page);
-    let fault = sim.state.listing_settings().fault;
+    let fault = sim.state.listing().fault;
     let store = sim.state.accounts();
     let rows = store.users.rows();
     // Rows are in user_id order: unfiltered and ascending, the list is the
@@ -675,7 +635,10 @@ async fn list(
         None
     } else {
         let keep = |u: &&User| {
-            user_type.is_none_or(|t| u.user_type == t) && active.is_none_or(|a| u.active == a)
+            user_type
+                .as_ref()
+                .is_none_or(|t| *t == u.user_type.as_str())
+                && active.as_ref().is_none_or(|a| *a == u.active)
         };
         Some(if descending {
             rows.iter().rev().filter(keep).collect()
@@ -692,13 +655,13 @@ async fn list(
         listing::retag_number("user_id"),
     );
     let total = window.total;
-    json_answer(
+    Ok(json_answer(
         StatusCode::OK,
         &Answer {
             success: true,
             payload: Page { items, total, page },
         },
-    )
+    ))
 }
 
 /// A successful answer: `{"success": true, "payload": ...}`.
@@ -716,96 +679,68 @@ struct Page<'a> {
     page: usize,
 }
 
-fn index_of(store: &Store, id: &str) -> Option<usize> {
-    let id: u64 = id.trim().parse().ok()?;
-    store.users.index_of_id(&id.to_string())
+/// The row of the user with id `id` (as written in the path).
+fn index_of(store: &Store, id: &str) -> Result<usize, Response> {
+    let id: Option<u64> = id.trim().parse().ok();
+    id.and_then(|id| store.users.index_of_id(&id.to_string()))
+        .ok_or_else(|| not_found("User"))
 }
 
-async fn get_one(
-    State(sim): State<Arc<Dnl>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
+async fn get_one(State(sim): State<Arc<Dnl>>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+    sim.check_auth(&headers)?;
     let store = sim.state.accounts();
-    match index_of(&store, &id).and_then(|i| store.users.get(i)) {
-        Some(user) => json_answer(
-            StatusCode::OK,
-            &Answer {
-                success: true,
-                payload: sim.view(user),
-            },
-        ),
-        None => not_found("User"),
-    }
+    let user = &store.users.rows()[index_of(&store, &id)?];
+    Ok(json_answer(
+        StatusCode::OK,
+        &Answer {
+            success: true,
+            payload: sim.view(user),
+        },
+    ))
 }
 
 fn name_taken(name: &str) -> Response {
-    let mut entry = Map::new();
-    entry.insert(
-        "name".into(),
-        json!([format!("User with name {name:?} already exists.")]),
-    );
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error_type": "validation_error", "success": false, "errors": [entry]})),
-    )
-        .into_response()
+    validation_errors(vec![(
+        "name".to_string(),
+        format!("User with name {name:?} already exists."),
+    )])
 }
 
 fn bad_body() -> Response {
     validation_errors(vec![("_schema".into(), "Invalid input type.")])
 }
 
-async fn create(State(sim): State<Arc<Dnl>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
-    let Some(body) = body_object(&body) else {
-        return bad_body();
-    };
-    let fields = match check(&body, true) {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
+fn invalid_data(message: impl std::fmt::Display) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "operation_error",
+        &message.to_string(),
+        400,
+        "invalid_data",
+    )
+}
+
+async fn create(State(sim): State<Arc<Dnl>>, headers: HeaderMap, body: Bytes) -> Reply {
+    sim.check_auth(&headers)?;
+    let body = body_object(&body).ok_or_else(bad_body)?;
+    let fields = check(&body, true)?;
     let mut store = sim.state.accounts();
     let name = fields
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or_default();
     if store.users.index_of_key(name).is_some() {
-        return name_taken(name);
+        return Err(name_taken(name));
     }
     let base = User {
         create_time: timestamp(SystemTime::now()),
         ..User::default()
     };
-    let mut user = match merged(&base, fields) {
-        Ok(user) => user,
-        Err(message) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "operation_error",
-                &message,
-                400,
-                "invalid_data",
-            )
-        }
-    };
+    let mut user = merged(&base, fields).map_err(invalid_data)?;
     user.user_id = store.take_id();
     let object_id = user.user_id;
-    if let Err(e) = store.users.insert(user) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "operation_error",
-            &e.to_string(),
-            400,
-            "invalid_data",
-        );
-    }
-    Json(json!({"object_id": object_id, "success": true})).into_response()
+    store.users.insert(user).map_err(invalid_data)?;
+    Ok(Json(json!({"object_id": object_id, "success": true})).into_response())
 }
 
 async fn update(
@@ -813,48 +748,25 @@ async fn update(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
+) -> Reply {
+    sim.check_auth(&headers)?;
     let mut store = sim.state.accounts();
-    let Some(index) = index_of(&store, &id) else {
-        return not_found("User");
-    };
-    let Some(body) = body_object(&body) else {
-        return bad_body();
-    };
-    let fields = match check(&body, false) {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
+    let index = index_of(&store, &id)?;
+    let body = body_object(&body).ok_or_else(bad_body)?;
+    let fields = check(&body, false)?;
     if let Some(name) = fields.get("name").and_then(Value::as_str) {
         if !store.users.key_free_for(name, index) {
-            return name_taken(name);
+            return Err(name_taken(name));
         }
     }
-    let Some(old) = store.users.get(index) else {
-        return not_found("User");
-    };
-    let result = merged(old, fields)
-        .and_then(|user| store.users.replace(index, user).map_err(|e| e.to_string()));
-    match result {
-        Ok(()) => Json(json!({"success": true})).into_response(),
-        Err(message) => error(
-            StatusCode::BAD_REQUEST,
-            "operation_error",
-            &message,
-            400,
-            "invalid_data",
-        ),
-    }
+    let user = merged(&store.users.rows()[index], fields).map_err(invalid_data)?;
+    store.users.replace(index, user).map_err(invalid_data)?;
+    Ok(Json(json!({"success": true})).into_response())
 }
 
-async fn unknown_uri(State(sim): State<Arc<Dnl>>, headers: HeaderMap) -> Response {
-    if let Err(denied) = sim.check_auth(&headers) {
-        return denied;
-    }
-    not_found("Resource")
+async fn unknown_uri(State(sim): State<Arc<Dnl>>, headers: HeaderMap) -> Reply {
+    sim.check_auth(&headers)?;
+    Err(not_found("Resource"))
 }
 
 async fn method_not_allowed() -> Response {

@@ -4,7 +4,6 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -142,8 +141,8 @@ impl ScheduledFault {
 
 /// The fault generator: settings, a queue of scheduled faults and the RNG.
 pub(crate) struct Injector {
-    settings: FaultSettings,
-    scheduled: VecDeque<ScheduledFault>,
+    pub(crate) settings: FaultSettings,
+    pub(crate) scheduled: VecDeque<ScheduledFault>,
     rng: StdRng,
 }
 
@@ -158,30 +157,6 @@ impl Injector {
             scheduled: VecDeque::new(),
             rng,
         }
-    }
-
-    pub(crate) fn settings(&self) -> &FaultSettings {
-        &self.settings
-    }
-
-    pub(crate) fn set(&mut self, settings: FaultSettings) {
-        self.settings = settings;
-    }
-
-    pub(crate) fn schedule(&mut self, fault: ScheduledFault) {
-        self.scheduled.push_back(fault);
-    }
-
-    pub(crate) fn scheduled(&self) -> Vec<ScheduledFault> {
-        self.scheduled.iter().cloned().collect()
-    }
-
-    pub(crate) fn clear_scheduled(&mut self) {
-        self.scheduled.clear();
-    }
-
-    pub(crate) fn latency(&self) -> Duration {
-        Duration::from_millis(self.settings.latency_ms)
     }
 
     /// The fault for one vendor request, if any: a matching scheduled fault
@@ -237,7 +212,7 @@ mod tests {
     #[test]
     fn scheduled_faults_match_method_and_path_in_order() {
         let mut injector = Injector::new(FaultSettings::default(), Some(1));
-        injector.schedule(ScheduledFault {
+        injector.scheduled.push_back(ScheduledFault {
             kind: FaultKind::DropAfter,
             method: Some("POST".into()),
             path_prefix: Some("/ccp/v3/user".into()),

@@ -16,45 +16,14 @@
 //!
 //! Tokens (CCP, DNL) live 24 hours, or until the control API expires them.
 //!
-//! # Faults
-//!
-//! Vendor routes (never `/_sandbox/`) get a fixed latency, and at a given
-//! rate one of the chosen [`FaultKind`]s: `500`, `503`, `429` (with
-//! `Retry-After: 1`), `hang` (no answer until the sandbox stops),
-//! `drop-before` (the connection is closed and the request is not
-//! processed) and `drop-after` (the request is processed, then the connection
-//! is closed with no response). The draw uses a seeded `StdRng`, so a
-//! sequential client sees the same faults for the same `--rng-seed`.
-//! A [`ScheduledFault`] hits the next matching request whatever the rate.
-//!
-//! # Listings that cannot be believed
-//!
-//! Per vendor, a [`ListingFault`] makes its list answers inconsistent (a
-//! total too low or of 10^12, a short page in the middle, paging ignored,
-//! an item repeated across pages, two accounts with one key); the simulated
-//! Thulium pages its agent list with `limit`/`offset` (default) or ignores
-//! both ([`ThuliumPaging`], `--thulium-paging`). See the `listing` module.
-//!
-//! # Control API (no auth; not part of any vendor)
-//!
-//! | route | does |
-//! |---|---|
-//! | `GET /_sandbox/state` | every account per vendor, in the seed-file format, passwords left out |
-//! | `GET /_sandbox/counts` | `{"thulium": N, "ccp": N, "dnl": N}` |
-//! | `GET /_sandbox/accounts/{vendor}/{key}` | one account by natural key (login, username, name) |
-//! | `POST /_sandbox/accounts/{vendor}` | create an account, bypassing the vendor's validation |
-//! | `PATCH /_sandbox/accounts/{vendor}/{key}` | merge fields into an account (drift), bypassing validation |
-//! | `GET /_sandbox/faults` | `{"rate", "kinds", "latency_ms", "scheduled": [...]}` |
-//! | `PUT /_sandbox/faults` | set any of `rate`, `kinds`, `latency_ms` |
-//! | `POST /_sandbox/faults/schedule` | `{"kind", "method"?, "path_prefix"?}`: fault for the next matching request |
-//! | `GET /_sandbox/modes` | the current [`Modes`]: `{"dnl_sparse_reads": bool}` |
-//! | `PUT /_sandbox/modes` | set any of the [`Modes`] |
-//! | `POST /_sandbox/expire-tokens` | expire every CCP and DNL token now: `{"expired": N}` |
-//! | `GET /_sandbox/requests` | log of vendor requests: `{"total", "requests": [{seq, method, path, query?, fields?, vendor, status, fault}]}` (`fields`: the names of a write body's members; never values or headers; the vendors' queries carry only paging and filters) |
-//! | `DELETE /_sandbox/requests` | clear the log |
-//! | `GET /_sandbox/listing` | listing behaviour per vendor: `{"thulium": {"fault": null, "paging": "paged"}, "ccp": {"fault": null}, ...}` |
-//! | `PUT /_sandbox/listing/{vendor}` | `{"fault": "total-low" \| "total-huge" \| "short-page" \| "ignores-paging" \| "repeated-item" \| "duplicate-key" \| null, "paging"?: "paged" \| "ignores-parameters"}` (paging: Thulium only) |
-//! | `POST /_sandbox/reset` | back to the seed accounts, no tokens, empty log, startup faults, modes and listing |
+//! Vendor routes (never `/_sandbox/`) get a fixed latency and, at a given
+//! rate, one of the chosen [`FaultKind`]s, drawn from a seeded `StdRng`: a
+//! sequential client sees the same faults for the same `--rng-seed`. A
+//! [`ScheduledFault`] hits the next matching request whatever the rate. A
+//! [`ListingFault`] makes a vendor's list answers inconsistent on purpose
+//! (see the `listing` module). The control API under `/_sandbox/` (no
+//! auth, not part of any vendor) inspects and steers all of this; its
+//! routes are listed in `docs/sandbox.md`.
 //!
 //! The same operations are methods of [`Sandbox`].
 
@@ -70,6 +39,7 @@ mod faults;
 mod listing;
 mod seed;
 mod server;
+#[allow(clippy::result_large_err)]
 mod table;
 #[allow(clippy::result_large_err)]
 mod thulium;
@@ -141,11 +111,6 @@ fn registry() -> Vec<Arc<dyn VendorSim>> {
         Arc::new(ccp::Ccp::default()),
         Arc::new(dnl::Dnl::default()),
     ]
-}
-
-/// Names of the simulated vendors, in path order.
-pub fn vendor_names() -> Vec<&'static str> {
-    registry().iter().map(|v| v.name()).collect()
 }
 
 /// Locks a mutex, recovering from a poisoned lock (state stays usable).
@@ -272,8 +237,10 @@ struct RequestLog {
     total: u64,
 }
 
-/// State shared by the server, the control API and [`Sandbox`].
-pub(crate) struct Shared {
+/// The state of a sandbox: its vendors, faults and request log. Shared by
+/// the server and the control API; a [`Sandbox`] gives access to it (as
+/// `Deref`), so that every control operation is a method written once.
+pub struct SandboxState {
     vendors: Vec<Arc<dyn VendorSim>>,
     injector: Mutex<faults::Injector>,
     startup_faults: FaultSettings,
@@ -283,11 +250,11 @@ pub(crate) struct Shared {
     startup_modes: Modes,
 }
 
-impl Shared {
+impl SandboxState {
     fn new(options: &SandboxOptions) -> Result<Self, SandboxError> {
         options.faults.validate().map_err(SandboxError::Faults)?;
         let vendors = registry();
-        let shared = Self {
+        let state = Self {
             vendors,
             injector: Mutex::new(faults::Injector::new(
                 options.faults.clone(),
@@ -301,10 +268,10 @@ impl Shared {
                 dnl_sparse_reads: Some(options.dnl_sparse_reads),
             },
         };
-        shared.load_seed()?;
-        shared.set_modes(&shared.startup_modes)?;
-        shared.reset_listing()?;
-        Ok(shared)
+        state.load_seed()?;
+        state.set_modes(&state.startup_modes)?;
+        state.reset_listing()?;
+        Ok(state)
     }
 
     /// No listing fault, the startup Thulium paging mode.
@@ -321,18 +288,17 @@ impl Shared {
         )
     }
 
-    pub(crate) fn listing(&self) -> IndexMap<String, ListingSettings> {
+    /// The listing behaviour of every vendor.
+    pub fn listing(&self) -> IndexMap<String, ListingSettings> {
         self.vendors
             .iter()
             .map(|v| (v.name().to_string(), v.control().listing()))
             .collect()
     }
 
-    pub(crate) fn set_listing(
-        &self,
-        vendor: &str,
-        settings: ListingSettings,
-    ) -> Result<(), SandboxError> {
+    /// Makes `vendor`'s list answers misbehave (or behave again), or changes
+    /// how the simulated Thulium pages; see [`ListingFault`].
+    pub fn set_listing(&self, vendor: &str, settings: ListingSettings) -> Result<(), SandboxError> {
         let sim = self.vendor(vendor)?;
         settings
             .validate(vendor)
@@ -380,7 +346,7 @@ impl Shared {
     pub(crate) fn decide_fault(&self, method: &str, path: &str) -> (Duration, Option<FaultKind>) {
         let mut injector = lock(&self.injector);
         let fault = injector.decide(method, path);
-        (injector.latency(), fault)
+        (Duration::from_millis(injector.settings.latency_ms), fault)
     }
 
     /// Logs a vendor request (its `seq` is set here).
@@ -394,7 +360,9 @@ impl Shared {
         log.entries.push_back(record);
     }
 
-    pub(crate) fn state(&self) -> Value {
+    /// Every account per vendor (`{"thulium": [...], "ccp": [...], "dnl": [...]}`),
+    /// in the seed format, without passwords.
+    pub fn state(&self) -> Value {
         let mut map = serde_json::Map::new();
         for vendor in &self.vendors {
             map.insert(
@@ -405,58 +373,94 @@ impl Shared {
         Value::Object(map)
     }
 
-    pub(crate) fn counts(&self) -> IndexMap<String, usize> {
+    /// Number of accounts of `vendor` ("thulium", "ccp", "dnl").
+    pub fn count(&self, vendor: &str) -> Result<usize, SandboxError> {
+        Ok(self.vendor(vendor)?.control().count())
+    }
+
+    /// Number of accounts per vendor.
+    pub fn counts(&self) -> IndexMap<String, usize> {
         self.vendors
             .iter()
             .map(|v| (v.name().to_string(), v.control().count()))
             .collect()
     }
 
-    pub(crate) fn faults(&self) -> FaultSettings {
-        lock(&self.injector).settings().clone()
+    /// One account by natural key (Thulium login, CCP username, DNL name), as stored.
+    pub fn account(&self, vendor: &str, key: &str) -> Result<Option<Value>, SandboxError> {
+        Ok(self.vendor(vendor)?.control().get(key))
+    }
+
+    /// Whether the stored password of an account is `candidate` (none if no such account).
+    pub fn password_matches(
+        &self,
+        vendor: &str,
+        key: &str,
+        candidate: &str,
+    ) -> Result<Option<bool>, SandboxError> {
+        Ok(self
+            .vendor(vendor)?
+            .control()
+            .password_matches(key, candidate))
+    }
+
+    /// The current latency and random-fault settings.
+    pub fn faults(&self) -> FaultSettings {
+        lock(&self.injector).settings.clone()
     }
 
     pub(crate) fn scheduled_faults(&self) -> Vec<ScheduledFault> {
-        lock(&self.injector).scheduled()
+        lock(&self.injector).scheduled.iter().cloned().collect()
     }
 
-    pub(crate) fn set_faults(&self, settings: FaultSettings) -> Result<(), SandboxError> {
+    /// Changes latency and random faults at run time.
+    pub fn set_faults(&self, settings: FaultSettings) -> Result<(), SandboxError> {
         settings.validate().map_err(SandboxError::Faults)?;
-        lock(&self.injector).set(settings);
+        lock(&self.injector).settings = settings;
         Ok(())
     }
 
-    pub(crate) fn schedule_fault(&self, fault: ScheduledFault) {
-        lock(&self.injector).schedule(fault);
+    /// Injects `fault.kind` into the next vendor request that matches.
+    pub fn schedule_fault(&self, fault: ScheduledFault) {
+        lock(&self.injector).scheduled.push_back(fault);
     }
 
-    pub(crate) fn expire_tokens(&self) -> usize {
+    /// Expires every CCP and DNL token now; returns how many were valid.
+    pub fn expire_tokens(&self) -> usize {
         self.vendors
             .iter()
             .map(|v| v.control().expire_tokens())
             .sum()
     }
 
-    pub(crate) fn requests(&self) -> (u64, Vec<RequestRecord>) {
+    /// How many vendor requests were logged since start (or the last clear),
+    /// and the latest 100,000 of them.
+    pub(crate) fn request_log(&self) -> (u64, Vec<RequestRecord>) {
         let log = lock(&self.log);
         (log.total, log.entries.iter().cloned().collect())
     }
 
-    pub(crate) fn clear_requests(&self) {
+    /// The vendor requests received (the latest 100,000).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.request_log().1
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
         let mut log = lock(&self.log);
         log.entries.clear();
         log.total = 0;
     }
 
-    /// The current modes, every field set.
-    pub(crate) fn modes(&self) -> Modes {
+    /// The current [`Modes`], every field set.
+    pub fn modes(&self) -> Modes {
         Modes {
             dnl_sparse_reads: self.vendor("dnl").ok().map(|v| v.sparse_reads()),
         }
     }
 
-    /// Sets the modes given; the others keep their value.
-    pub(crate) fn set_modes(&self, modes: &Modes) -> Result<(), SandboxError> {
+    /// Changes the [`Modes`] given at run time (the others keep their value).
+    pub fn set_modes(&self, modes: &Modes) -> Result<(), SandboxError> {
         if let Some(on) = modes.dnl_sparse_reads {
             self.vendor("dnl")?
                 .set_sparse_reads(on)
@@ -465,14 +469,16 @@ impl Shared {
         Ok(())
     }
 
-    pub(crate) fn reset(&self) -> Result<(), SandboxError> {
+    /// Back to the seed accounts, no tokens, empty log, startup faults,
+    /// modes and listing.
+    pub fn reset(&self) -> Result<(), SandboxError> {
         self.load_seed()?;
         self.set_modes(&self.startup_modes)?;
         self.reset_listing()?;
         self.clear_requests();
         let mut injector = lock(&self.injector);
-        injector.set(self.startup_faults.clone());
-        injector.clear_scheduled();
+        injector.settings = self.startup_faults.clone();
+        injector.scheduled.clear();
         Ok(())
     }
 
@@ -483,35 +489,34 @@ impl Shared {
         }
     }
 
-    pub(crate) fn create_account(
-        &self,
-        vendor: &str,
-        account: &Value,
-    ) -> Result<Value, SandboxError> {
+    /// Creates an account bypassing the vendor's validation (ids are assigned if absent).
+    pub fn create_account(&self, vendor: &str, account: Value) -> Result<Value, SandboxError> {
         self.vendor(vendor)?
             .control()
-            .create_raw(account)
+            .create_raw(&account)
             .map_err(|m| Self::account_error(vendor, m))
     }
 
-    pub(crate) fn edit_account(
+    /// Merges `patch` into an account bypassing validation: an out-of-band edit (drift).
+    pub fn edit_account(
         &self,
         vendor: &str,
         key: &str,
-        patch: &Value,
+        patch: Value,
     ) -> Result<Value, SandboxError> {
         self.vendor(vendor)?
             .control()
-            .edit_raw(key, patch)
+            .edit_raw(key, &patch)
             .map_err(|m| Self::account_error(vendor, m))
     }
 }
 
 /// A running sandbox. Dropping it stops the server (in the background);
-/// [`Sandbox::shutdown`] stops it and waits.
+/// [`Sandbox::shutdown`] stops it and waits. Its control operations are
+/// the methods of [`SandboxState`].
 pub struct Sandbox {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<SandboxState>,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -522,10 +527,18 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
+impl std::ops::Deref for Sandbox {
+    type Target = SandboxState;
+
+    fn deref(&self) -> &SandboxState {
+        &self.shared
+    }
+}
+
 impl Sandbox {
     /// Loads the seed and starts serving on 127.0.0.1:`options.port`.
     pub async fn start(options: SandboxOptions) -> Result<Sandbox, SandboxError> {
-        let shared = Arc::new(Shared::new(&options)?);
+        let shared = Arc::new(SandboxState::new(&options)?);
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port))
             .await
             .map_err(|source| SandboxError::Bind {
@@ -573,112 +586,6 @@ impl Sandbox {
     /// Base URL of the simulated DNL (`base_url() + "/dnl"`; the driver appends `/auth`, `/user/...`).
     pub fn dnl_url(&self) -> String {
         format!("{}/dnl", self.base_url())
-    }
-
-    /// Every account per vendor (`{"thulium": [...], "ccp": [...], "dnl": [...]}`),
-    /// in the seed format, without passwords.
-    pub fn state(&self) -> Value {
-        self.shared.state()
-    }
-
-    /// Number of accounts of `vendor` ("thulium", "ccp", "dnl").
-    pub fn count(&self, vendor: &str) -> Result<usize, SandboxError> {
-        Ok(self.shared.vendor(vendor)?.control().count())
-    }
-
-    /// Number of accounts per vendor.
-    pub fn counts(&self) -> IndexMap<String, usize> {
-        self.shared.counts()
-    }
-
-    /// One account by natural key (Thulium login, CCP username, DNL name), as stored.
-    pub fn account(&self, vendor: &str, key: &str) -> Result<Option<Value>, SandboxError> {
-        Ok(self.shared.vendor(vendor)?.control().get(key))
-    }
-
-    /// Creates an account bypassing the vendor's validation (ids are assigned if absent).
-    pub fn create_account(&self, vendor: &str, account: Value) -> Result<Value, SandboxError> {
-        self.shared.create_account(vendor, &account)
-    }
-
-    /// Merges `patch` into an account bypassing validation: an out-of-band edit (drift).
-    pub fn edit_account(
-        &self,
-        vendor: &str,
-        key: &str,
-        patch: Value,
-    ) -> Result<Value, SandboxError> {
-        self.shared.edit_account(vendor, key, &patch)
-    }
-
-    /// Whether the stored password of an account is `candidate` (none if no such account).
-    pub fn password_matches(
-        &self,
-        vendor: &str,
-        key: &str,
-        candidate: &str,
-    ) -> Result<Option<bool>, SandboxError> {
-        Ok(self
-            .shared
-            .vendor(vendor)?
-            .control()
-            .password_matches(key, candidate))
-    }
-
-    /// The current latency and random-fault settings.
-    pub fn faults(&self) -> FaultSettings {
-        self.shared.faults()
-    }
-
-    /// Changes latency and random faults at run time.
-    pub fn set_faults(&self, settings: FaultSettings) -> Result<(), SandboxError> {
-        self.shared.set_faults(settings)
-    }
-
-    /// Injects `fault.kind` into the next vendor request that matches.
-    pub fn schedule_fault(&self, fault: ScheduledFault) {
-        self.shared.schedule_fault(fault);
-    }
-
-    /// The current [`Modes`].
-    pub fn modes(&self) -> Modes {
-        self.shared.modes()
-    }
-
-    /// Changes the [`Modes`] given at run time (the others keep their value).
-    pub fn set_modes(&self, modes: &Modes) -> Result<(), SandboxError> {
-        self.shared.set_modes(modes)
-    }
-
-    /// Expires every CCP and DNL token now; returns how many were valid.
-    pub fn expire_tokens(&self) -> usize {
-        self.shared.expire_tokens()
-    }
-
-    /// The listing behaviour of every vendor.
-    pub fn listing(&self) -> IndexMap<String, ListingSettings> {
-        self.shared.listing()
-    }
-
-    /// Makes `vendor`'s list answers misbehave (or behave again), or changes
-    /// how the simulated Thulium pages; see [`ListingFault`].
-    pub fn set_listing(&self, vendor: &str, settings: ListingSettings) -> Result<(), SandboxError> {
-        self.shared.set_listing(vendor, settings)
-    }
-
-    /// The vendor requests received (the latest 100,000).
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.shared.requests().1
-    }
-
-    /// Forgets the request log.
-    pub fn clear_requests(&self) {
-        self.shared.clear_requests();
-    }
-
-    /// Back to the seed accounts, no tokens, empty log, startup faults.
-    pub fn reset(&self) -> Result<(), SandboxError> {
-        self.shared.reset()
     }
 
     /// Stops serving: open connections are closed, hung requests end.

@@ -14,24 +14,17 @@ use tokio::sync::watch;
 use tower_service::Service;
 
 use super::faults::FaultKind;
-use super::{RequestRecord, Shared};
+use super::{RequestRecord, SandboxState};
 
 /// The error that makes hyper close a connection with no response.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by the sandbox (injected fault)")]
 pub(crate) struct Dropped;
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by the sandbox (injected fault)")
-    }
-}
-
-impl std::error::Error for Dropped {}
 
 /// Accepts connections until `shutdown` turns true.
 pub(crate) async fn serve(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Arc<SandboxState>,
     router: Router,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -111,7 +104,7 @@ async fn with_field_names(
 }
 
 async fn handle(
-    shared: Arc<Shared>,
+    shared: Arc<SandboxState>,
     router: Router,
     mut shutdown: watch::Receiver<bool>,
     req: Request<Incoming>,

@@ -34,19 +34,12 @@ impl fmt::Debug for Password {
 }
 
 /// Why a row could not be stored.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Conflict {
+    #[error("an account with key {0:?} already exists")]
     Key(String),
+    #[error("an account with id {0:?} already exists")]
     Id(String),
-}
-
-impl fmt::Display for Conflict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Conflict::Key(k) => write!(f, "an account with key {k:?} already exists"),
-            Conflict::Id(i) => write!(f, "an account with id {i:?} already exists"),
-        }
-    }
 }
 
 /// Rows in insertion order, indexed by id and by natural key. Accounts are
@@ -146,14 +139,7 @@ impl<R: Row> Table<R> {
             return Err("the edit must be a JSON object".to_string());
         };
         let old = &self.rows[index];
-        let mut merged = match serde_json::to_value(old) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err("the stored account could not be read".to_string()),
-        };
-        for (field, value) in patch {
-            merged.insert(field.clone(), value.clone());
-        }
-        let row: R = serde_json::from_value(Value::Object(merged))
+        let row = merged(old, patch.clone())
             .map_err(|e| format!("the edited account does not fit: {e}"))?;
         if row.id() != old.id() {
             return Err("the id of an account cannot be changed".to_string());
@@ -162,6 +148,16 @@ impl<R: Row> Table<R> {
         self.replace(index, row).map_err(|e| e.to_string())?;
         Ok(view)
     }
+}
+
+/// `row` with `fields` written over its members; `Err` when the result
+/// does not fit the row's types.
+pub(crate) fn merged<R: Row>(row: &R, fields: Map<String, Value>) -> Result<R, String> {
+    let Ok(Value::Object(mut map)) = serde_json::to_value(row) else {
+        return Err("the stored account could not be read".into());
+    };
+    map.extend(fields);
+    serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
 }
 
 /// A stored row without its password.
@@ -274,6 +270,36 @@ impl Tokens {
 
     pub(crate) fn clear(&mut self) {
         self.live.clear();
+    }
+}
+
+/// A vendor handler's answer: `Err` is a ready-made error response.
+pub(crate) type Reply = Result<axum::response::Response, axum::response::Response>;
+
+/// A query parameter, trimmed; `None` when absent or empty.
+pub(crate) fn param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+/// A count in the query: absent or empty gives `default`; anything but
+/// digits gives the vendor's error `bad(name)`.
+pub(crate) fn count_param(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: usize,
+    bad: fn(&str) -> axum::response::Response,
+) -> Result<usize, axum::response::Response> {
+    match param(query, name) {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(|_| bad(name)),
+    }
+}
+
+/// The page size a list answers with: `default` for 0, at most `max`.
+pub(crate) fn page_size(asked: usize, default: usize, max: usize) -> usize {
+    match asked {
+        0 => default,
+        n => n.min(max),
     }
 }
 

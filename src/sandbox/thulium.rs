@@ -26,7 +26,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::listing::{self, ThuliumPaging};
-use super::table::{body_object, stored_view, Password, Row, Table};
+use super::table::{
+    body_object, count_param, json_answer, page_size, stored_view, Password, Reply, Row, Table,
+};
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, THULIUM_PASSWORD, THULIUM_USER};
 
@@ -301,37 +303,24 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The agent's number: digits, as a string or an integer.
     fn number(&mut self, required: bool) -> Option<u64> {
-        match self.body.get("number") {
-            None | Some(Value::Null) => {
-                if required {
-                    self.required_missing("number");
-                }
-                None
+        let digits = match self.body.get("number") {
+            Some(Value::Number(n)) => n.as_u64(),
+            None | Some(Value::Null | Value::String(_)) => {
+                let text = self.string("number", required)?;
+                let text = text.trim();
+                text.bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| text.parse().ok())
+                    .flatten()
             }
-            Some(Value::String(s)) if s.trim().is_empty() && required => {
-                self.required_missing("number");
-                None
-            }
-            Some(Value::String(s)) => match s.trim().parse::<u64>() {
-                Ok(n) if s.trim().bytes().all(|b| b.is_ascii_digit()) => Some(n),
-                _ => {
-                    self.invalid("number", "must contain digits only");
-                    None
-                }
-            },
-            Some(Value::Number(n)) => match n.as_u64() {
-                Some(n) => Some(n),
-                None => {
-                    self.invalid("number", "must contain digits only");
-                    None
-                }
-            },
-            Some(_) => {
-                self.invalid("number", "must contain digits only");
-                None
-            }
+            Some(_) => None,
+        };
+        if digits.is_none() {
+            self.invalid("number", "must contain digits only");
         }
+        digits
     }
 
     fn roles(&mut self) -> Option<Vec<i64>> {
@@ -350,6 +339,18 @@ impl<'a> Checker<'a> {
             }
         }
     }
+
+    fn optional(&mut self) -> Optional {
+        Optional {
+            email: self.string("email", false),
+            change_password: self.boolean("change_password"),
+            callerid: self.string("callerid", false),
+            language: self.one_of("language", LANGUAGES),
+            active: self.boolean("active"),
+            outbound_mode: self.one_of("outbound_mode", OUTBOUND_MODES),
+            roles: self.roles(),
+        }
+    }
 }
 
 const LANGUAGES: &[&str] = &["pl", "en"];
@@ -363,56 +364,29 @@ fn default_callerid(name: &str, surname: &str) -> String {
     }
 }
 
-fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        Bytes::from(bytes),
+fn invalid_count(name: &str) -> Response {
+    error1(
+        StatusCode::BAD_REQUEST,
+        format!("Parameter '{name}' must be a non-negative integer."),
+        CODE_INVALID,
     )
-        .into_response()
-}
-
-/// A paging parameter: absent or empty gives `default`, else digits.
-fn query_count(
-    query: &HashMap<String, String>,
-    name: &str,
-    default: usize,
-) -> Result<usize, Response> {
-    match query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(default),
-        Some(s) => s.parse().map_err(|_| {
-            error1(
-                StatusCode::BAD_REQUEST,
-                format!("Parameter '{name}' must be a non-negative integer."),
-                CODE_INVALID,
-            )
-        }),
-    }
 }
 
 async fn list(
     State(sim): State<Arc<Thulium>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(denied) = check_auth(&headers) {
-        return denied;
-    }
-    let settings = sim.state.listing_settings();
+) -> Reply {
+    check_auth(&headers)?;
+    let settings = sim.state.listing();
     let store = sim.state.accounts();
     let rows = store.agents.rows();
     let (offset, limit) = match settings.paging.unwrap_or_default() {
         ThuliumPaging::IgnoresParameters => (0, rows.len().saturating_add(1)),
         ThuliumPaging::Paged => {
-            let limit = match query_count(&query, "limit", DEFAULT_LIMIT) {
-                Ok(0) => DEFAULT_LIMIT,
-                Ok(l) => l.min(MAX_LIMIT),
-                Err(e) => return e,
-            };
-            match query_count(&query, "offset", 0) {
-                Ok(offset) => (offset, limit),
-                Err(e) => return e,
-            }
+            let limit = count_param(&query, "limit", DEFAULT_LIMIT, invalid_count)?;
+            let offset = count_param(&query, "offset", 0, invalid_count)?;
+            (offset, page_size(limit, DEFAULT_LIMIT, MAX_LIMIT))
         }
     };
     let window = listing::window(settings.fault, rows.len(), offset, limit);
@@ -421,41 +395,29 @@ async fn list(
         |i| AgentView::from(&rows[i]),
         listing::retag_number("agent_id"),
     );
-    match serde_json::to_vec(&views) {
-        Ok(bytes) => json_bytes(StatusCode::OK, bytes),
-        Err(e) => error1(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            e.to_string(),
-            CODE_INJECTED,
-        ),
-    }
+    Ok(json_answer(StatusCode::OK, &views))
+}
+
+/// The row of the agent `login`.
+fn index_of(store: &Store, login: &str) -> Result<usize, Response> {
+    store.agents.index_of_key(login).ok_or_else(|| {
+        error1(
+            StatusCode::NOT_FOUND,
+            format!("Agent '{login}' not found."),
+            CODE_NOT_FOUND,
+        )
+    })
 }
 
 async fn get_one(
     State(sim): State<Arc<Thulium>>,
     headers: HeaderMap,
     Path(login): Path<String>,
-) -> Response {
-    if let Err(denied) = check_auth(&headers) {
-        return denied;
-    }
+) -> Reply {
+    check_auth(&headers)?;
     let store = sim.state.accounts();
-    match store
-        .agents
-        .index_of_key(&login)
-        .and_then(|i| store.agents.get(i))
-    {
-        Some(agent) => Json(AgentView::from(agent)).into_response(),
-        None => not_found_agent(&login),
-    }
-}
-
-fn not_found_agent(login: &str) -> Response {
-    error1(
-        StatusCode::NOT_FOUND,
-        format!("Agent '{login}' not found."),
-        CODE_NOT_FOUND,
-    )
+    let agent = &store.agents.rows()[index_of(&store, &login)?];
+    Ok(Json(AgentView::from(agent)).into_response())
 }
 
 fn bad_body() -> Response {
@@ -466,13 +428,47 @@ fn bad_body() -> Response {
     )
 }
 
-async fn create(State(sim): State<Arc<Thulium>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(denied) = check_auth(&headers) {
-        return denied;
+/// The fields a create and an edit both may carry, none required.
+struct Optional {
+    email: Option<String>,
+    change_password: Option<bool>,
+    callerid: Option<String>,
+    language: Option<String>,
+    active: Option<bool>,
+    outbound_mode: Option<String>,
+    roles: Option<Vec<i64>>,
+}
+
+impl Optional {
+    /// Writes the fields given over `agent` (`email` also when given null).
+    fn apply(self, agent: &mut Agent, body: &Map<String, Value>) {
+        if body.contains_key("email") {
+            agent.email = self.email;
+        }
+        if let Some(v) = self.change_password {
+            agent.change_password = v;
+        }
+        if let Some(v) = self.callerid {
+            agent.callerid = v;
+        }
+        if let Some(v) = self.language {
+            agent.language = v;
+        }
+        if let Some(v) = self.active {
+            agent.active = v;
+        }
+        if let Some(v) = self.outbound_mode {
+            agent.outbound_mode = v;
+        }
+        if let Some(v) = self.roles {
+            agent.roles = v;
+        }
     }
-    let Some(body) = body_object(&body) else {
-        return bad_body();
-    };
+}
+
+async fn create(State(sim): State<Arc<Thulium>>, headers: HeaderMap, body: Bytes) -> Reply {
+    check_auth(&headers)?;
+    let body = body_object(&body).ok_or_else(bad_body)?;
     let mut c = Checker {
         body: &body,
         errors: Vec::new(),
@@ -482,52 +478,42 @@ async fn create(State(sim): State<Arc<Thulium>>, headers: HeaderMap, body: Bytes
     let login = c.string("login", true);
     let password = c.string("password", true);
     let number = c.number(true);
-    let email = c.string("email", false);
-    let change_password = c.boolean("change_password");
-    let callerid = c.string("callerid", false);
-    let language = c.one_of("language", LANGUAGES);
-    let active = c.boolean("active");
-    let outbound_mode = c.one_of("outbound_mode", OUTBOUND_MODES);
-    let roles = c.roles();
+    let optional = c.optional();
     let errors = c.errors;
     let (Some(name), Some(surname), Some(login), Some(password), Some(number), true) =
         (name, surname, login, password, number, errors.is_empty())
     else {
-        return error(StatusCode::BAD_REQUEST, errors);
+        return Err(error(StatusCode::BAD_REQUEST, errors));
     };
     let mut store = sim.state.accounts();
     if store.agents.index_of_key(&login).is_some() {
-        return error1(
+        return Err(error1(
             StatusCode::BAD_REQUEST,
             format!("Agent with login '{login}' already exists."),
             CODE_EXISTS,
-        );
+        ));
     }
     let agent_id = store.take_id();
-    let agent = Agent {
+    let mut agent = Agent {
         agent_id,
-        callerid: callerid.unwrap_or_else(|| default_callerid(&name, &surname)),
+        callerid: default_callerid(&name, &surname),
         login: login.clone(),
         name,
         surname,
-        email,
-        active: active.unwrap_or(true),
         number,
-        outbound_mode: outbound_mode.unwrap_or_else(|| "manual".into()),
-        group_id: None,
         password: Password(password),
-        change_password: change_password.unwrap_or(false),
-        language: language.unwrap_or_else(|| "pl".into()),
-        roles: roles.unwrap_or_default(),
+        ..Agent::default()
     };
-    if let Err(e) = store.agents.insert(agent) {
-        return error1(StatusCode::BAD_REQUEST, e.to_string(), CODE_EXISTS);
-    }
-    (
+    optional.apply(&mut agent, &body);
+    store
+        .agents
+        .insert(agent)
+        .map_err(|e| error1(StatusCode::BAD_REQUEST, e.to_string(), CODE_EXISTS))?;
+    Ok((
         StatusCode::CREATED,
         Json(json!({"agent_id": agent_id.to_string(), "agent_login": login})),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn update(
@@ -535,17 +521,11 @@ async fn update(
     headers: HeaderMap,
     Path(login): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(denied) = check_auth(&headers) {
-        return denied;
-    }
+) -> Reply {
+    check_auth(&headers)?;
     let mut store = sim.state.accounts();
-    let Some(index) = store.agents.index_of_key(&login) else {
-        return not_found_agent(&login);
-    };
-    let Some(body) = body_object(&body) else {
-        return bad_body();
-    };
+    let index = index_of(&store, &login)?;
+    let body = body_object(&body).ok_or_else(bad_body)?;
     let mut c = Checker {
         body: &body,
         errors: Vec::new(),
@@ -559,19 +539,11 @@ async fn update(
     let surname = c.string("surname", present("surname"));
     let password = c.string("password", present("password"));
     let number = c.number(false);
-    let email = c.string("email", false);
-    let change_password = c.boolean("change_password");
-    let callerid = c.string("callerid", false);
-    let language = c.one_of("language", LANGUAGES);
-    let active = c.boolean("active");
-    let outbound_mode = c.one_of("outbound_mode", OUTBOUND_MODES);
-    let roles = c.roles();
+    let optional = c.optional();
     if !c.errors.is_empty() {
-        return error(StatusCode::BAD_REQUEST, c.errors);
+        return Err(error(StatusCode::BAD_REQUEST, c.errors));
     }
-    let Some(mut agent) = store.agents.get(index).cloned() else {
-        return not_found_agent(&login);
-    };
+    let mut agent = store.agents.rows()[index].clone();
     if let Some(v) = name {
         agent.name = v;
     }
@@ -584,49 +556,30 @@ async fn update(
     if let Some(v) = number {
         agent.number = v;
     }
-    if body.contains_key("email") {
-        agent.email = email;
-    }
-    if let Some(v) = change_password {
-        agent.change_password = v;
-    }
-    if let Some(v) = callerid {
-        agent.callerid = v;
-    }
-    if let Some(v) = language {
-        agent.language = v;
-    }
-    if let Some(v) = active {
-        agent.active = v;
-    }
-    if let Some(v) = outbound_mode {
-        agent.outbound_mode = v;
-    }
-    if let Some(v) = roles {
-        agent.roles = v;
-    }
-    if let Err(e) = store.agents.replace(index, agent) {
-        return error1(StatusCode::BAD_REQUEST, e.to_string(), CODE_INVALID);
-    }
-    StatusCode::NO_CONTENT.into_response()
+    optional.apply(&mut agent, &body);
+    store
+        .agents
+        .replace(index, agent)
+        .map_err(|e| error1(StatusCode::BAD_REQUEST, e.to_string(), CODE_INVALID))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn unknown_uri(headers: HeaderMap) -> Response {
-    if let Err(denied) = check_auth(&headers) {
-        return denied;
-    }
-    error1(StatusCode::NOT_FOUND, "URI not found.", CODE_NOT_FOUND)
+async fn unknown_uri(headers: HeaderMap) -> Reply {
+    check_auth(&headers)?;
+    Err(error1(
+        StatusCode::NOT_FOUND,
+        "URI not found.",
+        CODE_NOT_FOUND,
+    ))
 }
 
-async fn method_not_allowed(headers: HeaderMap) -> Response {
-    if let Err(denied) = check_auth(&headers) {
-        return denied;
-    }
-    error1(
+async fn method_not_allowed(headers: HeaderMap) -> Reply {
+    check_auth(&headers)?;
+    Err(error1(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method not allowed for this resource.",
         CODE_METHOD,
-    )
+    ))
 }
 
 impl VendorSim for Thulium {

@@ -51,11 +51,6 @@ impl<A: Accounts> VendorState<A> {
     pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
         lock(&self.tokens)
     }
-
-    /// How the vendor's list answers behave now.
-    pub(crate) fn listing_settings(&self) -> ListingSettings {
-        *lock(&self.listing)
-    }
 }
 
 /// The control operations on one vendor (see the `sandbox` module docs).
@@ -142,7 +137,7 @@ impl<A: Accounts> Control for VendorState<A> {
     }
 
     fn listing(&self) -> ListingSettings {
-        self.listing_settings()
+        *lock(&self.listing)
     }
 
     fn set_listing(&self, settings: ListingSettings) {
