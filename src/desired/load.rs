@@ -113,7 +113,7 @@ enum Stage {
     /// were found valid on the top level read so far.
     Parsing(std::thread::JoinHandle<Outlines>),
     /// Every file parsed and its top level and providers checked.
-    Checked(validate::Partial),
+    Checked(Box<validate::Partial>),
 }
 
 /// Each file's outline, or its syntax error as the outline reading saw it.
@@ -179,7 +179,7 @@ impl Loading {
             .files
             .iter()
             .zip(&checked.secret_spans)
-            .map(|((p, t), secrets)| SourceText::masked(&p.display().to_string(), t, secrets))
+            .map(|((p, t), secrets)| SourceText::masked(p.display().to_string(), t, secrets))
             .collect();
         let mut problems = checked.problems;
         problems.sort_by_key(|p| (p.file, p.labels.first().map(|(s, _)| s.0).unwrap_or(0)));
@@ -244,7 +244,7 @@ impl Loading {
                 let outlines_read = outlines_read.unwrap_or_else(|| outlines(&files, None));
                 let partial = validate::begin(parsed_files(subject, &files, outlines_read)?);
                 let providers = partial.providers().cloned();
-                (Stage::Checked(partial), providers)
+                (Stage::Checked(Box::new(partial)), providers)
             }
         };
         Ok(Loading {
@@ -384,7 +384,7 @@ fn parsed_files(
 fn sources_of(files: &[(PathBuf, String)]) -> Vec<SourceText> {
     files
         .iter()
-        .map(|(p, t)| SourceText::masked(&p.display().to_string(), t, &[]))
+        .map(|(p, t)| SourceText::masked(p.display().to_string(), t, &[]))
         .collect()
 }
 
