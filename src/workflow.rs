@@ -47,8 +47,9 @@ pub struct Planned {
 
 /// Loads the file, reads the providers and computes the plan.
 ///
-/// With valid providers, the vendors are read while the accounts are
-/// checked (a large file takes a while to check). Problems are still
+/// With valid providers, the vendors are read while the rest of the file is
+/// parsed and its accounts checked (a large file takes a while to read:
+/// [`desired::Loading::begin`] returns once the providers are). Problems are still
 /// reported in the order a user expects: the file first, then a bad
 /// `--target`, then a missing credential, then the vendors.
 pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Result<Planned> {

@@ -81,38 +81,61 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Desired, LoadError> {
             &[],
         ));
     }
-    Loading::from_inputs(name, vec![(PathBuf::from(name), bytes.to_vec())])?.finish()
+    Loading::from_inputs(name, vec![(PathBuf::from(name), bytes.to_vec())], false)?.finish()
 }
 
-/// A desired state being loaded: its files read and parsed, its top level
-/// and providers checked, its accounts not yet. [`Loading::providers`] lets
-/// `plan` start reading the vendors while [`Loading::finish`] checks the
-/// accounts; [`load`] does both in turn.
+/// A desired state being loaded: its files read and being parsed, the top
+/// level and the providers checked. [`Loading::providers`] lets `plan` start
+/// reading the vendors while the accounts are parsed and checked
+/// ([`Loading::finish`]); [`load`] does both in turn.
+///
+/// Files are first parsed as outlines ([`yaml::parse_outline`]: positions
+/// of the few nodes a valid desired state keeps); a file with a problem is
+/// parsed again with every position ([`yaml::parse`], the same parser and
+/// options), and its problems are reported from that reading, so every
+/// message and place is the same either way.
 pub struct Loading {
     subject: String,
     /// Digest of the input files (see [`Loading::digest`]).
     digest: String,
-    /// (name, text) of each file, for the snippets of problems.
-    texts: Vec<(String, String)>,
-    partial: validate::Partial,
-    /// The valid providers with `{ file: }` paths made absolute (read from
-    /// files only: text loaded by name keeps its paths as written).
+    /// (path, text) of each file: parsed again to locate problems, and the
+    /// snippets of problems.
+    files: Arc<[(PathBuf, String)]>,
+    stage: Stage,
+    /// The providers to read (see [`Loading::providers`]), with `{ file: }`
+    /// paths made absolute when read from files.
     providers: Option<indexmap::IndexMap<String, Provider>>,
     anchor: bool,
 }
 
+enum Stage {
+    /// A single file still being parsed on its own thread: its providers
+    /// were found valid on the top level read so far.
+    Parsing(std::thread::JoinHandle<Outlines>),
+    /// Every file parsed and its top level and providers checked.
+    Checked(Box<validate::Partial>),
+}
+
+/// Each file's outline, or its syntax error as the outline reading saw it.
+type Outlines = Vec<Result<yaml::Node, yaml::SyntaxError>>;
+
+/// The top-level key whose value holds the providers.
+const PROVIDERS: &str = "providers";
+
 impl Loading {
-    /// Reads and parses `path` and checks its top level and providers.
-    /// Unreadable files and YAML syntax errors fail here.
+    /// Reads `path` and checks its top level and providers. Unreadable
+    /// files fail here. A single file is parsed on a thread of its own:
+    /// this returns as soon as its providers are read and found valid (the
+    /// accounts, usually after them, are parsed meanwhile), or when the
+    /// whole file is parsed; YAML syntax errors fail here, or in
+    /// [`Loading::finish`] when they come after valid providers.
     pub fn begin(path: &Path) -> Result<Loading, LoadError> {
         let (subject, inputs) = read_inputs(path)?;
-        let mut loading = Loading::from_inputs(&subject, inputs)?;
+        let mut loading = Loading::from_inputs(&subject, inputs, true)?;
         loading.anchor = true;
-        loading.providers = loading.partial.providers().map(|providers| {
-            let mut providers = providers.clone();
+        if let Some(providers) = loading.providers.as_mut() {
             providers.values_mut().for_each(anchor_provider);
-            providers
-        });
+        }
         Ok(loading)
     }
 
@@ -123,17 +146,24 @@ impl Loading {
         &self.digest
     }
 
-    /// The providers, when the top level and every provider are valid.
+    /// The providers, when the top level and every provider are valid (as
+    /// far as the file is read: [`Loading::finish`] has the last word).
     pub fn providers(&self) -> Option<&indexmap::IndexMap<String, Provider>> {
-        match &self.providers {
-            Some(anchored) => Some(anchored),
-            None => self.partial.providers(),
-        }
+        self.providers.as_ref()
     }
 
     /// Checks the accounts: the desired state, or every problem found.
     pub fn finish(self) -> Result<Desired, LoadError> {
-        let checked = self.partial.finish();
+        let checked = match self.stage {
+            Stage::Checked(partial) => partial.finish(),
+            Stage::Parsing(parsing) => {
+                let outlines = match parsing.join() {
+                    Ok(outlines) => outlines,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                validate::check(parsed_files(&self.subject, &self.files, outlines)?)
+            }
+        };
         if checked.problems.is_empty() {
             let mut desired = checked.desired;
             if self.anchor {
@@ -142,21 +172,25 @@ impl Loading {
             }
             return Ok(desired);
         }
+        // Located: every node's position, from a full reading.
+        let outlines = self.files.iter().map(|(_, t)| yaml::parse(t)).collect();
+        let checked = validate::check(parsed_files(&self.subject, &self.files, outlines)?);
         let sources: Vec<SourceText> = self
-            .texts
+            .files
             .iter()
             .zip(&checked.secret_spans)
-            .map(|((n, t), secrets)| SourceText::masked(n, t, secrets))
+            .map(|((p, t), secrets)| SourceText::masked(p.display().to_string(), t, secrets))
             .collect();
         let mut problems = checked.problems;
         problems.sort_by_key(|p| (p.file, p.labels.first().map(|(s, _)| s.0).unwrap_or(0)));
         Err(LoadError::new(&self.subject, &problems, &sources))
     }
 
-    fn from_inputs(subject: &str, inputs: Inputs) -> Result<Loading, LoadError> {
+    /// `background`: parse a single file on a thread of its own and return
+    /// once its providers are known.
+    fn from_inputs(subject: &str, inputs: Inputs, background: bool) -> Result<Loading, LoadError> {
         let digest = digest_of(&inputs);
-        let mut texts: Vec<(String, String)> = Vec::with_capacity(inputs.len());
-        let mut parsed: Vec<ParsedFile> = Vec::with_capacity(inputs.len());
+        let mut files: Vec<(PathBuf, String)> = Vec::with_capacity(inputs.len());
         let mut problems = Vec::new();
         for (index, (path, bytes)) in inputs.into_iter().enumerate() {
             let name = path.display().to_string();
@@ -178,37 +212,180 @@ impl Loading {
                     )
                     .help("save the file as UTF-8 (without a byte-order mark in another encoding)"),
                 );
-                    texts.push((name, text));
-                    continue;
+                    text
                 }
             };
-            match yaml::parse(&text) {
-                Ok(root) => parsed.push(ParsedFile {
-                    path: Arc::new(path),
-                    root,
-                }),
-                Err(e) => problems.push(syntax_problem(index, &text, &e)),
-            }
-            texts.push((name, text));
+            files.push((path, text));
         }
+        let files: Arc<[(PathBuf, String)]> = files.into();
         if !problems.is_empty() {
-            // Semantic checks of the other files would only add noise (a provider
-            // defined in the broken file would look missing).
-            let sources: Vec<SourceText> = texts
-                .iter()
-                .map(|(n, t)| SourceText::masked(n, t, &[]))
-                .collect();
-            return Err(LoadError::new(subject, &problems, &sources));
+            // The other files' syntax errors are reported too; semantic checks
+            // would only add noise (a provider defined in the broken file
+            // would look missing).
+            for (index, (_, text)) in files.iter().enumerate() {
+                if problems.iter().any(|p| p.file == Some(index)) {
+                    continue;
+                }
+                if let Err(e) = yaml::parse(text) {
+                    problems.push(syntax_problem(index, text, &e));
+                }
+            }
+            return Err(LoadError::new(subject, &problems, &sources_of(&files)));
         }
+        let aside = match background {
+            true => parse_aside(&files),
+            false => Aside::Parsed(None),
+        };
+        let (stage, providers) = match aside {
+            Aside::Early(parsing, providers) => (Stage::Parsing(parsing), Some(providers)),
+            // Not valid before the accounts, or a directory: the whole of
+            // every file then.
+            Aside::Parsed(outlines_read) => {
+                let outlines_read = outlines_read.unwrap_or_else(|| outlines(&files, None));
+                let partial = validate::begin(parsed_files(subject, &files, outlines_read)?);
+                let providers = partial.providers().cloned();
+                (Stage::Checked(Box::new(partial)), providers)
+            }
+        };
         Ok(Loading {
             subject: subject.to_string(),
             digest,
-            texts,
-            partial: validate::begin(parsed),
-            providers: None,
+            files,
+            stage,
+            providers,
             anchor: false,
         })
     }
+}
+
+/// What [`parse_aside`] did.
+enum Aside {
+    /// The file is still being parsed; its providers, valid as far as read.
+    Early(std::thread::JoinHandle<Outlines>, ProviderMap),
+    /// Every file's outline (`None`: not parsed yet: several files, or no
+    /// thread).
+    Parsed(Option<Outlines>),
+}
+
+/// A single file parsed on a thread of its own, returning as soon as the
+/// top level read so far has valid providers, or when the file is parsed.
+fn parse_aside(files: &Arc<[(PathBuf, String)]>) -> Aside {
+    if files.len() != 1 {
+        return Aside::Parsed(None);
+    }
+    let (early, providers) = std::sync::mpsc::sync_channel(1);
+    let parsing = Arc::clone(files);
+    let spawned = std::thread::Builder::new()
+        .name("headcount-parse".into())
+        .stack_size(16 * 1024 * 1024)
+        .spawn(move || outlines(&parsing, Some(early)));
+    let Ok(parsing) = spawned else {
+        return Aside::Parsed(None);
+    };
+    match providers.recv() {
+        Ok(Some(providers)) => Aside::Early(parsing, providers),
+        // The providers are not valid as far as read, or the file has been
+        // parsed to its end without them.
+        Ok(None) | Err(_) => match parsing.join() {
+            Ok(outlines) => Aside::Parsed(Some(outlines)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+    }
+}
+
+/// Each file's outline. With `early`, the providers of a single file are
+/// sent there as soon as its top level read so far has valid providers
+/// (or `None`: not before the end).
+fn outlines(
+    files: &[(PathBuf, String)],
+    early: Option<std::sync::mpsc::SyncSender<Option<ProviderMap>>>,
+) -> Outlines {
+    let Some(early) = early else {
+        return files
+            .iter()
+            .map(|(_, text)| yaml::parse_outline(text, |_| {}))
+            .collect();
+    };
+    let mut early = Some(early);
+    files
+        .iter()
+        .map(|(path, text)| {
+            let path = Arc::new(path.clone());
+            yaml::parse_outline(text, |top| {
+                if early.is_none() || top.last().and_then(|(k, _)| k.as_str()) != Some(PROVIDERS) {
+                    return;
+                }
+                if let Some(early) = early.take() {
+                    let _ = early.send(early_providers(&path, top));
+                }
+            })
+        })
+        .collect()
+}
+
+type ProviderMap = indexmap::IndexMap<String, Provider>;
+
+/// The providers of a file whose top level is read up to `top`, when that
+/// much is valid. Lists (accounts) read so far are left out: only their
+/// type matters to the top level.
+fn early_providers(path: &Arc<PathBuf>, top: &[(yaml::Node, yaml::Node)]) -> Option<ProviderMap> {
+    let top = top
+        .iter()
+        .map(|(key, value)| {
+            let value = match &value.value {
+                yaml::Value::Seq(_) => yaml::Node {
+                    pos: value.pos,
+                    value: yaml::Value::Seq(Vec::new()),
+                },
+                _ => value.clone(),
+            };
+            (key.clone(), value)
+        })
+        .collect();
+    let root = yaml::Node {
+        pos: yaml::Pos::default(),
+        value: yaml::Value::Map(top),
+    };
+    validate::begin(vec![ParsedFile {
+        path: Arc::clone(path),
+        root,
+    }])
+    .providers()
+    .cloned()
+}
+
+/// The files' outlines as files to check, or the syntax errors of those
+/// that have one, as a full reading ([`yaml::parse`]) reports them.
+fn parsed_files(
+    subject: &str,
+    files: &[(PathBuf, String)],
+    outlines: Outlines,
+) -> Result<Vec<ParsedFile>, LoadError> {
+    let mut parsed = Vec::with_capacity(files.len());
+    let mut problems = Vec::new();
+    for (index, ((path, text), outline)) in files.iter().zip(outlines).enumerate() {
+        // A syntax error is the full reading's (its message and place).
+        match outline.or_else(|_| yaml::parse(text)) {
+            Ok(root) => parsed.push(ParsedFile {
+                path: Arc::new(path.clone()),
+                root,
+            }),
+            Err(e) => problems.push(syntax_problem(index, text, &e)),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(parsed);
+    }
+    // Semantic checks of the other files would only add noise (a provider
+    // defined in the broken file would look missing).
+    Err(LoadError::new(subject, &problems, &sources_of(files)))
+}
+
+fn sources_of(files: &[(PathBuf, String)]) -> Vec<SourceText> {
+    files
+        .iter()
+        .map(|(p, t)| SourceText::masked(p.display().to_string(), t, &[]))
+        .collect()
 }
 
 /// The digest of [`Loading::digest`]. A single file is hashed by content
@@ -470,6 +647,74 @@ mod tests {
         assert!(err.diagnostics()[0].message().contains("no such file"));
         let err = load(dir.path()).unwrap_err();
         assert!(err.diagnostics()[0].message().contains("no *.yaml files"));
+    }
+
+    /// The checks of a file's outline and of its full reading.
+    fn both_readings(name: &str, text: &str) -> Option<(validate::Checked, validate::Checked)> {
+        let path = Arc::new(PathBuf::from(name));
+        let outline = yaml::parse_outline(text, |_| {});
+        let full = yaml::parse(text);
+        assert_eq!(
+            outline.is_ok(),
+            full.is_ok(),
+            "{name}: {outline:?} / {full:?}"
+        );
+        let check = |root| {
+            validate::check(vec![ParsedFile {
+                path: Arc::clone(&path),
+                root,
+            }])
+        };
+        Some((check(outline.ok()?), check(full.ok()?)))
+    }
+
+    /// Every file the tests and examples hold, and a few shapes, give the
+    /// same desired state from an outline as from a full reading, and an
+    /// outline has problems exactly when the full reading has.
+    #[test]
+    fn an_outline_checks_like_a_full_reading() {
+        let mut files: Vec<(String, String)> = Vec::new();
+        for dir in ["examples", "examples/ci", "tests/invalid"] {
+            let Ok(read) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in read.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        files.push((path.display().to_string(), text));
+                    }
+                }
+            }
+        }
+        assert!(files.len() > 30, "only {} files", files.len());
+        let shapes = [
+            "version: 1\nproviders:\n  c: { type: ccp, url: https://c.example.vn, auth: { api_key: { env: K } } }\nusers:\n  - { provider: c, username: u1, level: agent, role_uuid: r, password: { env: P } }\n  -   provider: c\n      username: u2\n      level: agent\n      role_uuid: r\n",
+            "x-user: &u { provider: c, level: agent, role_uuid: r }\nversion: 1\nproviders:\n  c: { type: ccp, url: https://c.example.vn, auth: { api_key: { env: K } } }\nusers:\n  - <<: *u\n    username: u1\n  - { <<: *u, username: u2 }\n",
+            "version: 1\r\nproviders:\r\n  c:\r\n    type: !!str ccp\r\n    url: https://c.example.vn\r\n    auth: { api_key: { env: K } }\r\nusers:\r\n  - username: u1\r\n    provider: c\r\n    level: agent\r\n    role_uuid: r\r\n",
+        ];
+        files.extend(
+            shapes
+                .iter()
+                .map(|t| ("shape.yaml".to_string(), t.to_string())),
+        );
+        for (name, text) in &files {
+            let Some((outline, full)) = both_readings(name, text) else {
+                continue;
+            };
+            assert_eq!(
+                outline.problems.is_empty(),
+                full.problems.is_empty(),
+                "{name}"
+            );
+            if full.problems.is_empty() {
+                assert_eq!(
+                    format!("{:?}", outline.desired),
+                    format!("{:?}", full.desired),
+                    "{name}"
+                );
+            }
+        }
     }
 
     #[test]

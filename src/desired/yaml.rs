@@ -6,7 +6,14 @@
 //! [`super::validate`] walks the tree and collects every problem. Mapping
 //! entries are kept in order as a `Vec`, so duplicate keys survive parsing
 //! and can be reported with both places.
+//!
+//! Two readings of the same text, by the same parser with the same options:
+//! [`parse`] gives every node its position (what a problem needs to be
+//! shown), [`parse_outline`] only the nodes a valid desired state keeps the
+//! position of (see [`Located`]), for about a third less CPU. A caller that
+//! finds a problem in an outline reads the text again with [`parse`].
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -111,8 +118,83 @@ impl Node {
     }
 }
 
+/// Which nodes of an outline ([`parse_outline`]) get their position: the
+/// nodes at most [`Located::DEPTH`] collections deep (the top level, each
+/// provider's name, each account's mapping) and the first key of every
+/// mapping (an account's origin is its first key's line and column).
+/// Everything else is read without serde-saphyr's [`Spanned`] wrapper and
+/// has [`Pos::default`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Located {
+    /// Every node (a [`parse`]), or only those above.
+    outline: bool,
+    /// Collections entered above the node being read.
+    depth: u32,
+    /// The node being read is the first key of a mapping.
+    first_key: bool,
+}
+
+impl Located {
+    const DEPTH: u32 = 2;
+}
+
+thread_local! {
+    /// The reading in progress on this thread (set by [`read`]).
+    static LOCATED: Cell<Located> = const { Cell::new(Located { outline: false, depth: 0, first_key: false }) };
+}
+
+/// Enters a collection for the nodes read inside it; leaves it when dropped.
+struct Enter;
+
+impl Enter {
+    fn new() -> Enter {
+        LOCATED.with(|l| {
+            let mut now = l.get();
+            now.depth = now.depth.saturating_add(1);
+            l.set(now);
+        });
+        Enter
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        LOCATED.with(|l| {
+            let mut now = l.get();
+            now.depth = now.depth.saturating_sub(1);
+            l.set(now);
+        });
+    }
+}
+
+/// Whether the node about to be read gets its position (and clears the
+/// first-key mark, which is for that node alone).
+fn locate_next() -> bool {
+    LOCATED.with(|l| {
+        let mut now = l.get();
+        let located = !now.outline || now.first_key || now.depth <= Located::DEPTH;
+        now.first_key = false;
+        l.set(now);
+        located
+    })
+}
+
+fn mark_first_key() {
+    LOCATED.with(|l| {
+        let mut now = l.get();
+        now.first_key = true;
+        l.set(now);
+    });
+}
+
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if !locate_next() {
+            return Ok(Node {
+                pos: Pos::default(),
+                value: Value::deserialize(deserializer)?,
+            });
+        }
         let spanned = Spanned::<Value>::deserialize(deserializer)?;
         Ok(Node {
             pos: Pos::from_location(&spanned.referenced),
@@ -123,13 +205,30 @@ impl<'de> Deserialize<'de> for Node {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+        deserializer.deserialize_any(ValueVisitor(NoHook))
     }
 }
 
-struct ValueVisitor;
+/// Told of each finished entry of the top-level mapping ([`parse_outline`]).
+trait TopHook {
+    fn entry(&mut self, entries: &[(Node, Node)]);
+}
 
-impl<'de> Visitor<'de> for ValueVisitor {
+struct NoHook;
+
+impl TopHook for NoHook {
+    fn entry(&mut self, _: &[(Node, Node)]) {}
+}
+
+impl<F: FnMut(&[(Node, Node)])> TopHook for F {
+    fn entry(&mut self, entries: &[(Node, Node)]) {
+        self(entries)
+    }
+}
+
+struct ValueVisitor<H>(H);
+
+impl<'de, H: TopHook> Visitor<'de> for ValueVisitor<H> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -143,7 +242,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Null)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
+        d.deserialize_any(self)
     }
     fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
         Ok(Value::Bool(v))
@@ -185,18 +284,28 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let _inside = Enter::new();
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<Node>()? {
             items.push(item);
         }
         Ok(Value::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
+        let _inside = Enter::new();
         let mut entries = Vec::new();
+        mark_first_key();
         while let Some(key) = map.next_key::<Node>()? {
             let value = map.next_value::<Node>()?;
             entries.push((key, value));
+            self.0.entry(&entries);
         }
+        // A mapping without keys leaves no mark behind.
+        LOCATED.with(|l| {
+            let mut now = l.get();
+            now.first_key = false;
+            l.set(now);
+        });
         // An account's mapping is kept until validation reaches it: give
         // back the room a growing Vec left unused.
         entries.shrink_to_fit();
@@ -250,20 +359,61 @@ fn options() -> serde_saphyr::Options {
     }
 }
 
-/// Parses one YAML document into a tree. An empty document is `Null`.
+/// Parses one YAML document into a tree, every node with its position. An
+/// empty document is `Null`.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    read(text, Located::default(), |de| Node::deserialize(de))
+}
+
+/// Parses one YAML document like [`parse`], the same values by the same
+/// parser, but with the positions of a few nodes only: those at most two
+/// collections deep (the top level, provider names, list items) and the
+/// first key of every mapping; the others have [`Pos::default`]. The root
+/// itself is at line 1, column 1. `on_top_entry` is told of the top-level
+/// mapping's entries each time one more is read.
+///
+/// An outline is enough to build a valid desired state (its origins are
+/// located); a problem or a syntax error found in it is to be reported
+/// from [`parse`] (an error's message may differ without positions).
+pub fn parse_outline(
+    text: &str,
+    on_top_entry: impl FnMut(&[(Node, Node)]),
+) -> Result<Node, SyntaxError> {
+    let outline = Located {
+        outline: true,
+        ..Located::default()
+    };
+    read(text, outline, |de| {
+        Ok(Node {
+            pos: ROOT,
+            value: de.deserialize_any(ValueVisitor(on_top_entry))?,
+        })
+    })
+}
+
+/// Where an empty document, or an outline's root, is.
+const ROOT: Pos = Pos {
+    offset: 0,
+    len: 0,
+    line: 1,
+    column: 1,
+};
+
+/// Runs serde-saphyr on `text` with `located` set for this thread.
+fn read<'de, F>(text: &'de str, located: Located, root: F) -> Result<Node, SyntaxError>
+where
+    F: for<'e> FnOnce(serde_saphyr::Deserializer<'de, 'e>) -> Result<Node, serde_saphyr::Error>,
+{
     if is_only_comments(text) {
         return Ok(Node {
-            pos: Pos {
-                offset: 0,
-                len: 0,
-                line: 1,
-                column: 1,
-            },
+            pos: ROOT,
             value: Value::Null,
         });
     }
-    serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|e| {
+    let before = LOCATED.with(|l| l.replace(located));
+    let read = serde_saphyr::with_deserializer_from_str_with_options(text, options(), root);
+    LOCATED.with(|l| l.set(before));
+    read.map_err(|e| {
         use serde_saphyr::MessageFormatter as _;
         let message = serde_saphyr::UserMessageFormatter
             .format_message(&e)
