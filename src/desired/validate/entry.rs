@@ -196,6 +196,7 @@ impl Checker {
                 provider,
                 schema,
                 item,
+                origin: item,
                 entries,
                 index,
                 person: None,
@@ -216,6 +217,7 @@ impl Checker {
             provider,
             schema,
             item,
+            origin,
             entries,
             index,
             person,
@@ -411,7 +413,7 @@ impl Checker {
                 key,
                 fields: values,
                 secrets,
-                origin: self.origin(item),
+                origin: self.origin(origin),
                 person: person.map(|p| p.id.clone()),
             },
             key_span,
@@ -634,8 +636,12 @@ pub(super) struct Claims<'i> {
 pub(super) struct Account<'n> {
     pub(super) provider: String,
     pub(super) schema: &'static DriverSchema,
-    /// The account's node (for its origin and "missing" labels).
+    /// The account's node (for "missing" labels).
     pub(super) item: &'n Node,
+    /// The node whose place is the account's origin: the account's own
+    /// mapping, or its person for an account written without fields (an
+    /// outline reading keeps the places of mappings' first keys only).
+    pub(super) origin: &'n Node,
     /// Its fields (empty for a person's account written `provider:` alone).
     pub(super) entries: &'n [(Node, Node)],
     /// Its place in its list, for messages.
@@ -645,6 +651,8 @@ pub(super) struct Account<'n> {
 
 /// What a person's accounts take from the person.
 pub(super) struct PersonCtx<'n> {
+    /// The person's mapping.
+    pub(super) item: &'n Node,
     pub(super) id: Arc<str>,
     pub(super) id_node: &'n Node,
     pub(super) name: Option<(String, &'n Node)>,

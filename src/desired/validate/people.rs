@@ -150,6 +150,7 @@ impl Checker {
             }
         });
         let ctx = PersonCtx {
+            item,
             id: id.clone(),
             id_node,
             name: name.clone(),
@@ -244,13 +245,19 @@ impl Checker {
                 return None;
             }
         };
-        // An account written as `provider:` alone is located at its key.
-        let item = if entries.is_empty() { key } else { account };
+        // An account written as `provider:` alone is labelled at its key,
+        // and has its person's origin.
+        let (item, origin) = if entries.is_empty() {
+            (key, person.item)
+        } else {
+            (account, account)
+        };
         self.account(
             Account {
                 provider: provider.to_string(),
                 schema,
                 item,
+                origin,
                 entries,
                 index,
                 person: Some(person),
