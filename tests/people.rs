@@ -283,6 +283,26 @@ fn an_inactive_person_without_an_account_gets_none_and_a_removed_person_is_unlis
         "no account is created for a person who has left"
     );
 
+    // Offboarding while changing another attribute is still a
+    // deactivation for the safety threshold (the default 25% here).
+    let file = world.write(
+        "headcount.yaml",
+        &format!(
+            "{}{}",
+            world.providers("", "", ""),
+            person(false, "Kowalska")
+        ),
+    );
+    let out = world.run(&["plan", "-f", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_contains(
+        &stdout(&out),
+        &[
+            "~ surname = \"Kowalski\" -> \"Kowalska\"",
+            "the plan deactivates 1 of 1 accounts of thulium (100%), above its safety threshold of 25%",
+        ],
+    );
+
     let file = world.write("headcount.yaml", &providers(&world));
     let plan = json_plan(&world, file.to_str().unwrap());
     assert_eq!(plan["unlisted"][0]["key"], "jkowalski", "{plan}");
@@ -316,10 +336,10 @@ users:
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     for needle in [
-        "the thulium account agent `jkowalski` is claimed by person `jkowalski` and by person `jan`",
+        "thulium agent `jkowalski` is claimed by person `jkowalski` and by person `jan`",
         "first claimed here by person `jkowalski`",
         "claimed here by person `jan`",
-        "the dnl account user `anowak` is claimed by person `anowak` and by a plain entry of `users:`",
+        "dnl user `anowak` is claimed by person `anowak` and by a plain entry of `users:`",
     ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
@@ -332,10 +352,12 @@ fn import_people_joins_accounts_by_email_and_key_and_plans_no_change() {
     let world = world(json!({
         "thulium": [
             {"login": "jkowalski", "name": "Jan", "surname": "Kowalski", "number": 5634, "password": PASSWORD, "email": "JKowalski@example.com"},
-            {"login": "solo", "name": "Sam", "surname": "Solo", "number": 5600, "password": PASSWORD}
+            {"login": "solo", "name": "Sam", "surname": "Solo", "number": 5600, "password": PASSWORD, "email": "sam@example.com"},
+            {"login": "lone", "name": "Lone", "surname": "Agent", "number": 5601, "password": PASSWORD}
         ],
         "ccp": [
-            {"username": "jan.k", "level": "agent", "role_uuid": "r-1", "first_name": "Jan", "email": "jkowalski@example.com", "password": PASSWORD}
+            {"username": "jan.k", "level": "agent", "role_uuid": "r-1", "first_name": "Jan", "email": "jkowalski@example.com", "password": PASSWORD},
+            {"username": "sam.solo", "level": "agent", "role_uuid": "r-1", "email": "SAM@example.com", "password": PASSWORD}
         ],
         "dnl": [
             {"name": "jkowalski", "user_type": "agent", "first_name": "Jan", "last_name": "Kowalski", "fullname": "Jan Kowalski", "email": "jkowalski@example.com", "passwd": PASSWORD},
@@ -360,7 +382,9 @@ fn import_people_joins_accounts_by_email_and_key_and_plans_no_change() {
             "people:\n  - id: jkowalski\n    name: Jan\n    surname: Kowalski\n",
             "      ccp:\n        username: jan.k\n",
             "      dnl:\n",
-            "agents:\n  - provider: thulium\n    login: solo\n",
+            "  - id: solo\n    name: Sam\n    surname: Solo\n    email: sam@example.com\n",
+            "      ccp:\n        username: sam.solo\n",
+            "agents:\n  - provider: thulium\n    login: lone\n",
             "users:\n  - provider: dnl\n    name: anowak\n",
         ],
     );
@@ -373,6 +397,8 @@ fn import_people_joins_accounts_by_email_and_key_and_plans_no_change() {
     for name in [
         "THULIUM_JKOWALSKI_PASSWORD",
         "THULIUM_SOLO_PASSWORD",
+        "THULIUM_LONE_PASSWORD",
+        "CCP_SAM_SOLO_PASSWORD",
         "CCP_JAN_K_PASSWORD",
         "DNL_JKOWALSKI_PASSWORD",
         "DNL_ANOWAK_PASSWORD",

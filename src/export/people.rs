@@ -62,7 +62,7 @@ impl Attrs {
 enum Held {
     /// The vendor's read does not carry the field: never compared.
     Absent,
-    /// Null, empty, or (for an e-mail) not an address the file would take.
+    /// Null, `""`, or (for an e-mail) not an address the file would take.
     Empty,
     Text(String),
 }
@@ -72,7 +72,7 @@ fn held(schema: &DriverSchema, record: &RemoteRecord, field: &str) -> Held {
     match record.fields.get(field) {
         None => Held::Absent,
         Some(Value::Null) => Held::Empty,
-        Some(Value::Str(s)) if s.trim().is_empty() => Held::Empty,
+        Some(Value::Str(s)) if s.is_empty() => Held::Empty,
         Some(Value::Str(s)) if ty == FieldType::Email && !plausible_email(s.trim()) => Held::Empty,
         Some(Value::Str(s)) => Held::Text(s.clone()),
         Some(Value::Int(i)) => Held::Text(i.to_string()),
@@ -98,28 +98,35 @@ struct Group<'a> {
     members: Vec<Member<'a>>,
 }
 
-/// The person fields of `record` that `attrs` fills with the same value
-/// (left out of the account), or `None` when `attrs` would fill a field the
-/// vendor holds empty (the account cannot belong to this person).
-fn filled(
-    attrs: &Attrs,
-    schema: &DriverSchema,
-    record: &RemoteRecord,
-) -> Option<Vec<&'static str>> {
-    let mut same_fields = Vec::new();
+/// How a person's attributes meet an account's person fields.
+#[derive(Default)]
+struct Filled {
+    /// Fields the person fills with the value the vendor holds: left out.
+    same: Vec<&'static str>,
+    /// Text fields the vendor holds empty where the person would fill
+    /// them: written `""` in the account.
+    blank: Vec<&'static str>,
+}
+
+/// How `attrs` meets `record`'s person fields, or `None` when the person
+/// would fill an e-mail the vendor holds empty (the file cannot write an
+/// empty e-mail, so the account cannot belong to this person).
+fn filled(attrs: &Attrs, schema: &DriverSchema, record: &RemoteRecord) -> Option<Filled> {
+    let mut filled = Filled::default();
     for (attr, field) in schema.person.mapped() {
         let ty = schema.field(field).map_or(FieldType::String, |f| f.ty);
         match (attrs.get(attr), held(schema, record, field)) {
             (_, Held::Absent) | (None, _) => {}
+            (Some(_), Held::Empty) if ty == FieldType::String => filled.blank.push(field),
             (Some(_), Held::Empty) => return None,
             (Some(fill), Held::Text(have)) => {
                 if same(ty, &Value::Str(fill), &Value::Str(have)) {
-                    same_fields.push(field);
+                    filled.same.push(field);
                 }
             }
         }
     }
-    Some(same_fields)
+    Some(filled)
 }
 
 /// The attributes an account gives a new person.
@@ -242,8 +249,8 @@ pub fn people_yaml(sources: &[Source<'_>]) -> String {
     );
     if !people.is_empty() {
         out.push_str("people:\n");
-        for group in &people {
-            person_yaml(&mut out, group, sources);
+        for (group, id) in people.iter().zip(unique_ids(&people)) {
+            person_yaml(&mut out, &id, group, sources);
         }
     }
     for kind in [Kind::Agent, Kind::User] {
@@ -279,8 +286,32 @@ pub fn people_yaml(sources: &[Source<'_>]) -> String {
     out
 }
 
-fn person_yaml(out: &mut String, group: &Group<'_>, sources: &[Source<'_>]) {
-    let id = group.id();
+/// An id per person, unique: the first of its accounts' keys no earlier
+/// person took, else the first key with `-2`, `-3`, ...
+fn unique_ids(people: &[Group<'_>]) -> Vec<String> {
+    let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
+    people
+        .iter()
+        .map(|g| {
+            let id = g
+                .members
+                .iter()
+                .map(|m| m.record.key.as_str())
+                .find(|k| !used.contains(*k))
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    (2..)
+                        .map(|n| format!("{}-{n}", g.id()))
+                        .find(|c| !used.contains(c))
+                        .unwrap_or_default()
+                });
+            used.insert(id.clone());
+            id
+        })
+        .collect()
+}
+
+fn person_yaml(out: &mut String, id: &str, group: &Group<'_>, sources: &[Source<'_>]) {
     let _ = writeln!(out, "  - id: {}", scalar(id));
     for (name, value) in [
         ("name", &group.attrs.name),
@@ -301,7 +332,8 @@ fn person_yaml(out: &mut String, group: &Group<'_>, sources: &[Source<'_>]) {
         let schema = source.schema;
         // `filled` held when the account joined, and every later attribute
         // was taken only while it still held.
-        let mut skip = filled(&group.attrs, schema, m.record).unwrap_or_default();
+        let filled = filled(&group.attrs, schema, m.record).unwrap_or_default();
+        let mut skip = filled.same;
         let account_active = active(schema, m.record);
         if !person_active || account_active != Some(false) {
             skip.push(schema.active_field);
@@ -314,6 +346,9 @@ fn person_yaml(out: &mut String, group: &Group<'_>, sources: &[Source<'_>]) {
                 schema.key_field,
                 scalar(&m.record.key)
             );
+        }
+        for field in filled.blank {
+            let _ = writeln!(lines, "        {field}: \"\"");
         }
         lines.push_str(&field_lines(
             source.provider,
@@ -412,6 +447,55 @@ mod tests {
         );
         assert!(
             yaml.contains("  - provider: dnl\n    name: jkowalski\n"),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn ids_stay_unique_and_an_empty_name_is_written_empty() {
+        // Two people whose first accounts share the key `jk` (different
+        // e-mails); CCP holds no first name.
+        let th = [rec(
+            "jk",
+            &[
+                ("login", s("jk")),
+                ("name", s("Jan")),
+                ("email", s("a@x.com")),
+            ],
+        )];
+        let cc = [rec(
+            "jk",
+            &[
+                ("username", s("jk")),
+                ("first_name", Value::Null),
+                ("email", s("b@x.com")),
+            ],
+        )];
+        let dn = [
+            rec("u1", &[("name", s("u1")), ("email", s("a@x.com"))]),
+            rec(
+                "u2",
+                &[
+                    ("name", s("u2")),
+                    ("first_name", s("Johann")),
+                    ("email", s("b@x.com")),
+                ],
+            ),
+        ];
+        let yaml = people_yaml(&[
+            source("thulium", &th),
+            source("ccp", &cc),
+            source("dnl", &dn),
+        ]);
+        assert_eq!(yaml.matches("  - id: jk\n").count(), 1, "{yaml}");
+        // The CCP person takes DNL's key, and writes its own username; the
+        // name DNL gives it is written empty on CCP.
+        assert!(
+            yaml.contains("  - id: u2\n    name: Johann\n    email: b@x.com\n"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("      ccp:\n        username: jk\n        first_name: \"\"\n"),
             "{yaml}"
         );
     }

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 
 use super::normalize::{normalize, same};
-use super::{Action, Change, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
-use crate::desired::{Desired, Entry, Provider, SecretRef, UnlistedPolicy};
+use super::{Change, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
+use crate::desired::{Desired, Entry, Person, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
 
 /// Computes the plan that makes the providers match the desired state.
@@ -17,9 +17,16 @@ pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Pla
             .iter()
             .map(|p| (p.id.to_string(), p.display_name()))
             .collect(),
-        not_carried: not_carried(desired),
+        not_carried: not_carried(desired, options),
         ..Plan::default()
     };
+    // People who have left: their accounts that do not exist stay so.
+    let inactive: HashSet<&str> = desired
+        .people
+        .iter()
+        .filter(|p| !p.active)
+        .map(|p| &*p.id)
+        .collect();
     for (name, provider) in &desired.providers {
         let Some(records) = remote.providers.get(name) else {
             continue;
@@ -27,7 +34,7 @@ pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Pla
         if !options.includes_provider(name) {
             continue;
         }
-        plan_provider(&mut plan, desired, provider, records, options);
+        plan_provider(&mut plan, desired, provider, records, options, &inactive);
     }
     plan
 }
@@ -38,6 +45,7 @@ fn plan_provider(
     provider: &Provider,
     records: &[RemoteRecord],
     options: &PlanOptions,
+    inactive: &HashSet<&str>,
 ) {
     let schema = provider.schema;
     if provider.insecure_http {
@@ -96,8 +104,12 @@ fn plan_provider(
             continue;
         }
         match by_key.get(entry.key.as_str()) {
-            // An inactive person's account that does not exist: nothing to suspend.
-            None if of_inactive_person(desired, entry) => plan.unchanged += 1,
+            // An inactive person's account that does not exist: nothing to
+            // suspend, nothing to create.
+            None if entry
+                .person
+                .as_deref()
+                .is_some_and(|id| inactive.contains(id)) => {}
             None => plan
                 .changes
                 .push(create(provider, entry, &absent_everywhere)),
@@ -132,7 +144,9 @@ fn plan_provider(
                                 help: problem.1,
                             });
                         }
-                        if change.action() == Action::Deactivate {
+                        // An edit that suspends the account counts, whatever
+                        // else it changes.
+                        if sets_inactive(schema, &change) {
                             deactivations += 1;
                         }
                         plan.changes.push(change);
@@ -274,17 +288,21 @@ fn rotation(
     Ok(rotated)
 }
 
-/// Per person, the attributes the person has that an account's vendor has
-/// no field for (a person with no such attribute is left out).
-fn not_carried(desired: &Desired) -> IndexMap<String, Vec<String>> {
+/// Per person, the attributes the person has that a planned account's
+/// vendor has no field for (a person with no such attribute is left out).
+fn not_carried(desired: &Desired, options: &PlanOptions) -> IndexMap<String, Vec<String>> {
+    let people: HashMap<&str, &Person> = desired.people.iter().map(|p| (&*p.id, p)).collect();
     let mut out: IndexMap<String, Vec<String>> = IndexMap::new();
     for entry in &desired.entries {
-        let Some(person) = entry.person.as_deref().and_then(|id| desired.person(id)) else {
+        let Some(person) = entry.person.as_deref().and_then(|id| people.get(id)) else {
             continue;
         };
         let Some(provider) = desired.providers.get(&entry.provider) else {
             continue;
         };
+        if !options.includes(&entry.provider, &entry.key) {
+            continue;
+        }
         let carried = &provider.schema.person;
         let missing: Vec<&str> = [
             ("name", person.name.is_some(), carried.given_name),
@@ -307,13 +325,14 @@ fn not_carried(desired: &Desired) -> IndexMap<String, Vec<String>> {
     out
 }
 
-/// Whether the entry is an account of a person the file marks `active: false`.
-fn of_inactive_person(desired: &Desired, entry: &Entry) -> bool {
-    entry
-        .person
-        .as_deref()
-        .and_then(|id| desired.person(id))
-        .is_some_and(|p| !p.active)
+/// Whether the change sets the account's active field to false.
+fn sets_inactive(schema: &DriverSchema, change: &Change) -> bool {
+    change.fields.iter().any(|f| {
+        f.name == schema.active_field
+            && !f.sent_only
+            && f.after.as_ref().map(|v| normalize(FieldType::Boolean, v))
+                == Some(Value::Bool(false))
+    })
 }
 
 /// The reason the vendor cannot deactivate an account the file does not
@@ -492,11 +511,19 @@ fn reactivation(
         return None;
     }
     let before = record.fields.get(schema.active_field).cloned();
+    let note = match entry.person {
+        Some(_) => PERSON_MEANS_ACTIVE,
+        None => LISTED_MEANS_ACTIVE,
+    };
     Some(FieldChange {
-        note: Some(LISTED_MEANS_ACTIVE.to_string()),
+        note: Some(note.to_string()),
         ..FieldChange::set(schema.active_field, before, Value::Bool(true))
     })
 }
+
+/// The plan's word for a re-activation of an active person's account.
+pub const PERSON_MEANS_ACTIVE: &str =
+    "an account of an active person, so wanted active; `active: false` on the person (or on this account) keeps it suspended";
 
 /// The plan's word for a re-activation the entry did not write.
 pub const LISTED_MEANS_ACTIVE: &str =

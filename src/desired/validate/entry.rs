@@ -138,7 +138,7 @@ impl Checker {
                     None => format!("a plain entry of `{}:`", kind.section()),
                 };
                 let message = format!(
-                    "the {} account {} `{}` is claimed by {} and by {}",
+                    "{} {} `{}` is claimed by {} and by {}",
                     entry.provider,
                     kind.noun(),
                     entry.key,
@@ -335,6 +335,18 @@ impl Checker {
                 &mut values,
                 &mut from_person,
             );
+            // An active person fills `true` where it writes it, or where
+            // the provider's `defaults:` would set the account otherwise.
+            let defaults_active = infos
+                .get(&provider)
+                .is_some_and(|i| i.has_default(schema.active_field));
+            if person.active.is_none_or(|(a, _)| a)
+                && find(&fields, schema.active_field).is_none()
+                && (person.active.is_some() || defaults_active)
+            {
+                values.insert(schema.active_field, crate::model::Value::Bool(true));
+                from_person.push(schema.active_field);
+            }
             // Shown as a person's account reads: its key, what the person
             // gives, then the account's own fields.
             let rank = |name: &str| match (name == schema.key_field, from_person.contains(&name)) {
@@ -370,8 +382,17 @@ impl Checker {
                         && values::suggest(name, allowed.iter().copied()) == Some(spec.name)
                 })
             });
+            // A person's attribute written with a wrong value is reported
+            // once, where it is written.
+            let written_by_person = person.is_some_and(|p| {
+                schema
+                    .person
+                    .mapped()
+                    .any(|(attr, field)| field == spec.name && p.given.contains(&attr))
+            });
             if find(&fields, spec.name).is_none()
                 && !misspelled
+                && !written_by_person
                 && !from_person.contains(&spec.name)
                 && !info.is_some_and(|i| i.has_default(spec.name))
             {
@@ -660,6 +681,8 @@ pub(super) struct PersonCtx<'n> {
     pub(super) email: Option<&'n Node>,
     /// `active:` as written, with its node.
     pub(super) active: Option<(bool, &'n Node)>,
+    /// The attributes the person writes, valid or not.
+    pub(super) given: Vec<PersonAttr>,
 }
 
 impl PersonCtx<'_> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::model::{FieldSpec, FieldType};
+use crate::model::{FieldSpec, FieldType, PersonAttr};
 
 use super::super::diagnostics::{Problem, Span};
 use super::super::types::{Entry, Person};
@@ -149,8 +149,18 @@ impl Checker {
                 }
             }
         });
+        let given = [
+            ("name", PersonAttr::Name),
+            ("surname", PersonAttr::Surname),
+            ("email", PersonAttr::Email),
+        ]
+        .into_iter()
+        .filter(|(name, _)| find(&fields, name).is_some())
+        .map(|(_, attr)| attr)
+        .collect();
         let ctx = PersonCtx {
             item,
+            given,
             id: id.clone(),
             id_node,
             name: name.clone(),

@@ -494,3 +494,25 @@ fn people_problems_are_located_and_not_repeated() {
     ) + "people:\n  - id: jk\n    name: Jan\n    surname: K\n    accounts:\n      thulium: { number: \"1\", password: { env: P } }\n";
     assert_eq!(codes(&text), ["ignored_entry"]);
 }
+
+#[test]
+fn an_active_person_beats_defaults_and_a_bad_attribute_is_one_problem() {
+    let providers = PROVIDERS.replace(
+        "auth: { api_key: { env: CK } } }",
+        "auth: { api_key: { env: CK } }, defaults: { is_active: false } }",
+    );
+    let text = format!(
+        "{providers}people:\n  - id: jk\n    accounts:\n      ccp: {{ level: agent, role_uuid: r, password: {{ env: P }} }}\n"
+    );
+    let d = load_str("t.yaml", &text).unwrap();
+    assert_eq!(
+        d.entries[0].fields.get("is_active"),
+        Some(&Value::Bool(true))
+    );
+    // A mistyped name is reported where it is written, not again as
+    // Thulium's missing `name`.
+    let text = with(
+        "people:\n  - id: jk\n    name: [Jan]\n    surname: K\n    accounts:\n      thulium: { number: \"1\", password: { env: P } }\n",
+    );
+    assert_eq!(codes(&text), ["wrong_type"]);
+}
