@@ -8,6 +8,7 @@
 //! keeps the account apart. Accounts joined to no other are written as
 //! plain entries.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::desired::values::plausible_email;
@@ -162,8 +163,12 @@ impl Group<'_> {
 /// each) and the accounts joined to none.
 fn join<'a>(sources: &[Source<'a>]) -> Vec<Group<'a>> {
     let mut groups: Vec<Group<'a>> = Vec::new();
+    // Groups by e-mail (lower case) and by id: looked up, not searched, so
+    // that importing N accounts stays linear.
+    let mut by_email: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_id: HashMap<&'a str, Vec<usize>> = HashMap::new();
     for (si, source) in sources.iter().enumerate() {
-        let mut records: Vec<&RemoteRecord> = source.records.iter().collect();
+        let mut records: Vec<&'a RemoteRecord> = source.records.iter().collect();
         records.sort_by(|a, b| a.key.cmp(&b.key));
         for record in records {
             let own = attrs_of(source.schema, record);
@@ -173,26 +178,24 @@ fn join<'a>(sources: &[Source<'a>]) -> Vec<Group<'a>> {
                     .iter()
                     .any(|m| sources[m.source].provider == source.provider)
             };
-            let by_email = email.as_ref().and_then(|e| {
-                groups.iter().position(|g| {
-                    free(g)
-                        && g.attrs
-                            .email
-                            .as_ref()
-                            .is_some_and(|x| x.to_lowercase() == *e)
-                })
+            let found_by_email = email.as_ref().and_then(|e| {
+                by_email
+                    .get(e)
+                    .and_then(|found| found.iter().copied().find(|&g| free(&groups[g])))
             });
-            let by_key = || {
-                groups.iter().position(|g| {
-                    let emails_differ = match (&g.attrs.email, &email) {
-                        (Some(a), Some(b)) => a.to_lowercase() != *b,
-                        _ => false,
-                    };
-                    free(g) && !emails_differ && g.id() == record.key
+            let found_by_key = || {
+                by_id.get(record.key.as_str()).and_then(|found| {
+                    found.iter().copied().find(|&g| {
+                        let emails_differ = match (&groups[g].attrs.email, &email) {
+                            (Some(a), Some(b)) => a.to_lowercase() != *b,
+                            _ => false,
+                        };
+                        free(&groups[g]) && !emails_differ
+                    })
                 })
             };
-            let joined = by_email
-                .or_else(by_key)
+            let joined = found_by_email
+                .or_else(found_by_key)
                 .filter(|&g| filled(&groups[g].attrs, source.schema, record).is_some());
             match joined {
                 Some(g) => {
@@ -211,13 +214,23 @@ fn join<'a>(sources: &[Source<'a>]) -> Vec<Group<'a>> {
                         }
                         if group.fits(&tried, sources) {
                             group.attrs = tried;
+                            if let (PersonAttr::Email, Some(e)) = (attr, &group.attrs.email) {
+                                by_email.entry(e.to_lowercase()).or_default().push(g);
+                            }
                         }
                     }
                 }
-                None => groups.push(Group {
-                    attrs: own,
-                    members: vec![Member { source: si, record }],
-                }),
+                None => {
+                    let g = groups.len();
+                    if let Some(e) = &email {
+                        by_email.entry(e.clone()).or_default().push(g);
+                    }
+                    by_id.entry(record.key.as_str()).or_default().push(g);
+                    groups.push(Group {
+                        attrs: own,
+                        members: vec![Member { source: si, record }],
+                    });
+                }
             }
         }
     }
