@@ -127,13 +127,6 @@ pub struct Desired {
     pub people: Vec<Person>,
 }
 
-impl Desired {
-    /// The person with this `id`.
-    pub fn person(&self, id: &str) -> Option<&Person> {
-        self.people.iter().find(|p| &*p.id == id)
-    }
-}
-
 /// One person (an entry of `people:`); their accounts are in
 /// [`Desired::entries`] with [`Entry::person`] set.
 #[derive(Clone, Debug, PartialEq)]

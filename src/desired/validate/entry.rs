@@ -463,7 +463,7 @@ impl Checker {
             }
             let converted = match attr {
                 PersonAttr::FullName => match person.full_name() {
-                    Some(full) => Ok((crate::model::Value::Str(full), None)),
+                    Some(full) => Ok(crate::model::Value::Str(full)),
                     None => continue,
                 },
                 _ => {
@@ -471,13 +471,11 @@ impl Checker {
                         continue;
                     };
                     let regex = spec.pattern.and_then(|p| self.regex(p));
-                    values::convert(spec, node, regex.as_deref())
-                        .map(|v| (v, Some(node)))
-                        .map_err(|inv| (inv, node))
+                    values::convert(spec, node, regex.as_deref()).map_err(|inv| (inv, node))
                 }
             };
             match converted {
-                Ok((v, _)) => {
+                Ok(v) => {
                     values.insert(spec.name, v);
                     from_person.push(spec.name);
                 }
@@ -645,12 +643,16 @@ impl Checker {
     }
 }
 
-/// The accounts admitted so far, and who claimed each key of each provider
-/// (file, span of the key, the person if any).
+/// An account: (provider, kind, key).
+type AccountId<'i> = (&'i str, Kind, String);
+
+/// Who claimed an account first: (file, span of the key, the person if any).
+type Claim = (usize, Span, Option<Arc<str>>);
+
+/// The accounts admitted so far, and who claimed each account.
 pub(super) struct Claims<'i> {
     entries: Vec<Entry>,
-    #[allow(clippy::type_complexity)]
-    seen: HashMap<(&'i str, Kind, String), (usize, Span, Option<Arc<str>>)>,
+    seen: HashMap<AccountId<'i>, Claim>,
 }
 
 /// One account to check: a kind section's entry or a person's account.
