@@ -467,7 +467,7 @@ mod tests {
 
     use super::*;
     use crate::drivers::{thulium, ErrorKind};
-    use crate::model::{DriverSchema, RemoteRecord, Value};
+    use crate::model::{DriverSchema, FieldMap, RemoteRecord, Value};
     use crate::plan::FieldChange;
 
     /// An in-memory vendor whose creates can lose their answer.
@@ -533,7 +533,11 @@ mod tests {
                 accounts.push(RemoteRecord {
                     id: request.key.clone(),
                     key: request.key.clone(),
-                    fields: request.fields.clone(),
+                    fields: request
+                        .fields
+                        .iter()
+                        .filter_map(|(k, v)| thulium::SCHEMA.field(k).map(|f| (f.name, v.clone())))
+                        .collect(),
                 });
             }
             match step {
@@ -561,7 +565,9 @@ mod tests {
             let mut accounts = self.accounts.lock().unwrap();
             let record = accounts.iter_mut().find(|r| r.key == remote.key).unwrap();
             for (k, v) in &request.fields {
-                record.fields.insert(k.clone(), v.clone());
+                if let Some(field) = thulium::SCHEMA.field(k) {
+                    record.fields.insert(field.name, v.clone());
+                }
             }
             Ok(())
         }
@@ -584,7 +590,7 @@ mod tests {
         let remote = RemoteRecord {
             id: key.into(),
             key: key.into(),
-            fields: IndexMap::new(),
+            fields: FieldMap::new(),
         };
         Change {
             op: Op::Update { remote },
@@ -684,7 +690,7 @@ mod tests {
         vendor.accounts.lock().unwrap().push(RemoteRecord {
             id: "bad".into(),
             key: "bad".into(),
-            fields: IndexMap::new(),
+            fields: FieldMap::new(),
         });
         vendor.fail_update_of = Some("bad");
         let vendor = Arc::new(vendor);

@@ -429,15 +429,138 @@ impl DriverSchema {
     }
 }
 
+/// An account's fields in order, named by the driver's static field names:
+/// an entry's of the file, or a record's read from a vendor. A few fields
+/// per account, so a list searched in order: no hash table and no copy of
+/// each name (a plan of 100,000 accounts keeps 100,000 of each).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldMap<V>(Vec<(&'static str, V)>);
+
+impl<V> Default for FieldMap<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<V> FieldMap<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets `name` (replacing its value in place, or adding it last);
+    /// returns the value it replaced.
+    pub fn insert(&mut self, name: &'static str, value: V) -> Option<V> {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) => Some(std::mem::replace(old, value)),
+            None => {
+                self.0.push((name, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `name`, keeping the order of the others.
+    pub fn remove(&mut self, name: &str) -> Option<V> {
+        let at = self.0.iter().position(|(n, _)| *n == name)?;
+        Some(self.0.remove(at).1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &V)> {
+        self.0.iter().map(|(n, v)| (*n, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(n, _)| *n)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, V> IntoIterator for &'a FieldMap<V> {
+    type Item = (&'static str, &'a V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (&'static str, V)>,
+        fn(&'a (&'static str, V)) -> (&'static str, &'a V),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(n, v)| (*n, v))
+    }
+}
+
+impl<V> IntoIterator for FieldMap<V> {
+    type Item = (&'static str, V);
+    type IntoIter = std::vec::IntoIter<(&'static str, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<V> std::ops::Index<&str> for FieldMap<V> {
+    type Output = V;
+
+    /// Panics when the field is absent (tests and invariants only).
+    fn index(&self, name: &str) -> &V {
+        match self.get(name) {
+            Some(v) => v,
+            None => panic!("no field {name:?}"),
+        }
+    }
+}
+
+impl<V> FromIterator<(&'static str, V)> for FieldMap<V> {
+    fn from_iter<I: IntoIterator<Item = (&'static str, V)>>(iter: I) -> Self {
+        let mut map = Self::new();
+        for (n, v) in iter {
+            map.insert(n, v);
+        }
+        map
+    }
+}
+
+/// Written as a mapping (in `--json` output and test snapshots).
+impl<V: Serialize> Serialize for FieldMap<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
 /// An account as read from the vendor, in headcount's vocabulary.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RemoteRecord {
     /// The vendor's identifier used in paths (Thulium login, CCP uuid, DNL user_id).
     pub id: String,
     /// The natural key.
     pub key: String,
     /// Readable fields, named as in the file.
-    pub fields: IndexMap<String, Value>,
+    pub fields: FieldMap<Value>,
 }
 
 /// What to write: plain fields plus resolved secrets. `Debug` never shows secret values.
@@ -471,6 +594,20 @@ impl fmt::Debug for WriteRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_maps_keep_order_and_replace_in_place() {
+        let mut m = FieldMap::new();
+        assert_eq!(m.insert("b", 1), None);
+        assert_eq!(m.insert("a", 2), None);
+        assert_eq!(m.insert("b", 3), Some(1));
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(m.get("b"), Some(&3));
+        assert!(m.contains_key("a") && !m.contains_key("c"));
+        assert_eq!(m.remove("b"), Some(3));
+        assert_eq!(m.iter().collect::<Vec<_>>(), [("a", &2)]);
+        assert_eq!(m["a"], 2);
+    }
     use secrecy::SecretString;
 
     #[test]

@@ -618,7 +618,7 @@ async fn ccp_create_sends_the_documented_body_with_a_bearer_token() {
 }
 
 fn seed_ccp_remote() -> RemoteRecord {
-    let mut fields = indexmap::IndexMap::new();
+    let mut fields = headcount::model::FieldMap::new();
     for (k, v) in [
         ("username", Value::Str("AgentSale03".into())),
         ("level", Value::Str("agent".into())),
@@ -632,7 +632,7 @@ fn seed_ccp_remote() -> RemoteRecord {
         ("enable_webrtc", Value::Bool(false)),
         ("is_active", Value::Bool(false)),
     ] {
-        fields.insert(k.to_string(), v);
+        fields.insert(k, v);
     }
     RemoteRecord {
         id: "d9c40ff9-97e0-4ab7-8f09-0b2748299aeb".into(),

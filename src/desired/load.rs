@@ -1,8 +1,10 @@
 //! Reading desired-state files: one file, or every `*.yaml` of a directory,
 //! into one validated [`Desired`] — or every problem at once.
 
+use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::diagnostics::{LoadError, Problem, SourceText};
@@ -111,13 +113,24 @@ pub struct Loading {
 enum Stage {
     /// A single file still being parsed on its own thread: its providers
     /// were found valid on the top level read so far.
-    Parsing(std::thread::JoinHandle<Outlines>),
+    Parsing(std::thread::JoinHandle<Parsed>),
     /// Every file parsed and its top level and providers checked.
     Checked(Box<validate::Partial>),
 }
 
 /// Each file's outline, or its syntax error as the outline reading saw it.
 type Outlines = Vec<Result<yaml::Node, yaml::SyntaxError>>;
+
+/// What [`outlines`] read.
+struct Parsed {
+    outlines: Outlines,
+    /// A single file whose providers came before its first list item: its
+    /// top level and providers as read then, and every list item checked as
+    /// it was read and left out of the outline
+    /// ([`validate::Partial::take_item`]), so that the accounts' trees are
+    /// never held whole.
+    streamed: Option<validate::Partial>,
+}
 
 /// The top-level key whose value holds the providers.
 const PROVIDERS: &str = "providers";
@@ -157,11 +170,11 @@ impl Loading {
         let checked = match self.stage {
             Stage::Checked(partial) => partial.finish(),
             Stage::Parsing(parsing) => {
-                let outlines = match parsing.join() {
-                    Ok(outlines) => outlines,
+                let parsed = match parsing.join() {
+                    Ok(parsed) => parsed,
                     Err(panic) => std::panic::resume_unwind(panic),
                 };
-                validate::check(parsed_files(&self.subject, &self.files, outlines)?)
+                checked_head(&self.subject, &self.files, parsed)?.finish()
             }
         };
         if checked.problems.is_empty() {
@@ -240,9 +253,9 @@ impl Loading {
             Aside::Early(parsing, providers) => (Stage::Parsing(parsing), Some(providers)),
             // Not valid before the accounts, or a directory: the whole of
             // every file then.
-            Aside::Parsed(outlines_read) => {
-                let outlines_read = outlines_read.unwrap_or_else(|| outlines(&files, None));
-                let partial = validate::begin(parsed_files(subject, &files, outlines_read)?);
+            Aside::Parsed(parsed) => {
+                let parsed = parsed.unwrap_or_else(|| outlines(&files, None));
+                let partial = checked_head(subject, &files, parsed)?;
                 let providers = partial.providers().cloned();
                 (Stage::Checked(Box::new(partial)), providers)
             }
@@ -261,10 +274,10 @@ impl Loading {
 /// What [`parse_aside`] did.
 enum Aside {
     /// The file is still being parsed; its providers, valid as far as read.
-    Early(std::thread::JoinHandle<Outlines>, ProviderMap),
+    Early(std::thread::JoinHandle<Parsed>, ProviderMap),
     /// Every file's outline (`None`: not parsed yet: several files, or no
     /// thread).
-    Parsed(Option<Outlines>),
+    Parsed(Option<Parsed>),
 }
 
 /// A single file parsed on a thread of its own, returning as soon as the
@@ -287,7 +300,7 @@ fn parse_aside(files: &Arc<[(PathBuf, String)]>) -> Aside {
         // The providers are not valid as far as read, or the file has been
         // parsed to its end without them.
         Ok(None) | Err(_) => match parsing.join() {
-            Ok(outlines) => Aside::Parsed(Some(outlines)),
+            Ok(parsed) => Aside::Parsed(Some(parsed)),
             Err(panic) => std::panic::resume_unwind(panic),
         },
     }
@@ -295,40 +308,72 @@ fn parse_aside(files: &Arc<[(PathBuf, String)]>) -> Aside {
 
 /// Each file's outline. With `early`, the providers of a single file are
 /// sent there as soon as its top level read so far has valid providers
-/// (or `None`: not before the end).
+/// (or `None`: not before the end). A single file's list items are checked
+/// as they are read when its providers come first (see [`Parsed`]).
 fn outlines(
     files: &[(PathBuf, String)],
-    early: Option<std::sync::mpsc::SyncSender<Option<ProviderMap>>>,
-) -> Outlines {
-    let Some(early) = early else {
-        return files
-            .iter()
-            .map(|(_, text)| yaml::parse_outline(text, |_| {}))
-            .collect();
+    mut early: Option<std::sync::mpsc::SyncSender<Option<ProviderMap>>>,
+) -> Parsed {
+    let [(path, text)] = files else {
+        return Parsed {
+            outlines: files
+                .iter()
+                .map(|(_, text)| yaml::parse_outline(text, |_| {}, None))
+                .collect(),
+            streamed: None,
+        };
     };
-    let mut early = Some(early);
-    files
-        .iter()
-        .map(|(path, text)| {
-            let path = Arc::new(path.clone());
-            yaml::parse_outline(text, |top| {
-                if early.is_none() || top.last().and_then(|(k, _)| k.as_str()) != Some(PROVIDERS) {
-                    return;
-                }
-                if let Some(early) = early.take() {
-                    let _ = early.send(early_providers(&path, top));
-                }
-            })
-        })
-        .collect()
+    let path = Arc::new(path.clone());
+    let stream: Rc<RefCell<Option<validate::Partial>>> = Rc::default();
+    let taker = Rc::clone(&stream);
+    let take: yaml::ItemHook = Box::new(move |section, item| match taker.borrow_mut().as_mut() {
+        Some(partial) => partial.take_item(section, item),
+        None => Some(item),
+    });
+    let mut looked = false;
+    let outline = yaml::parse_outline(
+        text,
+        |top| {
+            if looked || top.last().and_then(|(k, _)| k.as_str()) != Some(PROVIDERS) {
+                return;
+            }
+            looked = true;
+            let head = early_check(&path, top);
+            let providers = head.as_ref().and_then(|h| h.providers().cloned());
+            if let Some(early) = early.take() {
+                let _ = early.send(providers.clone());
+            }
+            // Items of lists read before the providers are in the outline:
+            // then every item is, in file order.
+            let items_before = top.iter().any(
+                |(_, value)| matches!(&value.value, yaml::Value::Seq(items) if !items.is_empty()),
+            );
+            if providers.is_some() && !items_before {
+                *stream.borrow_mut() = head;
+            }
+        },
+        Some(take),
+    );
+    match Rc::try_unwrap(stream) {
+        Ok(streamed) => Parsed {
+            outlines: vec![outline],
+            streamed: streamed.into_inner(),
+        },
+        // Not reached (the reading drops its hook): without the items taken,
+        // the outline is read again, whole.
+        Err(_) => Parsed {
+            outlines: vec![yaml::parse_outline(text, |_| {}, None)],
+            streamed: None,
+        },
+    }
 }
 
 type ProviderMap = indexmap::IndexMap<String, Provider>;
 
-/// The providers of a file whose top level is read up to `top`, when that
-/// much is valid. Lists (accounts) read so far are left out: only their
-/// type matters to the top level.
-fn early_providers(path: &Arc<PathBuf>, top: &[(yaml::Node, yaml::Node)]) -> Option<ProviderMap> {
+/// The check of a file's top level read up to `top`, when that much is
+/// valid. Lists (accounts) read so far are left out: only their type
+/// matters to the top level.
+fn early_check(path: &Arc<PathBuf>, top: &[(yaml::Node, yaml::Node)]) -> Option<validate::Partial> {
     let top = top
         .iter()
         .map(|(key, value)| {
@@ -346,12 +391,25 @@ fn early_providers(path: &Arc<PathBuf>, top: &[(yaml::Node, yaml::Node)]) -> Opt
         pos: yaml::Pos::default(),
         value: yaml::Value::Map(top),
     };
-    validate::begin(vec![ParsedFile {
+    let head = validate::begin(vec![ParsedFile {
         path: Arc::clone(path),
         root,
-    }])
-    .providers()
-    .cloned()
+    }]);
+    (!head.has_problems()).then_some(head)
+}
+
+/// The files checked as far as their top level and providers, continuing
+/// the check of the items taken while they were read.
+fn checked_head(
+    subject: &str,
+    files: &[(PathBuf, String)],
+    parsed: Parsed,
+) -> Result<validate::Partial, LoadError> {
+    let head = validate::begin(parsed_files(subject, files, parsed.outlines)?);
+    Ok(match parsed.streamed {
+        Some(early) => head.resume(early),
+        None => head,
+    })
 }
 
 /// The files' outlines as files to check, or the syntax errors of those
@@ -649,10 +707,15 @@ mod tests {
         assert!(err.diagnostics()[0].message().contains("no *.yaml files"));
     }
 
-    /// The checks of a file's outline and of its full reading.
-    fn both_readings(name: &str, text: &str) -> Option<(validate::Checked, validate::Checked)> {
+    /// The checks of a file's outline, of its outline with the items
+    /// checked as they are read, and of its full reading.
+    fn three_readings(name: &str, text: &str) -> Option<[validate::Checked; 3]> {
         let path = Arc::new(PathBuf::from(name));
-        let outline = yaml::parse_outline(text, |_| {});
+        let files = [(PathBuf::from(name), text.to_string())];
+        let streamed = checked_head(name, &files, outlines(&files, None))
+            .ok()
+            .map(validate::Partial::finish);
+        let outline = yaml::parse_outline(text, |_| {}, None);
         let full = yaml::parse(text);
         assert_eq!(
             outline.is_ok(),
@@ -665,7 +728,7 @@ mod tests {
                 root,
             }])
         };
-        Some((check(outline.ok()?), check(full.ok()?)))
+        Some([check(outline.ok()?), streamed?, check(full.ok()?)])
     }
 
     /// Every file the tests and examples hold, and a few shapes, give the
@@ -699,21 +762,65 @@ mod tests {
                 .map(|t| ("shape.yaml".to_string(), t.to_string())),
         );
         for (name, text) in &files {
-            let Some((outline, full)) = both_readings(name, text) else {
+            let Some([outline, streamed, full]) = three_readings(name, text) else {
                 continue;
             };
-            assert_eq!(
-                outline.problems.is_empty(),
-                full.problems.is_empty(),
-                "{name}"
-            );
-            if full.problems.is_empty() {
+            for (reading, checked) in [("outline", &outline), ("streamed", &streamed)] {
                 assert_eq!(
-                    format!("{:?}", outline.desired),
-                    format!("{:?}", full.desired),
-                    "{name}"
+                    checked.problems.is_empty(),
+                    full.problems.is_empty(),
+                    "{name}: {reading}"
                 );
+                if full.problems.is_empty() {
+                    assert_eq!(
+                        format!("{:?}", checked.desired),
+                        format!("{:?}", full.desired),
+                        "{name}: {reading}"
+                    );
+                }
             }
+        }
+    }
+
+    /// A file whose providers come first has its accounts checked as they
+    /// are read: none of them is left in its outline. Accounts written
+    /// before the providers are kept and checked at the end, in file order.
+    #[test]
+    fn accounts_after_the_providers_are_checked_as_they_are_read() {
+        let providers = "providers:\n  c: { type: ccp, url: https://c.example.vn, auth: { api_key: { env: K } } }\n";
+        let users = "users:\n  - { provider: c, username: u1, level: agent, role_uuid: r, password: { env: P } }\n  - { provider: c, username: u2, level: agent, role_uuid: r, password: { env: P } }\n";
+        let users_left = |parsed: &Parsed| match &parsed.outlines[0].as_ref().unwrap().value {
+            yaml::Value::Map(top) => {
+                top.iter()
+                    .find(|(k, _)| k.as_str() == Some("users"))
+                    .map(|(_, v)| match &v.value {
+                        yaml::Value::Seq(items) => items.len(),
+                        _ => 0,
+                    })
+            }
+            _ => None,
+        };
+        for (text, streamed) in [
+            (format!("version: 1\n{providers}{users}"), true),
+            (format!("version: 1\n{users}{providers}"), false),
+        ] {
+            let files = [(PathBuf::from("t.yaml"), text.clone())];
+            let parsed = outlines(&files, None);
+            assert_eq!(parsed.streamed.is_some(), streamed, "{text}");
+            assert_eq!(users_left(&parsed), Some(if streamed { 0 } else { 2 }));
+            let desired = checked_head("t.yaml", &files, parsed).unwrap().finish();
+            assert!(
+                desired.problems.is_empty(),
+                "{text}: {:?}",
+                desired.problems
+            );
+            let keys: Vec<_> = desired
+                .desired
+                .entries
+                .iter()
+                .map(|e| e.key.to_string())
+                .collect();
+            assert_eq!(keys, ["u1", "u2"], "{text}");
         }
     }
 

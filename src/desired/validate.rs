@@ -79,6 +79,8 @@ pub struct Partial {
     checker: Checker,
     files: Vec<ParsedFile>,
     head: top::Head,
+    /// The list items checked as they were read ([`Partial::take_item`]).
+    listed: entry::Listed,
 }
 
 /// Checks the top level and the providers of `files`.
@@ -96,6 +98,7 @@ pub fn begin(files: Vec<ParsedFile>) -> Partial {
         checker,
         files,
         head,
+        listed: entry::Listed::default(),
     }
 }
 
@@ -108,6 +111,43 @@ impl Partial {
             .then_some(&self.head.providers)
     }
 
+    /// Whether a problem was found so far.
+    pub fn has_problems(&self) -> bool {
+        !self.checker.problems.is_empty()
+    }
+
+    /// Checks an item of the top-level list `section` of a single file as the
+    /// parser reads it, when these are the file's top level and providers
+    /// read so far (before any list item): a large file's accounts are then
+    /// never held whole. Returns the item when `section` holds no accounts.
+    /// After a problem, items are dropped unchecked: the file is to be read
+    /// again in full to report them.
+    pub fn take_item(&mut self, section: &str, item: Node) -> Option<Node> {
+        let Some(part) = top::Part::named(section) else {
+            return Some(item);
+        };
+        if self.has_problems() {
+            return None;
+        }
+        let read = self.listed.read.entry(part.section()).or_insert(0);
+        let n = *read;
+        *read += 1;
+        self.checker.file = 0;
+        let infos = &self.head.infos;
+        self.checker
+            .list_item(&mut self.listed, part, n, item, infos);
+        None
+    }
+
+    /// This check of the whole file's top level, continued from `early`: the
+    /// same file's items checked by [`Partial::take_item`] as they were read
+    /// (the lists of this file's tree are then empty).
+    pub fn resume(mut self, early: Partial) -> Partial {
+        self.checker.problems.extend(early.checker.problems);
+        self.listed = early.listed;
+        self
+    }
+
     /// Checks the accounts and returns everything found.
     pub fn finish(mut self) -> Checked {
         let top::Head {
@@ -115,7 +155,9 @@ impl Partial {
             infos,
             sections,
         } = self.head;
-        let (entries, people) = self.checker.entries(&mut self.files, sections, &infos);
+        let (entries, people) =
+            self.checker
+                .entries(&mut self.files, sections, &infos, self.listed);
         Checked {
             desired: Desired {
                 version: VERSION as u32,

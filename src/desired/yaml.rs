@@ -13,7 +13,7 @@
 //! position of (see [`Located`]), for about a third less CPU. A caller that
 //! finds a problem in an outline reads the text again with [`parse`].
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -141,6 +141,20 @@ impl Located {
 thread_local! {
     /// The reading in progress on this thread (set by [`read`]).
     static LOCATED: Cell<Located> = const { Cell::new(Located { outline: false, depth: 0, first_key: false }) };
+    /// An outline's [`ItemHook`], while it is read.
+    static ITEMS: RefCell<Option<ItemHook>> = const { RefCell::new(None) };
+    /// The top-level key whose value is being read, while [`ITEMS`] is set.
+    static SECTION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Takes each item of a top-level list as an outline reads it
+/// ([`parse_outline`]): the list's key and the item. What it returns is kept
+/// in the tree; an item it takes is not (a large file's accounts can then be
+/// checked one by one instead of held whole).
+pub type ItemHook = Box<dyn FnMut(&str, Node) -> Option<Node>>;
+
+fn depth() -> u32 {
+    LOCATED.with(|l| l.get().depth)
 }
 
 /// Enters a collection for the nodes read inside it; leaves it when dropped.
@@ -285,18 +299,37 @@ impl<'de, H: TopHook> Visitor<'de> for ValueVisitor<H> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let _inside = Enter::new();
+        // A top-level list, while an outline with an item hook is read.
+        let section = match depth() {
+            2 => SECTION.with(|s| s.borrow_mut().take()),
+            _ => None,
+        };
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<Node>()? {
-            items.push(item);
+            let kept = match &section {
+                Some(key) => ITEMS.with(|hook| match hook.borrow_mut().as_mut() {
+                    Some(hook) => hook(key, item),
+                    None => Some(item),
+                }),
+                None => Some(item),
+            };
+            items.extend(kept);
         }
         Ok(Value::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
         let _inside = Enter::new();
+        let hooked = depth() == 1 && ITEMS.with(|hook| hook.borrow().is_some());
         let mut entries = Vec::new();
         mark_first_key();
         while let Some(key) = map.next_key::<Node>()? {
+            if hooked {
+                SECTION.with(|s| *s.borrow_mut() = key.as_str().map(str::to_owned));
+            }
             let value = map.next_value::<Node>()?;
+            if hooked {
+                SECTION.with(|s| s.borrow_mut().take());
+            }
             entries.push((key, value));
             self.0.entry(&entries);
         }
@@ -370,7 +403,8 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 /// collections deep (the top level, provider names, list items) and the
 /// first key of every mapping; the others have [`Pos::default`]. The root
 /// itself is at line 1, column 1. `on_top_entry` is told of the top-level
-/// mapping's entries each time one more is read.
+/// mapping's entries each time one more is read; `on_item`, when given,
+/// of each item of a top-level list (see [`ItemHook`]).
 ///
 /// An outline is enough to build a valid desired state (its origins are
 /// located); a problem or a syntax error found in it is to be reported
@@ -378,17 +412,22 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 pub fn parse_outline(
     text: &str,
     on_top_entry: impl FnMut(&[(Node, Node)]),
+    on_item: Option<ItemHook>,
 ) -> Result<Node, SyntaxError> {
     let outline = Located {
         outline: true,
         ..Located::default()
     };
-    read(text, outline, |de| {
+    ITEMS.with(|hook| *hook.borrow_mut() = on_item);
+    let read = read(text, outline, |de| {
         Ok(Node {
             pos: ROOT,
             value: de.deserialize_any(ValueVisitor(on_top_entry))?,
         })
-    })
+    });
+    ITEMS.with(|hook| hook.borrow_mut().take());
+    SECTION.with(|s| s.borrow_mut().take());
+    read
 }
 
 /// Where an empty document, or an outline's root, is.

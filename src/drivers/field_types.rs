@@ -76,19 +76,15 @@ fn shown(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use indexmap::IndexMap;
 
     use super::*;
     use crate::drivers::{ccp, thulium};
 
-    fn record(fields: &[(&str, Value)]) -> RemoteRecord {
+    fn record(fields: &[(&'static str, Value)]) -> RemoteRecord {
         RemoteRecord {
             id: "jk".into(),
             key: "jk".into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect::<IndexMap<_, _>>(),
+            fields: fields.iter().cloned().collect(),
         }
     }
 

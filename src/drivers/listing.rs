@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
 
-use crate::model::{DriverSchema, FieldSpec, RemoteRecord};
+use crate::model::{DriverSchema, FieldMap, FieldSpec, RemoteRecord};
 
 use super::wire;
 
@@ -314,13 +314,13 @@ impl<'de> Visitor<'de> for Item<'_> {
         let (Some(Some(id)), Some(Some(key))) = (id, key) else {
             return Ok(None);
         };
-        let mut record_fields = indexmap::IndexMap::with_capacity(fields.len());
+        // Sized to the fields present: 100,000 records keep these maps
+        // until the plan is made.
+        let present = slots.iter().filter(|slot| slot.is_some()).count();
+        let mut record_fields = FieldMap::with_capacity(present);
         for (spec, slot) in fields.iter().zip(slots) {
             if let Some((_, value)) = slot {
-                record_fields.insert(
-                    spec.name.to_string(),
-                    wire::read_value_owned(spec.ty, value),
-                );
+                record_fields.insert(spec.name, wire::read_value_owned(spec.ty, value));
             }
         }
         Ok(Some(RemoteRecord {

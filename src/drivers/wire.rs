@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
-use crate::model::{DriverSchema, FieldType, RemoteRecord, Value, WriteRequest};
+use crate::model::{DriverSchema, FieldMap, FieldType, RemoteRecord, Value, WriteRequest};
 
 /// Reads one wire value as a field of type `ty`, normalising what vendors
 /// are known to mix up: numbers for strings (Thulium `number`), strings for
@@ -71,8 +71,8 @@ pub fn read_fields(
     schema: &DriverSchema,
     obj: &Map<String, Json>,
     wire_names: &[(&str, &[&str])],
-) -> IndexMap<String, Value> {
-    let mut fields = IndexMap::with_capacity(schema.fields.len());
+) -> FieldMap<Value> {
+    let mut fields = FieldMap::new();
     for spec in schema.fields.iter().filter(|f| f.is_readable()) {
         let names = wire_names
             .iter()
@@ -80,7 +80,7 @@ pub fn read_fields(
             .map(|(_, wire)| *wire)
             .unwrap_or(std::slice::from_ref(&spec.name));
         if let Some(v) = names.iter().find_map(|n| obj.get(*n)) {
-            fields.insert(spec.name.to_string(), read_value(spec.ty, v));
+            fields.insert(spec.name, read_value(spec.ty, v));
         }
     }
     fields

@@ -173,14 +173,11 @@ pub(crate) mod tests {
     use crate::drivers::{ccp, thulium};
 
     /// A record whose id is its key.
-    pub(super) fn rec(key: &str, fields: &[(&str, Value)]) -> RemoteRecord {
+    pub(super) fn rec(key: &str, fields: &[(&'static str, Value)]) -> RemoteRecord {
         RemoteRecord {
             id: key.into(),
             key: key.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+            fields: fields.iter().cloned().collect(),
         }
     }
 

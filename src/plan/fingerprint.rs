@@ -13,7 +13,7 @@ pub fn of(record: Option<&RemoteRecord>) -> String {
     let Some(record) = record else {
         return ABSENT.to_string();
     };
-    let mut fields: Vec<(&String, &crate::model::Value)> = record.fields.iter().collect();
+    let mut fields: Vec<(&str, &crate::model::Value)> = record.fields.iter().collect();
     fields.sort_by(|a, b| a.0.cmp(b.0));
     let canonical = serde_json::json!({
         "id": record.id,
@@ -53,13 +53,13 @@ pub fn of_listing(records: &[RemoteRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FieldMap;
     use crate::model::Value;
-    use indexmap::IndexMap;
 
     fn record(email: &str) -> RemoteRecord {
-        let mut fields = IndexMap::new();
-        fields.insert("login".to_string(), Value::Str("jk".into()));
-        fields.insert("email".to_string(), Value::Str(email.into()));
+        let mut fields = FieldMap::new();
+        fields.insert("login", Value::Str("jk".into()));
+        fields.insert("email", Value::Str(email.into()));
         RemoteRecord {
             id: "jk".into(),
             key: "jk".into(),
@@ -71,11 +71,12 @@ mod tests {
     fn field_order_does_not_matter_but_values_do() {
         let a = record("a@x.com");
         let mut b = RemoteRecord {
-            fields: IndexMap::new(),
+            fields: FieldMap::new(),
             ..a.clone()
         };
-        for (k, v) in a.fields.iter().rev() {
-            b.fields.insert(k.clone(), v.clone());
+        let fields: Vec<_> = a.fields.iter().collect();
+        for (k, v) in fields.into_iter().rev() {
+            b.fields.insert(k, v.clone());
         }
         assert_eq!(of(Some(&a)), of(Some(&b)));
         assert_ne!(of(Some(&a)), of(Some(&record("b@x.com"))));

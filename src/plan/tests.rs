@@ -58,14 +58,11 @@ fn entry(
     }
 }
 
-fn record(id: &str, key: &str, fields: &[(&str, Value)]) -> RemoteRecord {
+fn record(id: &str, key: &str, fields: &[(&'static str, Value)]) -> RemoteRecord {
     RemoteRecord {
         id: id.into(),
         key: key.into(),
-        fields: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
+        fields: fields.iter().cloned().collect(),
     }
 }
 
@@ -465,7 +462,7 @@ fn apply_in_memory(desired: &Desired, remote: &mut Remote, plan: &Plan) {
                     .filter(|f| {
                         !f.sensitive && schema.field(&f.name).is_some_and(|s| s.is_readable())
                     })
-                    .filter_map(|f| f.after.clone().map(|v| (f.name.clone(), v)))
+                    .filter_map(|f| Some((schema.field(&f.name)?.name, f.after.clone()?)))
                     .collect();
                 records.push(RemoteRecord {
                     id: format!("id-{}", change.key),
@@ -476,8 +473,8 @@ fn apply_in_memory(desired: &Desired, remote: &mut Remote, plan: &Plan) {
             Action::Update | Action::Deactivate => {
                 let record = records.iter_mut().find(|r| r.key == change.key).unwrap();
                 for f in &change.fields {
-                    if let Some(after) = &f.after {
-                        record.fields.insert(f.name.clone(), after.clone());
+                    if let (Some(after), Some(spec)) = (&f.after, schema.field(&f.name)) {
+                        record.fields.insert(spec.name, after.clone());
                     }
                 }
             }
@@ -558,8 +555,12 @@ fn arb_world() -> impl Strategy<Value = (Desired, Remote)> {
             }
             let records = have
                 .into_iter()
-                .map(|(key, mut fields)| {
-                    fields.insert(schema.key_field.to_string(), s(&key));
+                .map(|(key, fields)| {
+                    let mut fields: FieldMap<Value> = fields
+                        .iter()
+                        .filter_map(|(k, v)| schema.field(k).map(|f| (f.name, v.clone())))
+                        .collect();
+                    fields.insert(schema.key_field, s(&key));
                     RemoteRecord {
                         id: format!("id-{key}"),
                         key,

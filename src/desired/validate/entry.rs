@@ -19,82 +19,89 @@ use super::{find, quoted_list, span, Checker, ParsedFile};
 
 impl Checker {
     /// Every entry of every kind section and every person's accounts, in
-    /// file order, with the people. Each list item's subtree is taken out of
-    /// its file's tree and dropped once validated.
+    /// file order, after those `listed` holds already. Each list item's
+    /// subtree is taken out of its file's tree and dropped once validated.
     pub(super) fn entries(
         &mut self,
         files: &mut [ParsedFile],
         sections: Vec<Section>,
         infos: &IndexMap<String, ProviderInfo>,
+        mut listed: Listed,
     ) -> (Vec<Entry>, Vec<Person>) {
-        let mut lists = Vec::with_capacity(sections.len());
         for (i, part, at) in sections {
             let Yaml::Map(top) = &mut files[i].root.value else {
                 continue;
             };
-            if let Some((
+            let Some((
                 _,
                 Node {
                     value: Yaml::Seq(items),
                     ..
                 },
             )) = top.get_mut(at)
-            {
-                lists.push((i, part, std::mem::take(items)));
+            else {
+                continue;
+            };
+            self.file = i;
+            for (n, item) in std::mem::take(items).into_iter().enumerate() {
+                self.list_item(&mut listed, part, n, item, infos);
             }
         }
-        let listed: usize = lists.iter().map(|(_, _, items)| items.len()).sum();
-        let mut claims = Claims {
-            entries: Vec::with_capacity(listed),
-            seen: HashMap::with_capacity(listed),
-        };
-        let mut people = Vec::new();
-        let mut person_ids: HashMap<Arc<str>, (usize, Span)> = HashMap::new();
-        for (i, part, items) in lists {
-            self.file = i;
-            for (n, item) in items.into_iter().enumerate() {
-                match part {
-                    Part::Accounts(kind) => {
-                        let before = self.problems.len();
-                        let found = self.entry(kind, n, &item, infos);
-                        drop(item);
-                        if let Some((entry, key_span)) = found {
-                            self.claim(&mut claims, entry, key_span, before, infos);
-                        }
-                    }
-                    Part::People => {
-                        let Some((person, accounts)) =
-                            self.person(n, &item, infos, &mut person_ids)
-                        else {
-                            continue;
-                        };
-                        drop(item);
-                        for (entry, key_span, since) in accounts {
-                            self.claim(&mut claims, entry, key_span, since, infos);
-                        }
-                        people.push(person);
-                    }
+        let Listed {
+            mut claims, people, ..
+        } = listed;
+        claims.entries.shrink_to_fit();
+        (claims.entries, people)
+    }
+
+    /// Item `n` of a list of the file being read: an account, or a person
+    /// and their accounts. Its tree is dropped once checked.
+    pub(super) fn list_item(
+        &mut self,
+        listed: &mut Listed,
+        part: Part,
+        n: usize,
+        item: Node,
+        infos: &IndexMap<String, ProviderInfo>,
+    ) {
+        match part {
+            Part::Accounts(kind) => {
+                let before = self.problems.len();
+                let found = self.entry(kind, n, &item, infos);
+                drop(item);
+                if let Some((entry, key_span)) = found {
+                    self.claim(&mut listed.claims, entry, key_span, before, infos);
                 }
             }
+            Part::People => {
+                let Some((person, accounts)) = self.person(n, &item, infos, &mut listed.person_ids)
+                else {
+                    return;
+                };
+                drop(item);
+                for (entry, key_span, since) in accounts {
+                    self.claim(&mut listed.claims, entry, key_span, since, infos);
+                }
+                listed.people.push(person);
+            }
         }
-        (claims.entries, people)
     }
 
     /// Admits an account unless its provider ignores it or another entry
     /// claims it too (both places are reported). `before` is the number of
     /// problems before the account was read: it is kept only when it added
     /// none.
-    fn claim<'i>(
+    fn claim(
         &mut self,
-        claims: &mut Claims<'i>,
+        claims: &mut Claims,
         entry: Entry,
         key_span: Span,
         before: usize,
-        infos: &'i IndexMap<String, ProviderInfo>,
+        infos: &IndexMap<String, ProviderInfo>,
     ) {
         let i = self.file;
         let kind = entry.kind;
-        let Some((provider, info)) = infos.get_key_value(&entry.provider) else {
+        let Some((provider, _, info)) = infos.get_full(&entry.provider) else {
             return;
         };
         if let Some(pattern) = info.ignore.iter().find(|p| p.matches(&entry.key)) {
@@ -115,7 +122,7 @@ impl Checker {
             );
             return;
         }
-        let id = (provider.as_str(), kind, entry.key.clone());
+        let id = (provider, kind, entry.key.clone());
         if let Some((first_file, first_span, first_owner)) = claims.seen.get(&id).cloned() {
             let p = if first_owner.is_none() && entry.person.is_none() {
                 let message = format!(
@@ -643,16 +650,30 @@ impl Checker {
     }
 }
 
-/// An account: (provider, kind, key).
-type AccountId<'i> = (&'i str, Kind, String);
+/// An account: (provider's index, kind, key).
+type AccountId = (usize, Kind, String);
 
 /// Who claimed an account first: (file, span of the key, the person if any).
 type Claim = (usize, Span, Option<Arc<str>>);
 
 /// The accounts admitted so far, and who claimed each account.
-pub(super) struct Claims<'i> {
+#[derive(Default)]
+pub(super) struct Claims {
     entries: Vec<Entry>,
-    seen: HashMap<AccountId<'i>, Claim>,
+    seen: HashMap<AccountId, Claim>,
+}
+
+/// What the lists read so far hold: the accounts admitted, the people, and
+/// how many items of each list were read.
+#[derive(Default)]
+pub(super) struct Listed {
+    claims: Claims,
+    people: Vec<Person>,
+    /// The ids of the people so far (a person listed twice is reported
+    /// with both places).
+    person_ids: HashMap<Arc<str>, (usize, Span)>,
+    /// Items read of each list, by section name.
+    pub(super) read: HashMap<&'static str, usize>,
 }
 
 /// One account to check: a kind section's entry or a person's account.

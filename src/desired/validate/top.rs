@@ -24,7 +24,16 @@ pub(super) enum Part {
 }
 
 impl Part {
-    fn section(self) -> &'static str {
+    /// The list a top-level key holds, if any.
+    pub(super) fn named(section: &str) -> Option<Part> {
+        KINDS
+            .iter()
+            .map(|k| Part::Accounts(*k))
+            .chain([Part::People])
+            .find(|part| part.section() == section)
+    }
+
+    pub(super) fn section(self) -> &'static str {
         match self {
             Part::Accounts(kind) => kind.section(),
             Part::People => super::PEOPLE,
