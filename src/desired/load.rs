@@ -254,7 +254,7 @@ impl Loading {
             // Not valid before the accounts, or a directory: the whole of
             // every file then.
             Aside::Parsed(parsed) => {
-                let parsed = parsed.unwrap_or_else(|| outlines(&files, None));
+                let parsed = parsed.map_or_else(|| outlines(&files, None), |p| *p);
                 let partial = checked_head(subject, &files, parsed)?;
                 let providers = partial.providers().cloned();
                 (Stage::Checked(Box::new(partial)), providers)
@@ -277,7 +277,7 @@ enum Aside {
     Early(std::thread::JoinHandle<Parsed>, ProviderMap),
     /// Every file's outline (`None`: not parsed yet: several files, or no
     /// thread).
-    Parsed(Option<Parsed>),
+    Parsed(Option<Box<Parsed>>),
 }
 
 /// A single file parsed on a thread of its own, returning as soon as the
@@ -300,7 +300,7 @@ fn parse_aside(files: &Arc<[(PathBuf, String)]>) -> Aside {
         // The providers are not valid as far as read, or the file has been
         // parsed to its end without them.
         Ok(None) | Err(_) => match parsing.join() {
-            Ok(parsed) => Aside::Parsed(Some(parsed)),
+            Ok(parsed) => Aside::Parsed(Some(Box::new(parsed))),
             Err(panic) => std::panic::resume_unwind(panic),
         },
     }

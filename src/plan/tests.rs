@@ -616,9 +616,7 @@ fn a_saved_plan_is_refused_when_accounts_changed_on_the_provider() {
         .iter_mut()
         .find(|x| x.key == "anowak")
         .unwrap();
-    anowak
-        .fields
-        .insert("email".into(), s("changed@example.com"));
+    anowak.fields.insert("email", s("changed@example.com"));
     r.providers
         .get_mut("thulium")
         .unwrap()
