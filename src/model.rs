@@ -50,34 +50,11 @@ impl Kind {
             Kind::User => "user",
         }
     }
-
-    /// The kind stored under a file section name.
-    pub fn from_section(section: &str) -> Option<Kind> {
-        match section {
-            "agents" => Some(Kind::Agent),
-            "users" => Some(Kind::User),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.noun())
-    }
-}
-
-/// Identifies one account: provider instance name, kind and natural key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ResourceKey {
-    pub provider: String,
-    pub kind: Kind,
-    pub key: String,
-}
-
-impl fmt::Display for ResourceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{} \"{}\"", self.provider, self.kind, self.key)
     }
 }
 
@@ -106,13 +83,6 @@ impl Value {
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Value::Int(i) => Some(*i),
             _ => None,
         }
     }
@@ -304,10 +274,6 @@ impl FieldSpec {
     }
     pub fn is_readable(&self) -> bool {
         self.access == Access::ReadWrite && !self.is_secret()
-    }
-    /// Readable, and the vendor's read is expected to carry it.
-    pub fn is_expected_on_read(&self) -> bool {
-        self.is_readable() && self.expected_on_read
     }
 }
 

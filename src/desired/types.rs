@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use crate::model::{DriverSchema, Kind, ResourceKey, Value};
+use crate::model::{DriverSchema, Kind, Value};
 
 use super::SecretRef;
 
@@ -105,16 +105,6 @@ pub struct Entry {
     pub person: Option<Arc<str>>,
 }
 
-impl Entry {
-    pub fn resource_key(&self) -> ResourceKey {
-        ResourceKey {
-            provider: self.provider.clone(),
-            kind: self.kind,
-            key: self.key.clone(),
-        }
-    }
-}
-
 /// A whole validated desired state (one file or a directory of files).
 #[derive(Clone, Debug)]
 pub struct Desired {
@@ -197,12 +187,6 @@ impl<V> FieldMap<V> {
         }
     }
 
-    /// Removes `name`, keeping the order of the others.
-    pub fn remove(&mut self, name: &str) -> Option<V> {
-        let at = self.0.iter().position(|(n, _)| *n == name)?;
-        Some(self.0.remove(at).1)
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &V)> {
         self.0.iter().map(|(n, v)| (*n, v))
     }
@@ -217,14 +201,6 @@ impl<V> FieldMap<V> {
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.0.iter_mut().map(|(_, v)| v)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -284,8 +260,7 @@ mod tests {
         assert_eq!(m.keys().collect::<Vec<_>>(), ["b", "a"]);
         assert_eq!(m.get("b"), Some(&3));
         assert!(m.contains_key("a") && !m.contains_key("c"));
-        assert_eq!(m.remove("b"), Some(3));
-        assert_eq!(m.iter().collect::<Vec<_>>(), [("a", &2)]);
+        assert_eq!(m.iter().collect::<Vec<_>>(), [("b", &3), ("a", &2)]);
         assert_eq!(m["a"], 2);
     }
 }

@@ -336,10 +336,6 @@ impl Driver for Ccp {
         &SCHEMA
     }
 
-    fn provider(&self) -> &str {
-        self.session.provider()
-    }
-
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let first = self.page(0).await?;
         let listing = paging::Totalled {

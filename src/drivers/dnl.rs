@@ -394,10 +394,6 @@ impl Driver for Dnl {
         &SCHEMA
     }
 
-    fn provider(&self) -> &str {
-        self.session.provider()
-    }
-
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let first = self.page(0, PAGE_SIZE).await?;
         let listing = paging::Totalled {

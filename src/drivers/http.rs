@@ -350,10 +350,6 @@ impl HttpClient {
         })
     }
 
-    pub fn provider(&self) -> &str {
-        &self.provider
-    }
-
     /// The parallelism this client allows.
     pub fn parallelism(&self) -> usize {
         self.parallelism
@@ -833,10 +829,6 @@ impl Session {
             auth,
             refused: std::sync::Mutex::new(None),
         }
-    }
-
-    pub fn provider(&self) -> &str {
-        self.http.provider()
     }
 
     /// Sends an authenticated request. With token auth, a 401 fetches a new

@@ -223,10 +223,6 @@ impl Driver for Thulium {
         &SCHEMA
     }
 
-    fn provider(&self) -> &str {
-        self.session.provider()
-    }
-
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let context = "list agents";
         let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);

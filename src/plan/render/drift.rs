@@ -152,37 +152,21 @@ impl DriftReport {
             }
             let indent = if headed { "  " } else { "" };
             out.push_str(indent);
-            match d.status {
-                "missing" => {
-                    let _ = writeln!(
-                        out,
-                        "{}/{} \"{}\": in the file, missing on the provider",
-                        d.provider, d.kind, d.key
-                    );
-                }
-                "unlisted" => {
-                    let _ = writeln!(
-                        out,
-                        "{}/{} \"{}\": on the provider, not in the file",
-                        d.provider, d.kind, d.key
-                    );
-                }
-                _ => {
-                    let _ = writeln!(
-                        out,
-                        "{}/{} \"{}\": differs from the file",
-                        d.provider, d.kind, d.key
-                    );
-                    for f in &d.fields {
-                        let _ = writeln!(
-                            out,
-                            "{indent}    {}: provider has {}, file says {}",
-                            f.name,
-                            show(&f.remote),
-                            show(&f.file)
-                        );
-                    }
-                }
+            let what = match d.status {
+                "missing" => "in the file, missing on the provider",
+                "unlisted" => "on the provider, not in the file",
+                _ => "differs from the file",
+            };
+            let _ = writeln!(out, "{}/{} \"{}\": {what}", d.provider, d.kind, d.key);
+            // Only a "different" account has fields.
+            for f in &d.fields {
+                let _ = writeln!(
+                    out,
+                    "{indent}    {}: provider has {}, file says {}",
+                    f.name,
+                    show(&f.remote),
+                    show(&f.file)
+                );
             }
         }
         if !out.is_empty() {
