@@ -143,11 +143,8 @@ impl DriftReport {
         for d in &self.drift {
             if headed && group != Some(d.person.as_deref()) {
                 group = Some(d.person.as_deref());
-                let title = match (&d.person, &d.person_name) {
-                    (Some(id), Some(name)) if name != id => format!("person \"{id}\" ({name})"),
-                    (Some(id), _) => format!("person \"{id}\""),
-                    (None, _) => "accounts of no person".to_string(),
-                };
+                let person = d.person.as_deref();
+                let title = super::group_title(person.zip(d.person_name.as_deref()));
                 let _ = writeln!(out, "{title}:");
             }
             let indent = if headed { "  " } else { "" };
