@@ -109,8 +109,8 @@ impl Request {
         self
     }
 
-    pub fn secret(mut self, secret: &SecretString) -> Self {
-        self.secrets.push(secret.clone());
+    pub fn secrets<'a>(mut self, secrets: impl IntoIterator<Item = &'a SecretString>) -> Self {
+        self.secrets.extend(secrets.into_iter().cloned());
         self
     }
 }
