@@ -267,11 +267,6 @@ pub async fn read_back(
 /// One line for a finished change (CI logs, and above the bars on a terminal).
 pub fn outcome_line(o: &ChangeOutcome) -> String {
     let what = format!("{}/{} \"{}\"", o.provider, o.kind, o.key);
-    let verb = match o.action {
-        Action::Create => "create",
-        Action::Update => "update",
-        Action::Deactivate => "deactivate",
-    };
     match o.status {
         Status::Applied => {
             let done = match o.action {
@@ -290,7 +285,8 @@ pub fn outcome_line(o: &ChangeOutcome) -> String {
             )
         }
         Status::Failed => format!(
-            "{what}: FAILED to {verb}: {}",
+            "{what}: FAILED to {}: {}",
+            o.action.name(),
             o.message.as_deref().unwrap_or("unknown error")
         ),
         Status::Skipped => format!(
@@ -349,7 +345,7 @@ async fn run_change(
             outcome.attempts = 1;
             match driver.update(remote, &request).await {
                 Ok(()) => finish(outcome, Status::Applied, None),
-                Err(e) => finish(outcome, Status::Failed, Some(failure_text(&e))),
+                Err(e) => finish(outcome, Status::Failed, Some(e.to_string())),
             }
         }
     }
@@ -403,7 +399,7 @@ async fn create(
         match driver.create(request).await {
             Ok(_) => Ok(None),
             Err(e) => {
-                *last_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure_text(&e);
+                *last_failure.lock().unwrap_or_else(|p| p.into_inner()) = e.to_string();
                 Err(CreateFailure::Create(e))
             }
         }
@@ -428,18 +424,15 @@ async fn create(
             Err(format!(
                 "{}; could not check whether the account was created ({}), so it was not tried again",
                 last_failure.lock().unwrap_or_else(|p| p.into_inner()),
-                failure_text(&e)
+                e
             )),
             attempts - 1,
         ),
         Err(CreateFailure::Create(e)) if attempts > 1 && (e.ambiguous || e.is_retryable()) => (
-            Err(format!(
-                "{} (gave up after {attempts} attempts)",
-                failure_text(&e)
-            )),
+            Err(format!("{e} (gave up after {attempts} attempts)")),
             attempts,
         ),
-        Err(CreateFailure::Create(e)) => (Err(failure_text(&e)), attempts),
+        Err(CreateFailure::Create(e)) => (Err(e.to_string()), attempts),
     }
 }
 
@@ -452,10 +445,6 @@ enum CreateFailure {
     Create(DriverError),
     /// The read that checks whether an earlier try created the account.
     Unchecked(DriverError),
-}
-
-fn failure_text(e: &DriverError) -> String {
-    e.to_string()
 }
 
 #[cfg(test)]
@@ -494,9 +483,6 @@ mod tests {
     impl Driver for FakeVendor {
         fn schema(&self) -> &'static DriverSchema {
             &thulium::SCHEMA
-        }
-        fn provider(&self) -> &str {
-            "thulium"
         }
         async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
             Ok(self.accounts.lock().unwrap().clone())
@@ -609,6 +595,13 @@ mod tests {
         }
     }
 
+    fn plan_of(changes: Vec<Change>) -> Plan {
+        Plan {
+            changes,
+            ..Plan::default()
+        }
+    }
+
     fn drivers(vendor: Arc<FakeVendor>) -> IndexMap<String, Arc<dyn Driver>> {
         let mut d: IndexMap<String, Arc<dyn Driver>> = IndexMap::new();
         d.insert("thulium".into(), vendor);
@@ -618,10 +611,7 @@ mod tests {
     #[tokio::test]
     async fn reading_back_finds_a_duplicate_made_by_another_writer() {
         let vendor = Arc::new(FakeVendor::new(vec![]));
-        let plan = Plan {
-            changes: vec![create_change("jk"), create_change("am")],
-            ..Plan::default()
-        };
+        let plan = plan_of(vec![create_change("jk"), create_change("am")]);
         let drivers = drivers(vendor.clone());
         let report = execute(&plan, &drivers, &fast()).await;
         assert!(report.all_applied(), "{report:?}");
@@ -653,10 +643,7 @@ mod tests {
     #[tokio::test]
     async fn lost_answer_of_a_create_is_confirmed_by_reading_not_by_creating_again() {
         let vendor = Arc::new(FakeVendor::new(vec![(Some(ErrorKind::Transport), true)]));
-        let plan = Plan {
-            changes: vec![create_change("jk")],
-            ..Plan::default()
-        };
+        let plan = plan_of(vec![create_change("jk")]);
         let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
         assert!(report.all_applied(), "{report:?}");
         assert_eq!(*vendor.creates.lock().unwrap(), 1, "no second POST");
@@ -674,10 +661,7 @@ mod tests {
             (Some(ErrorKind::Server), false),
             (Some(ErrorKind::RateLimited), false),
         ]));
-        let plan = Plan {
-            changes: vec![create_change("jk")],
-            ..Plan::default()
-        };
+        let plan = plan_of(vec![create_change("jk")]);
         let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
         assert!(report.all_applied());
         assert_eq!(report.changes[0].attempts, 3);
@@ -694,10 +678,11 @@ mod tests {
         });
         vendor.fail_update_of = Some("bad");
         let vendor = Arc::new(vendor);
-        let plan = Plan {
-            changes: vec![create_change("a"), update_change("bad"), create_change("b")],
-            ..Plan::default()
-        };
+        let plan = plan_of(vec![
+            create_change("a"),
+            update_change("bad"),
+            create_change("b"),
+        ]);
         let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
         let statuses: Vec<&Status> = report.changes.iter().map(|c| &c.status).collect();
         assert_eq!(
@@ -722,10 +707,7 @@ mod tests {
         let vendor = Arc::new(FakeVendor::new(vec![]));
         let options = fast();
         options.cancel.store(true, Ordering::SeqCst);
-        let plan = Plan {
-            changes: vec![create_change("a")],
-            ..Plan::default()
-        };
+        let plan = plan_of(vec![create_change("a")]);
         let report = execute(&plan, &drivers(vendor.clone()), &options).await;
         assert_eq!(report.changes[0].status, Status::Skipped);
         assert!(vendor.accounts.lock().unwrap().is_empty());
@@ -744,10 +726,7 @@ mod tests {
             "password".into(),
             crate::desired::SecretRef::Env("HEADCOUNT_TEST_UNSET_PW_VAR".into()),
         );
-        let plan = Plan {
-            changes: vec![change],
-            ..Plan::default()
-        };
+        let plan = plan_of(vec![change]);
         let report = execute(&plan, &drivers(vendor.clone()), &fast()).await;
         assert_eq!(report.changes[0].status, Status::Failed);
         assert!(report.changes[0]

@@ -50,34 +50,11 @@ impl Kind {
             Kind::User => "user",
         }
     }
-
-    /// The kind stored under a file section name.
-    pub fn from_section(section: &str) -> Option<Kind> {
-        match section {
-            "agents" => Some(Kind::Agent),
-            "users" => Some(Kind::User),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.noun())
-    }
-}
-
-/// Identifies one account: provider instance name, kind and natural key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ResourceKey {
-    pub provider: String,
-    pub kind: Kind,
-    pub key: String,
-}
-
-impl fmt::Display for ResourceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{} \"{}\"", self.provider, self.kind, self.key)
     }
 }
 
@@ -106,13 +83,6 @@ impl Value {
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Value::Int(i) => Some(*i),
             _ => None,
         }
     }
@@ -305,10 +275,6 @@ impl FieldSpec {
     pub fn is_readable(&self) -> bool {
         self.access == Access::ReadWrite && !self.is_secret()
     }
-    /// Readable, and the vendor's read is expected to carry it.
-    pub fn is_expected_on_read(&self) -> bool {
-        self.is_readable() && self.expected_on_read
-    }
 }
 
 /// One credential a provider's `auth:` block takes.
@@ -471,12 +437,6 @@ impl<V> FieldMap<V> {
         }
     }
 
-    /// Removes `name`, keeping the order of the others.
-    pub fn remove(&mut self, name: &str) -> Option<V> {
-        let at = self.0.iter().position(|(n, _)| *n == name)?;
-        Some(self.0.remove(at).1)
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &V)> {
         self.0.iter().map(|(n, v)| (*n, v))
     }
@@ -491,14 +451,6 @@ impl<V> FieldMap<V> {
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.0.iter_mut().map(|(_, v)| v)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -604,8 +556,7 @@ mod tests {
         assert_eq!(m.keys().collect::<Vec<_>>(), ["b", "a"]);
         assert_eq!(m.get("b"), Some(&3));
         assert!(m.contains_key("a") && !m.contains_key("c"));
-        assert_eq!(m.remove("b"), Some(3));
-        assert_eq!(m.iter().collect::<Vec<_>>(), [("a", &2)]);
+        assert_eq!(m.iter().collect::<Vec<_>>(), [("b", &3), ("a", &2)]);
         assert_eq!(m["a"], 2);
     }
     use secrecy::SecretString;

@@ -35,10 +35,6 @@ impl Progress {
         }
     }
 
-    pub fn is_terminal(&self) -> bool {
-        self.multi.is_some()
-    }
-
     /// Removes every bar and spinner from the screen (work given up).
     pub fn clear(&self) {
         if let Some(multi) = &self.multi {

@@ -367,39 +367,23 @@ fn account(schema: &DriverSchema) -> Json {
 }
 
 fn field(spec: &FieldSpec) -> Json {
+    let typed = match spec.ty {
+        FieldType::String => json!({ "type": ["string", "integer"] }),
+        FieldType::Integer => json!({ "type": "integer" }),
+        FieldType::Boolean => json!({ "type": "boolean" }),
+        FieldType::Email => json!({ "type": "string", "format": "email" }),
+        FieldType::Enum(values) => json!({ "enum": values }),
+        FieldType::IntegerSet => json!({ "type": "array", "items": { "type": "integer" } }),
+        FieldType::IpSet => json!({
+            "type": "array",
+            "items": { "type": "string", "description": "IPv4 or IPv6 address, optionally with a /prefix." },
+        }),
+        FieldType::Secret => json!({ "$ref": "#/definitions/secret_ref" }),
+    };
     let mut out = Map::new();
     out.insert("description".into(), Json::from(spec.description));
-    match spec.ty {
-        FieldType::String => {
-            out.insert("type".into(), json!(["string", "integer"]));
-        }
-        FieldType::Integer => {
-            out.insert("type".into(), json!("integer"));
-        }
-        FieldType::Boolean => {
-            out.insert("type".into(), json!("boolean"));
-        }
-        FieldType::Email => {
-            out.insert("type".into(), json!("string"));
-            out.insert("format".into(), json!("email"));
-        }
-        FieldType::Enum(values) => {
-            out.insert("enum".into(), json!(values));
-        }
-        FieldType::IntegerSet => {
-            out.insert("type".into(), json!("array"));
-            out.insert("items".into(), json!({ "type": "integer" }));
-        }
-        FieldType::IpSet => {
-            out.insert("type".into(), json!("array"));
-            out.insert(
-                "items".into(),
-                json!({ "type": "string", "description": "IPv4 or IPv6 address, optionally with a /prefix." }),
-            );
-        }
-        FieldType::Secret => {
-            out.insert("$ref".into(), json!("#/definitions/secret_ref"));
-        }
+    if let Json::Object(typed) = typed {
+        out.extend(typed);
     }
     if let Some(p) = spec.pattern {
         out.insert("pattern".into(), json!(p));

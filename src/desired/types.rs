@@ -7,7 +7,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 pub use crate::model::FieldMap;
-use crate::model::{DriverSchema, Kind, ResourceKey, Value};
+use crate::model::{DriverSchema, Kind, Value};
 
 use super::SecretRef;
 
@@ -104,16 +104,6 @@ pub struct Entry {
     pub origin: Origin,
     /// The `people:` entry this account belongs to (its `id`), if any.
     pub person: Option<Arc<str>>,
-}
-
-impl Entry {
-    pub fn resource_key(&self) -> ResourceKey {
-        ResourceKey {
-            provider: self.provider.clone(),
-            kind: self.kind,
-            key: self.key.clone(),
-        }
-    }
 }
 
 /// A whole validated desired state (one file or a directory of files).

@@ -331,6 +331,8 @@ pub enum SecretProblem {
 /// Reads a secret reference. On error, the `usize` in `SecretProblem::Invalid`
 /// is the index of the mapping entry at fault (for the label), if any.
 pub fn secret_ref(name: &str, node: &Node) -> Result<SecretRef, SecretProblem> {
+    let reference_help =
+        format!("write `{name}: {{ env: VARIABLE }}` or `{name}: {{ file: PATH }}`");
     let entries = match &node.value {
         Yaml::Map(entries) => entries,
         Yaml::Str(_) | Yaml::Int(_) | Yaml::BigInt(_) | Yaml::Float(_) | Yaml::Bool(_) => {
@@ -343,15 +345,11 @@ pub fn secret_ref(name: &str, node: &Node) -> Result<SecretRef, SecretProblem> {
                     "a secret reference ({ env: NAME } or { file: PATH })",
                     other,
                 )
-                .help(format!(
-                    "write `{name}: {{ env: VARIABLE }}` or `{name}: {{ file: PATH }}`"
-                )),
+                .help(&reference_help),
                 None,
             ))
         }
     };
-    let reference_help =
-        format!("write `{name}: {{ env: VARIABLE }}` or `{name}: {{ file: PATH }}`");
     if entries.is_empty() {
         return Err(SecretProblem::Invalid(
             Invalid::new(

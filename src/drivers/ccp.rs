@@ -174,7 +174,7 @@ impl TokenLogin for CcpLogin {
         let context = "get a token";
         let req = Request::login(&["v3", "auth", "token"], context)
             .json(json!({ "api_key": self.api_key.expose_secret() }))
-            .secret(&self.api_key);
+            .secrets([&self.api_key]);
         let resp = http.send(&req, None).await.map_err(|mut e| {
             if e.kind == ErrorKind::Auth {
                 e.message = format!("the api_key was refused ({})", e.message);
@@ -336,10 +336,6 @@ impl Driver for Ccp {
         &SCHEMA
     }
 
-    fn provider(&self) -> &str {
-        self.session.provider()
-    }
-
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let first = self.page(0).await?;
         let listing = paging::Totalled {
@@ -369,7 +365,7 @@ impl Driver for Ccp {
         let body = create_body(request, password);
         let req = Request::create(&["v3", "user"], context.as_str())
             .json(Json::Object(body))
-            .secret(password);
+            .secrets([password]);
         let resp = self.session.send(&req).await?;
         let answer = resp.json_required(self.http(), &context)?;
         if answer.get("created").and_then(Json::as_bool) == Some(false) {
@@ -402,7 +398,7 @@ impl Driver for Ccp {
         let body = edit_body(remote, request, password);
         let req = Request::put(&["v3", "user", &remote.id], context.as_str())
             .json(Json::Object(body))
-            .secret(password);
+            .secrets([password]);
         let resp = self.session.send(&req).await?;
         match resp.json(self.http(), &context)? {
             None | Some(Json::Object(_)) => Ok(()),

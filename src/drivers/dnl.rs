@@ -179,7 +179,7 @@ impl TokenLogin for DnlLogin {
                 "email_or_name": self.username.expose_secret(),
                 "password": self.password.expose_secret(),
             }))
-            .secret(&self.password);
+            .secrets([&self.password]);
         let resp = http.send(&req, None).await.map_err(|mut e| {
             if e.kind == ErrorKind::Auth {
                 e.message = format!("the username or password was refused ({})", e.message);
@@ -394,10 +394,6 @@ impl Driver for Dnl {
         &SCHEMA
     }
 
-    fn provider(&self) -> &str {
-        self.session.provider()
-    }
-
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let first = self.page(0, PAGE_SIZE).await?;
         let listing = paging::Totalled {
@@ -429,11 +425,9 @@ impl Driver for Dnl {
         let mut body = request_body(request, password);
         body.entry("name")
             .or_insert_with(|| Json::String(request.key.clone()));
-        let mut req =
-            Request::create(&["user", "create"], context.as_str()).json(Json::Object(body));
-        if let Some(pw) = password {
-            req = req.secret(pw);
-        }
+        let req = Request::create(&["user", "create"], context.as_str())
+            .json(Json::Object(body))
+            .secrets(password);
         let resp = self.session.send(&req).await?;
         let answer = payload(self.http(), &resp, &context)?;
         answer
@@ -456,11 +450,9 @@ impl Driver for Dnl {
         // changed; the planner puts the secret in an edit only to rotate it.
         let password = request.secrets.get("password");
         let body = request_body(request, password);
-        let mut req =
-            Request::patch(&["user", &remote.id], context.as_str()).json(Json::Object(body));
-        if let Some(pw) = password {
-            req = req.secret(pw);
-        }
+        let req = Request::patch(&["user", &remote.id], context.as_str())
+            .json(Json::Object(body))
+            .secrets(password);
         let resp = self.session.send(&req).await?;
         if resp.json(self.http(), &context)?.is_some() {
             payload(self.http(), &resp, &context)?;

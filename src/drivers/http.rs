@@ -109,8 +109,8 @@ impl Request {
         self
     }
 
-    pub fn secret(mut self, secret: &SecretString) -> Self {
-        self.secrets.push(secret.clone());
+    pub fn secrets<'a>(mut self, secrets: impl IntoIterator<Item = &'a SecretString>) -> Self {
+        self.secrets.extend(secrets.into_iter().cloned());
         self
     }
 }
@@ -348,10 +348,6 @@ impl HttpClient {
                 .map(|(_, v)| v.clone())
                 .collect(),
         })
-    }
-
-    pub fn provider(&self) -> &str {
-        &self.provider
     }
 
     /// The parallelism this client allows.
@@ -833,10 +829,6 @@ impl Session {
             auth,
             refused: std::sync::Mutex::new(None),
         }
-    }
-
-    pub fn provider(&self) -> &str {
-        self.http.provider()
     }
 
     /// Sends an authenticated request. With token auth, a 401 fetches a new

@@ -108,9 +108,6 @@ pub trait Driver: Send + Sync {
     /// The static description of the accounts this driver manages.
     fn schema(&self) -> &'static DriverSchema;
 
-    /// The provider's name in the file.
-    fn provider(&self) -> &str;
-
     /// Every account of the provider, following the vendor's paging to the end.
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError>;
 

@@ -223,10 +223,6 @@ impl Driver for Thulium {
         &SCHEMA
     }
 
-    fn provider(&self) -> &str {
-        self.session.provider()
-    }
-
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let context = "list agents";
         let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
@@ -272,11 +268,9 @@ impl Driver for Thulium {
         let mut body = request_body(request, true);
         body.entry("login")
             .or_insert_with(|| Json::String(request.key.clone()));
-        let mut req =
-            Request::create(&["api", "agents"], context.as_str()).json(Json::Object(body));
-        for secret in request.secrets.values() {
-            req = req.secret(secret);
-        }
+        let req = Request::create(&["api", "agents"], context.as_str())
+            .json(Json::Object(body))
+            .secrets(request.secrets.values());
         let resp = self.session.send(&req).await?;
         if let Some(answer) = resp.json(&self.session.http, &context)? {
             if !answer.is_object() {

@@ -57,11 +57,21 @@ pub fn entries_yaml(provider: &str, schema: &DriverSchema, records: &[RemoteReco
         return out;
     }
     for record in records {
-        let _ = writeln!(out, "  - provider: {}", scalar(provider));
-        let _ = writeln!(out, "    {}: {}", schema.key_field, scalar(&record.key));
-        out.push_str(&field_lines(provider, schema, record, "    ", &[]));
+        entry_lines(&mut out, provider, schema, record);
     }
     out
+}
+
+/// A record as one plain entry of its section (`- provider: ...`).
+pub(crate) fn entry_lines(
+    out: &mut String,
+    provider: &str,
+    schema: &DriverSchema,
+    record: &RemoteRecord,
+) {
+    let _ = writeln!(out, "  - provider: {}", scalar(provider));
+    let _ = writeln!(out, "    {}: {}", schema.key_field, scalar(&record.key));
+    out.push_str(&field_lines(provider, schema, record, "    ", &[]));
 }
 
 /// The lines of a record's fields (the key excepted), each indented by

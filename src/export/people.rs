@@ -13,9 +13,9 @@ use std::fmt::Write;
 
 use crate::desired::values::plausible_email;
 use crate::model::{DriverSchema, FieldType, Kind, PersonAttr, RemoteRecord, Value};
-use crate::plan::normalize::{normalize, same};
+use crate::plan::normalize::{is_active, same};
 
-use super::{field_lines, scalar};
+use super::{entry_lines, field_lines, scalar};
 
 /// One provider's accounts.
 pub struct Source<'a> {
@@ -79,14 +79,6 @@ fn held(schema: &DriverSchema, record: &RemoteRecord, field: &str) -> Held {
         Some(Value::Int(i)) => Held::Text(i.to_string()),
         Some(_) => Held::Empty,
     }
-}
-
-/// The account's active state (`None`: not read).
-fn active(schema: &DriverSchema, record: &RemoteRecord) -> Option<bool> {
-    record
-        .fields
-        .get(schema.active_field)
-        .and_then(|v| normalize(FieldType::Boolean, v).as_bool())
 }
 
 struct Member<'a> {
@@ -155,7 +147,7 @@ impl Group<'_> {
     fn active(&self, sources: &[Source<'_>]) -> bool {
         self.members
             .iter()
-            .any(|m| active(sources[m.source].schema, m.record) != Some(false))
+            .any(|m| is_active(sources[m.source].schema, m.record) != Some(false))
     }
 }
 
@@ -280,20 +272,7 @@ pub fn people_yaml(sources: &[Source<'_>]) -> String {
         plain.sort_by_key(|m| (m.source, m.record.key.as_str()));
         for m in plain {
             let source = &sources[m.source];
-            let _ = writeln!(out, "  - provider: {}", scalar(source.provider));
-            let _ = writeln!(
-                out,
-                "    {}: {}",
-                source.schema.key_field,
-                scalar(&m.record.key)
-            );
-            out.push_str(&field_lines(
-                source.provider,
-                source.schema,
-                m.record,
-                "    ",
-                &[],
-            ));
+            entry_lines(&mut out, source.provider, source.schema, m.record);
         }
     }
     out
@@ -347,7 +326,7 @@ fn person_yaml(out: &mut String, id: &str, group: &Group<'_>, sources: &[Source<
         // was taken only while it still held.
         let filled = filled(&group.attrs, schema, m.record).unwrap_or_default();
         let mut skip = filled.same;
-        let account_active = active(schema, m.record);
+        let account_active = is_active(schema, m.record);
         if !person_active || account_active != Some(false) {
             skip.push(schema.active_field);
         }

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
-use super::normalize::{normalize, same};
+use super::normalize::{is_active, normalize, same};
 use super::{Change, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
 use crate::desired::{Desired, Entry, Person, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
@@ -158,27 +158,19 @@ fn plan_provider(
     }
 
     if !create_only_unchecked.is_empty() {
-        let fields: Vec<String> = create_only_unchecked
-            .iter()
-            .map(|(field, n)| format!("{field} ({n} {})", plural(*n, "account", "accounts")))
-            .collect();
         plan.warnings.push(format!(
             "{}: {} cannot be read back from {}; set on create only, not checked for drift",
             provider.name,
-            fields.join(", "),
+            counted(&create_only_unchecked),
             schema.display_name
         ));
     }
 
     if !unreturned.is_empty() {
-        let fields: Vec<String> = unreturned
-            .iter()
-            .map(|(field, n)| format!("{field} ({n} {})", plural(*n, "account", "accounts")))
-            .collect();
         plan.warnings.push(format!(
             "{}: {}: set on create only; the vendor does not return it ({} read these accounts without it), so it is not checked for drift",
             provider.name,
-            fields.join(", "),
+            counted(&unreturned),
             schema.display_name
         ));
     }
@@ -377,11 +369,6 @@ fn missing_update_secret(schema: &DriverSchema, entry: &Entry) -> Option<(String
             missing[0]
         ),
     ))
-}
-
-fn is_active(schema: &DriverSchema, record: &RemoteRecord) -> Option<bool> {
-    let value = record.fields.get(schema.active_field)?;
-    normalize(FieldType::Boolean, value).as_bool()
 }
 
 /// The readable fields (the key excepted) that no record of a non-empty
@@ -607,6 +594,15 @@ fn entry_secrets(entry: &Entry, wanted: impl Fn(&str) -> bool) -> IndexMap<Strin
         .filter(|(name, _)| wanted(name))
         .map(|(name, secret)| (name.to_string(), secret.clone()))
         .collect()
+}
+
+/// `roles (2 accounts), language (1 account)`.
+fn counted(fields: &IndexMap<&'static str, usize>) -> String {
+    let counted: Vec<String> = fields
+        .iter()
+        .map(|(field, n)| format!("{field} ({n} {})", plural(*n, "account", "accounts")))
+        .collect();
+    counted.join(", ")
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::desired::SecretRef;
-use crate::model::{Kind, RemoteRecord, ResourceKey, Value};
+use crate::model::{Kind, RemoteRecord, Value};
 
 pub use diff::compute;
 
@@ -254,14 +254,6 @@ impl Change {
     /// ([`fingerprint::ABSENT`] for a create).
     pub fn fingerprint(&self) -> String {
         fingerprint::of(self.remote())
-    }
-
-    pub fn resource_key(&self) -> ResourceKey {
-        ResourceKey {
-            provider: self.provider.clone(),
-            kind: self.kind,
-            key: self.key.clone(),
-        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! file and read back from a vendor must compare equal ("5634" and 5634,
 //! `J@X.com` and `j@x.com`, `[2, 1]` and `[1, 2]`).
 
-use crate::model::{FieldType, Value};
+use crate::model::{DriverSchema, FieldType, RemoteRecord, Value};
 
 /// The canonical form of `value` for a field of type `ty`.
 pub fn normalize(ty: FieldType, value: &Value) -> Value {
@@ -44,6 +44,12 @@ pub fn same(ty: FieldType, a: &Value, b: &Value) -> bool {
     // Equal values normalise equally: the common case (nothing changed)
     // needs no copy of either.
     a == b || normalize(ty, a) == normalize(ty, b)
+}
+
+/// Whether the vendor holds the account active (`None`: not read).
+pub fn is_active(schema: &DriverSchema, record: &RemoteRecord) -> Option<bool> {
+    let value = record.fields.get(schema.active_field)?;
+    normalize(FieldType::Boolean, value).as_bool()
 }
 
 #[cfg(test)]

@@ -29,8 +29,8 @@ use serde_json::{json, Map, Value};
 
 use super::listing::{self, Listed};
 use super::table::{
-    body_object, count_param, json_answer, json_type, page_size, stored_view, Conflict, Password,
-    Reply, Row, Table, TokenCheck,
+    body_object, count_param, json_answer, json_type, page_size, row, stored_view, Conflict,
+    Password, Reply, Table, TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, CCP_API_KEY, TOKEN_TTL};
@@ -127,18 +127,7 @@ fn de_string_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
-impl Row for User {
-    const PASSWORD_FIELD: &'static str = "password";
-    fn password(&self) -> &Password {
-        &self.password
-    }
-    fn id(&self) -> String {
-        self.user_uuid.clone()
-    }
-    fn key(&self) -> &str {
-        &self.username
-    }
-}
+row!(User, password: password, id: user_uuid, key: username);
 
 /// A user as `GET` returns it: every stored field but `extension_uuid` and
 /// the password, then `groups` and `campaigns`, always `null` (as in the

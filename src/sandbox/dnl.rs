@@ -37,8 +37,8 @@ use serde_json::{json, Map, Value};
 
 use super::listing::{self, Listed};
 use super::table::{
-    self, body_object, count_param, json_answer, page_size, param, stored_view, Password, Reply,
-    Row, Table, TokenCheck,
+    self, body_object, count_param, json_answer, page_size, param, row, stored_view, Password,
+    Reply, Table, TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
@@ -133,18 +133,7 @@ impl Default for User {
     }
 }
 
-impl Row for User {
-    const PASSWORD_FIELD: &'static str = "passwd";
-    fn password(&self) -> &Password {
-        &self.passwd
-    }
-    fn id(&self) -> String {
-        self.user_id.to_string()
-    }
-    fn key(&self) -> &str {
-        &self.name
-    }
-}
+row!(User, password: passwd, id: user_id, key: name);
 
 /// A user as reads return it: every column but `passwd` and the write-only
 /// `auth_ip`, `client_limits` and `client`. In the sparse read mode

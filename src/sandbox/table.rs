@@ -22,6 +22,26 @@ pub(crate) trait Row: Serialize + DeserializeOwned + Clone + Send + 'static {
     fn key(&self) -> &str;
 }
 
+/// Implements [`Row`] for a struct from the names of its password, id and
+/// key fields (the password field's name is its wire name).
+macro_rules! row {
+    ($row:ty, password: $password:ident, id: $id:ident, key: $key:ident) => {
+        impl $crate::sandbox::table::Row for $row {
+            const PASSWORD_FIELD: &'static str = stringify!($password);
+            fn password(&self) -> &$crate::sandbox::table::Password {
+                &self.$password
+            }
+            fn id(&self) -> String {
+                self.$id.to_string()
+            }
+            fn key(&self) -> &str {
+                &self.$key
+            }
+        }
+    };
+}
+pub(crate) use row;
+
 /// A password held by the sandbox: serialised as a plain string, never shown by `Debug`.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -322,18 +342,7 @@ mod tests {
         secret_setting: bool,
     }
 
-    impl Row for T {
-        const PASSWORD_FIELD: &'static str = "password";
-        fn password(&self) -> &Password {
-            &self.password
-        }
-        fn id(&self) -> String {
-            self.id.to_string()
-        }
-        fn key(&self) -> &str {
-            &self.key
-        }
-    }
+    row!(T, password: password, id: id, key: key);
 
     fn row(id: u64, key: &str) -> T {
         T {

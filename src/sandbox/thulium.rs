@@ -27,7 +27,7 @@ use serde_json::{json, Map, Value};
 
 use super::listing::{self, ThuliumPaging};
 use super::table::{
-    body_object, count_param, json_answer, page_size, stored_view, Password, Reply, Row, Table,
+    body_object, count_param, json_answer, page_size, row, stored_view, Password, Reply, Table,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, THULIUM_PASSWORD, THULIUM_USER};
@@ -105,18 +105,7 @@ fn de_number<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-impl Row for Agent {
-    const PASSWORD_FIELD: &'static str = "password";
-    fn password(&self) -> &Password {
-        &self.password
-    }
-    fn id(&self) -> String {
-        self.agent_id.to_string()
-    }
-    fn key(&self) -> &str {
-        &self.login
-    }
-}
+row!(Agent, password: password, id: agent_id, key: login);
 
 /// What `GET /api/agents[/{login}]` returns: every stored field but the
 /// write-only ones (password, change_password, callerid, language, roles).

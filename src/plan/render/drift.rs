@@ -143,46 +143,27 @@ impl DriftReport {
         for d in &self.drift {
             if headed && group != Some(d.person.as_deref()) {
                 group = Some(d.person.as_deref());
-                let title = match (&d.person, &d.person_name) {
-                    (Some(id), Some(name)) if name != id => format!("person \"{id}\" ({name})"),
-                    (Some(id), _) => format!("person \"{id}\""),
-                    (None, _) => "accounts of no person".to_string(),
-                };
+                let person = d.person.as_deref();
+                let title = super::group_title(person.zip(d.person_name.as_deref()));
                 let _ = writeln!(out, "{title}:");
             }
             let indent = if headed { "  " } else { "" };
             out.push_str(indent);
-            match d.status {
-                "missing" => {
-                    let _ = writeln!(
-                        out,
-                        "{}/{} \"{}\": in the file, missing on the provider",
-                        d.provider, d.kind, d.key
-                    );
-                }
-                "unlisted" => {
-                    let _ = writeln!(
-                        out,
-                        "{}/{} \"{}\": on the provider, not in the file",
-                        d.provider, d.kind, d.key
-                    );
-                }
-                _ => {
-                    let _ = writeln!(
-                        out,
-                        "{}/{} \"{}\": differs from the file",
-                        d.provider, d.kind, d.key
-                    );
-                    for f in &d.fields {
-                        let _ = writeln!(
-                            out,
-                            "{indent}    {}: provider has {}, file says {}",
-                            f.name,
-                            show(&f.remote),
-                            show(&f.file)
-                        );
-                    }
-                }
+            let what = match d.status {
+                "missing" => "in the file, missing on the provider",
+                "unlisted" => "on the provider, not in the file",
+                _ => "differs from the file",
+            };
+            let _ = writeln!(out, "{}/{} \"{}\": {what}", d.provider, d.kind, d.key);
+            // Only a "different" account has fields.
+            for f in &d.fields {
+                let _ = writeln!(
+                    out,
+                    "{indent}    {}: provider has {}, file says {}",
+                    f.name,
+                    show(&f.remote),
+                    show(&f.file)
+                );
             }
         }
         if !out.is_empty() {

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Kind;
+use crate::model::{Kind, Value};
 use crate::plan::{Action, Plan, Summary};
 
 /// Version of the JSON plan format; bumped on incompatible changes.
@@ -140,22 +140,19 @@ impl JsonPlan {
                     fields: c
                         .fields
                         .iter()
-                        .map(|f| JsonField {
-                            name: f.name.clone(),
-                            before: if f.sensitive {
-                                None
-                            } else {
-                                f.before.as_ref().map(|v| v.to_json())
-                            },
-                            after: if f.sensitive {
-                                None
-                            } else {
-                                f.after.as_ref().map(|v| v.to_json())
-                            },
-                            sensitive: f.sensitive,
-                            create_only: f.create_only,
-                            sent_only: f.sent_only,
-                            note: f.note.clone(),
+                        .map(|f| {
+                            let shown = |v: &Option<Value>| {
+                                v.as_ref().filter(|_| !f.sensitive).map(Value::to_json)
+                            };
+                            JsonField {
+                                name: f.name.clone(),
+                                before: shown(&f.before),
+                                after: shown(&f.after),
+                                sensitive: f.sensitive,
+                                create_only: f.create_only,
+                                sent_only: f.sent_only,
+                                note: f.note.clone(),
+                            }
                         })
                         .collect(),
                 })

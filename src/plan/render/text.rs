@@ -54,11 +54,7 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
         let headed = groups.iter().any(|(person, _)| person.is_some());
         for (person, changes) in &groups {
             if headed {
-                let title = match person {
-                    Some((id, name)) if name != id => format!("person \"{id}\" ({name})"),
-                    Some((id, _)) => format!("person \"{id}\""),
-                    None => "accounts of no person".to_string(),
-                };
+                let title = super::group_title(*person);
                 let _ = writeln!(
                     out,
                     "\n{}",
