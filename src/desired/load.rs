@@ -96,6 +96,13 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Desired, LoadError> {
 /// parsed again with every position ([`yaml::parse`], the same parser and
 /// options), and its problems are reported from that reading, so every
 /// message and place is the same either way.
+///
+/// A single file whose `providers:` come before its accounts has each
+/// account checked as soon as the parser has read it, and its tree dropped
+/// ([`validate::Partial::take_item`]): the accounts' trees are never held
+/// whole, and the checks run on the parse thread while the vendors are
+/// read. Otherwise (a directory, accounts written first) the outline holds
+/// them and they are checked at the end, as before.
 pub struct Loading {
     subject: String,
     /// Digest of the input files (see [`Loading::digest`]).

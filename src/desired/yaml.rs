@@ -11,7 +11,10 @@
 //! [`parse`] gives every node its position (what a problem needs to be
 //! shown), [`parse_outline`] only the nodes a valid desired state keeps the
 //! position of (see [`Located`]), for about a third less CPU. A caller that
-//! finds a problem in an outline reads the text again with [`parse`].
+//! finds a problem in an outline reads the text again with [`parse`]. An
+//! outline can also hand each item of a top-level list to the caller as it
+//! is read ([`ItemHook`]), so that a large file's accounts are checked one
+//! by one and never held as one tree.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
