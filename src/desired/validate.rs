@@ -81,7 +81,16 @@ pub struct Partial {
     head: top::Head,
     /// The list items checked as they were read ([`Partial::take_item`]).
     listed: entry::Listed,
+    /// Items taken, to be checked [`PENDING`] at a time.
+    pending: Vec<(top::Part, usize, Node)>,
 }
+
+/// Items taken before they are checked together. Checking each item between
+/// the parser's events cost about a tenth more CPU than checking them after
+/// the parse (measured on 100,000 entries: the parser's and the checks' code
+/// and data evict each other); in batches of a few hundred, as much as
+/// after the parse, while holding only a few hundred items' trees.
+const PENDING: usize = 256;
 
 /// Checks the top level and the providers of `files`.
 pub fn begin(files: Vec<ParsedFile>) -> Partial {
@@ -99,6 +108,7 @@ pub fn begin(files: Vec<ParsedFile>) -> Partial {
         files,
         head,
         listed: entry::Listed::default(),
+        pending: Vec::new(),
     }
 }
 
@@ -116,9 +126,10 @@ impl Partial {
         !self.checker.problems.is_empty()
     }
 
-    /// Checks an item of the top-level list `section` of a single file as the
+    /// Takes an item of the top-level list `section` of a single file as the
     /// parser reads it, when these are the file's top level and providers
-    /// read so far (before any list item): a large file's accounts are then
+    /// read so far (before any list item), and checks it with the few
+    /// hundred before it ([`PENDING`]): a large file's accounts are then
     /// never held whole. Returns the item when `section` holds no accounts.
     /// After a problem, items are dropped unchecked: the file is to be read
     /// again in full to report them.
@@ -132,17 +143,28 @@ impl Partial {
         let read = self.listed.read.entry(part.section()).or_insert(0);
         let n = *read;
         *read += 1;
+        self.pending.push((part, n, item));
+        if self.pending.len() >= PENDING {
+            self.check_pending();
+        }
+        None
+    }
+
+    /// Checks the items taken and not yet checked.
+    fn check_pending(&mut self) {
         self.checker.file = 0;
         let infos = &self.head.infos;
-        self.checker
-            .list_item(&mut self.listed, part, n, item, infos);
-        None
+        for (part, n, item) in self.pending.drain(..) {
+            self.checker
+                .list_item(&mut self.listed, part, n, item, infos);
+        }
     }
 
     /// This check of the whole file's top level, continued from `early`: the
     /// same file's items checked by [`Partial::take_item`] as they were read
     /// (the lists of this file's tree are then empty).
-    pub fn resume(mut self, early: Partial) -> Partial {
+    pub fn resume(mut self, mut early: Partial) -> Partial {
+        early.check_pending();
         self.checker.problems.extend(early.checker.problems);
         self.listed = early.listed;
         self
@@ -150,6 +172,7 @@ impl Partial {
 
     /// Checks the accounts and returns everything found.
     pub fn finish(mut self) -> Checked {
+        self.check_pending();
         let top::Head {
             providers,
             infos,
