@@ -497,15 +497,8 @@ impl<V> FromIterator<(&'static str, V)> for FieldMap<V> {
     }
 }
 
-/// Written as a mapping (in `--json` output and test snapshots).
-impl<V: Serialize> Serialize for FieldMap<V> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-
 /// An account as read from the vendor, in headcount's vocabulary.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RemoteRecord {
     /// The vendor's identifier used in paths (Thulium login, CCP uuid, DNL user_id).
     pub id: String,

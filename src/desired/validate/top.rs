@@ -24,13 +24,17 @@ pub(super) enum Part {
 }
 
 impl Part {
-    /// The list a top-level key holds, if any.
-    pub(super) fn named(section: &str) -> Option<Part> {
+    /// Every list of the top level, in the order they are looked for.
+    fn all() -> impl Iterator<Item = Part> {
         KINDS
             .iter()
             .map(|k| Part::Accounts(*k))
             .chain([Part::People])
-            .find(|part| part.section() == section)
+    }
+
+    /// The list a top-level key holds, if any.
+    pub(super) fn named(section: &str) -> Option<Part> {
+        Part::all().find(|part| part.section() == section)
     }
 
     pub(super) fn section(self) -> &'static str {
@@ -228,8 +232,7 @@ impl Checker {
             let Yaml::Map(top) = &files[i].root.value else {
                 continue;
             };
-            let parts = KINDS.iter().map(|k| Part::Accounts(*k));
-            for part in parts.chain([Part::People]) {
+            for part in Part::all() {
                 let Some((key, section)) = find(fields, part.section()) else {
                     continue;
                 };
