@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "Fidelity-Pass-41d0";
 
-mod common;
+use crate::common;
 
 /// The shared world, with the accounts' password variable `PW` set.
 struct World(common::World);

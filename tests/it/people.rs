@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-mod common;
+use crate::common;
 use common::{stderr, stdout, World};
 
 const PASSWORD: &str = "People-Pass-7c21";

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "Lifecycle-Pass-41b7";
 
-mod common;
+use crate::common;
 use common::{stderr, stdout, World};
 
 /// A world whose accounts' password variable `PW` is set.

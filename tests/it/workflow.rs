@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 const AGENT_PASSWORD: &str = "Agent-Pass-6c1f";
 const USER_PASSWORD: &str = "User-Pass-9d2e";
 
-mod common;
+use crate::common;
 use common::{stderr, stdout};
 
 /// The shared world, with this file's account passwords.
