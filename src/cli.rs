@@ -53,7 +53,7 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write a provider's existing accounts (or every provider's, as people) as file entries.
     #[command(
-        after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml"
+        after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml\n  headcount import --people --unmanaged -f config/ --out config/adopted.yaml"
     )]
     Import(ImportArgs),
     /// Serve a simulation of the Thulium, CCP and DNL APIs on loopback.
@@ -205,8 +205,13 @@ pub struct ImportArgs {
     /// accounts joined to no other are written as plain entries.
     #[arg(long)]
     pub people: bool,
+    /// Only the accounts the file (`-f`) does not list nor ignore: the
+    /// unlisted accounts a plan reports, as entries to adopt. Written as a
+    /// file of their own, beside the others of a `-f DIR` desired state.
+    #[arg(long)]
+    pub unmanaged: bool,
     /// Write to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, visible_alias = "output", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Overwrite FILE if it exists.
     #[arg(long)]
