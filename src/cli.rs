@@ -33,9 +33,9 @@ pub enum ColorWhen {
 pub enum Command {
     /// Check the desired-state file and report every problem at once (needs no credentials).
     #[command(
-        after_help = "Examples:\n  headcount validate\n  headcount validate -f config/   # every *.yaml in config/"
+        after_help = "Examples:\n  headcount validate\n  headcount validate -f config/   # every *.yaml and *.yml in config/\n  headcount validate --format github   # annotations on the pull request's lines"
     )]
-    Validate(FileArgs),
+    Validate(ValidateArgs),
     /// Read the providers and show what apply would change.
     #[command(
         after_help = "Examples:\n  headcount plan\n  generate-accounts | headcount plan -f -\n  headcount plan --format markdown > plan.md\n  headcount plan --out plan.json --detailed-exitcode"
@@ -48,7 +48,7 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Read-only check for changes made outside the file (for cron). Exit 2 when drift is found.
     #[command(
-        after_help = "Examples:\n  headcount drift\n  headcount drift --format json --output drift.json"
+        after_help = "Examples:\n  headcount drift\n  headcount drift --format json --out drift.json"
     )]
     Drift(DriftArgs),
     /// Write a provider's existing accounts (or every provider's, as people) as file entries.
@@ -86,7 +86,7 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct FileArgs {
-    /// Desired-state file, a directory whose *.yaml files form one desired state, or `-` (standard input).
+    /// Desired-state file, a directory whose *.yaml (and *.yml) files form one desired state, or `-` (standard input).
     #[arg(
         short = 'f',
         long = "file",
@@ -95,6 +95,24 @@ pub struct FileArgs {
         env = "HEADCOUNT_FILE"
     )]
     pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Output format: `json` (one object: valid, and each problem with its
+    /// file, line and column), `github` (workflow commands that annotate the
+    /// lines of a pull request: `::error file=F,line=L,col=C::message`).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,7 +142,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Save the plan (no secrets) for `headcount apply FILE`.
-    #[arg(long = "out", value_name = "FILE")]
+    #[arg(long = "out", visible_alias = "output", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 2 when there are changes or unlisted accounts reported (drift), 0 when there are none, 1 on error.
     #[arg(long)]
@@ -181,7 +199,7 @@ pub struct DriftArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "out", visible_alias = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print the report even when there is no drift.
     #[arg(short, long)]

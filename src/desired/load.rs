@@ -46,8 +46,8 @@ fn read_inputs(path: &Path) -> Result<(String, Inputs), LoadError> {
     let paths = if meta.is_dir() {
         let files = yaml_files(path).map_err(|p| LoadError::new(&subject, &[*p], &[]))?;
         if files.is_empty() {
-            let p = Problem::general("empty_dir", format!("{subject} has no *.yaml files")).help(
-                "put the desired state in files ending in .yaml, or pass one file with `-f FILE`",
+            let p = Problem::general("empty_dir", format!("{subject} has no *.yaml or *.yml files")).help(
+                "put the desired state in files ending in .yaml (or .yml), or pass one file with `-f FILE`",
             );
             return Err(LoadError::new(&subject, &[p], &[]));
         }
@@ -602,7 +602,7 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || !name.ends_with(".yaml") {
+        if name.starts_with('.') || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
             continue;
         }
         let path = entry.path();
