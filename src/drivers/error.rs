@@ -66,6 +66,8 @@ pub enum Hint {
     ShiftedListing,
     /// A listing with two accounts of one key.
     SharedKey,
+    /// Nothing listens at the provider's address (connection refused).
+    Refused,
 }
 
 impl DriverError {
@@ -128,11 +130,15 @@ impl DriverError {
     }
 
     /// Worth trying again (for an idempotent call).
+    ///
+    /// A refused connection is not: nothing listens at the address, and a
+    /// wrong url or port does not start listening within a retry's wait
+    /// (retrying it until the deadline took 40 s to say so).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,
             ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
-        )
+        ) && self.help != Hint::Refused
     }
 
     /// A one-line hint for the user about what to do next.
@@ -142,6 +148,7 @@ impl DriverError {
             Hint::UntrustedListing => return "nothing was planned for this provider: headcount does not plan from a listing it cannot trust; check the provider url, run again, and report the listing to the vendor if it persists",
             Hint::ShiftedListing => return "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists",
             Hint::SharedKey => return "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again",
+            Hint::Refused => return "nothing listens at that address: check the provider's url (host and port) and that the service is up",
         }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",

@@ -21,7 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value as Json;
 use tokio::sync::{Mutex, Semaphore};
 
-use super::error::{redacted_snippet, DriverError, ErrorKind};
+use super::error::{redacted_snippet, DriverError, ErrorKind, Hint};
 use super::retry::{parse_retry_after, RetryPolicy};
 use super::ProviderConfig;
 use crate::model::DriverSchema;
@@ -576,6 +576,15 @@ impl HttpClient {
         } else {
             format!("{what} ({detail})")
         };
+        if e.is_connect() && refused(e) {
+            return self
+                .error(
+                    ErrorKind::Transport,
+                    &req.context,
+                    format!("cannot connect to {}: connection refused", self.base),
+                )
+                .with_help(Hint::Refused);
+        }
         let mut err = self.error(kind, &req.context, message);
         if !req.idempotent && !before_sending {
             err = err.ambiguous();
@@ -887,6 +896,20 @@ pub fn credential(config: &ProviderConfig, name: &str) -> Result<SecretString, D
         )
         .with_context("connect")),
     }
+}
+
+/// Whether the connection was refused (nothing listens at the address).
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[cfg(test)]
