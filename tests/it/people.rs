@@ -102,8 +102,13 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
         &text,
         &[
             "+ fullname   = \"Jan Kowalski\"",
-            "  # not sent: ccp: CCP has no field for surname\n",
+            "\n# not sent: ccp: CCP has no field for surname (1 person)\n",
         ],
+    );
+    assert_eq!(
+        text.matches("# not sent").count(),
+        1,
+        "once per plan: {text}"
     );
 
     let plan = json_plan(&world, &file);

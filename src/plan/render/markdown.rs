@@ -107,7 +107,20 @@ fn header(plan: &Plan) -> String {
 fn details_blocks(plan: &Plan) -> Vec<String> {
     let groups = plan.by_person();
     let headed = groups.iter().any(|(person, _)| person.is_some());
-    let mut blocks = Vec::with_capacity(plan.changes.len());
+    let mut blocks = Vec::with_capacity(plan.changes.len() + 1);
+    let notes = super::not_sent(plan, &groups);
+    if !notes.is_empty() {
+        let lines: Vec<String> = notes
+            .iter()
+            .map(|(note, people)| {
+                format!(
+                    "_Not sent: {}_\n\n",
+                    escape(&super::not_sent_line(note, *people))
+                )
+            })
+            .collect();
+        blocks.push(lines.concat());
+    }
     for (person, changes) in groups {
         for (i, c) in changes.into_iter().enumerate() {
             let mut block = if headed && i == 0 {
@@ -121,12 +134,6 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
             } else {
                 String::new()
             };
-            if i == 0 {
-                let notes = person.and_then(|(id, _)| plan.not_carried.get(id));
-                for note in notes.into_iter().flatten() {
-                    block.push_str(&format!("_Not sent: {}_\n\n", escape(note)));
-                }
-            }
             block.push_str(&change_block(c));
             blocks.push(block);
         }

@@ -63,15 +63,19 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
                         &format!("{title}: {}", plural(changes.len(), "change", "changes"))
                     )
                 );
-                let notes = person.and_then(|(id, _)| plan.not_carried.get(id));
-                for note in notes.into_iter().flatten() {
-                    let _ = writeln!(out, "  {}", p.paint(DIM, &format!("# not sent: {note}")));
-                }
             }
             for change in changes {
                 out.push('\n');
                 render_change(&mut out, &p, change);
             }
+        }
+        let notes = super::not_sent(plan, &groups);
+        if !notes.is_empty() {
+            out.push('\n');
+        }
+        for (note, people) in notes {
+            let line = super::not_sent_line(&note, people);
+            let _ = writeln!(out, "{}", p.paint(DIM, &format!("# not sent: {line}")));
         }
     }
 
