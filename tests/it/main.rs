@@ -3,6 +3,7 @@
 
 mod ci_drift_issue;
 mod ci_examples;
+mod ci_install;
 mod common;
 mod drivers;
 mod http;
