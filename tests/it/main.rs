@@ -4,6 +4,7 @@
 mod ci_drift_issue;
 mod ci_examples;
 mod ci_install;
+mod ci_schemas;
 mod common;
 mod drivers;
 mod http;
