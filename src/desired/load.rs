@@ -711,7 +711,9 @@ mod tests {
         let err = load(&dir.path().join("nope.yaml")).unwrap_err();
         assert!(err.diagnostics()[0].message().contains("no such file"));
         let err = load(dir.path()).unwrap_err();
-        assert!(err.diagnostics()[0].message().contains("no *.yaml files"));
+        assert!(err.diagnostics()[0]
+            .message()
+            .contains("no *.yaml or *.yml files"));
     }
 
     /// The checks of a file's outline, of its outline with the items

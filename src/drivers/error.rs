@@ -148,7 +148,7 @@ impl DriverError {
             Hint::UntrustedListing => return "nothing was planned for this provider: headcount does not plan from a listing it cannot trust; check the provider url, run again, and report the listing to the vendor if it persists",
             Hint::ShiftedListing => return "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists",
             Hint::SharedKey => return "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again",
-            Hint::Refused => return "nothing listens at that address: check the provider's url (host and port) and that the service is up",
+            Hint::Refused => return "the vendor is unreachable: nothing listens at that address; check the provider's url (host and port) and that the service is up",
         }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",
