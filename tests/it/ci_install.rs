@@ -167,13 +167,18 @@ impl FileServer {
 
 const TARGET: &str = "x86_64-unknown-linux-musl";
 
-fn tools_present() -> bool {
-    ["bash", "curl", "tar"].iter().all(|tool| {
+/// Whether bash, curl or tar is missing (then a line says the test was skipped).
+fn skipped() -> bool {
+    let present = ["bash", "curl", "tar"].iter().all(|tool| {
         Command::new(tool)
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success())
-    })
+    });
+    if !present {
+        eprintln!("SKIPPED: bash, curl or tar missing; ci/install.sh was not tested");
+    }
+    !present
 }
 
 /// ci/package.sh on the binary under test, as release.yml runs it.
@@ -221,8 +226,7 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn the_install_script_verifies_the_checksum_installs_and_then_uses_the_cache() {
-    if !tools_present() {
-        eprintln!("SKIPPED: bash, curl or tar missing; ci/install.sh was not tested");
+    if skipped() {
         return;
     }
     let dist = tempfile::tempdir().unwrap();
@@ -265,8 +269,7 @@ fn the_install_script_verifies_the_checksum_installs_and_then_uses_the_cache() {
 
 #[test]
 fn the_install_script_refuses_an_archive_whose_checksum_does_not_match() {
-    if !tools_present() {
-        eprintln!("SKIPPED: bash, curl or tar missing; ci/install.sh was not tested");
+    if skipped() {
         return;
     }
     let dist = tempfile::tempdir().unwrap();
@@ -297,8 +300,7 @@ fn the_install_script_refuses_an_archive_whose_checksum_does_not_match() {
 
 #[test]
 fn the_install_script_says_when_no_archive_exists_and_no_fallback_is_allowed() {
-    if !tools_present() {
-        eprintln!("SKIPPED: bash, curl or tar missing; ci/install.sh was not tested");
+    if skipped() {
         return;
     }
     let empty = tempfile::tempdir().unwrap();
