@@ -6,6 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use proptest::prelude::*;
 
+use super::ChangeKind;
 use super::*;
 use crate::desired::{Desired, Entry, FieldMap, Origin, Provider, SecretRef, UnlistedPolicy};
 use crate::drivers::{ccp, dnl, thulium};
@@ -29,6 +30,8 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         parallelism: None,
         timeout: None,
         max_deactivate_percent: 25.0,
+        max_deactivate_percent_set: false,
+        limits: Default::default(),
         insecure_http: false,
         ca_file: None,
         ignore: Vec::new(),
@@ -55,6 +58,8 @@ fn entry(
             .collect(),
         origin: origin(10),
         person: None,
+        start: None,
+        end: None,
     }
 }
 
@@ -76,6 +81,8 @@ fn desired(providers: Vec<Provider>, entries: Vec<Entry>) -> Desired {
         providers: providers.into_iter().map(|p| (p.name.clone(), p)).collect(),
         entries,
         people: Vec::new(),
+        timezone: Default::default(),
+        limits: Default::default(),
     }
 }
 
@@ -259,16 +266,65 @@ fn write_only_fields_never_cause_an_update() {
 }
 
 #[test]
-fn safety_threshold_refuses_mass_deactivation_without_force() {
+fn safety_threshold_needs_approval_for_mass_deactivation() {
     let (d, r) = sample();
     let plan = compute(&d, &r, &PlanOptions::default());
-    assert_eq!(plan.problems.len(), 1, "{:?}", plan.problems);
+    assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+    let over = plan.needs_approval();
+    assert_eq!(over.len(), 1, "{:?}", plan.breaches);
+    // 25% of 6 accounts is 1: 4 deactivations are 3 over.
+    assert_eq!(over[0].kind, ChangeKind::Deactivations);
     assert!(
-        plan.problems[0].message.contains("deactivates 4 of 6"),
+        over[0].describe().contains("4 deactivations of 6 accounts"),
         "{}",
-        plan.problems[0].message
+        over[0].describe()
     );
-    assert!(plan.problems[0].help.contains("--force"));
+    assert_eq!(over[0].over_by, 3);
+    assert!(over[0].how_to_allow().contains("--allow deactivations"));
+    // --allow deactivations lifts it; --allow creates does not; --force does.
+    let allowed = |allow: Vec<ChangeKind>, force: bool| {
+        let options = PlanOptions {
+            allow,
+            force,
+            ..PlanOptions::default()
+        };
+        compute(&d, &r, &options).needs_approval().is_empty()
+    };
+    assert!(allowed(vec![ChangeKind::Deactivations], false));
+    assert!(!allowed(vec![ChangeKind::Creates], false));
+    assert!(allowed(Vec::new(), true));
+}
+
+#[test]
+fn limits_per_kind_and_the_population_floor() {
+    use crate::desired::types::{Limit, Limits};
+    let (mut d, r) = sample();
+    // Creates limited to 0 for every provider: the sample's create needs approval.
+    d.limits = Limits {
+        creates: Some(Limit::Count(0)),
+        deactivations: Some(Limit::Percent(100.0)),
+        ..Limits::default()
+    };
+    let plan = compute(&d, &r, &PlanOptions::default());
+    let kinds: Vec<ChangeKind> = plan.needs_approval().iter().map(|b| b.kind).collect();
+    assert!(kinds.contains(&ChangeKind::Creates), "{:?}", plan.breaches);
+    // The provider's own max_deactivate_percent outranks the file's limits.
+    for p in d.providers.values_mut() {
+        p.max_deactivate_percent = 10.0;
+        p.max_deactivate_percent_set = true;
+    }
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert!(plan
+        .needs_approval()
+        .iter()
+        .any(|b| b.kind == ChangeKind::Deactivations && b.limit == Limit::Percent(10.0)));
+    // Below the population floor a percentage does not apply.
+    d.limits.min_population = Some(1000);
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert!(plan
+        .needs_approval()
+        .iter()
+        .all(|b| b.kind != ChangeKind::Deactivations));
 }
 
 #[test]
@@ -438,6 +494,7 @@ fn markdown_is_cut_under_the_comment_limit() {
             )],
             secrets: IndexMap::new(),
             person: None,
+            reason: None,
         });
     }
     let md = render::markdown::render(&plan);
@@ -594,6 +651,8 @@ fn saved(plan: &Plan, remote: &Remote) -> saved::SavedPlan {
         targets: &[],
         rotate: &[],
         force: false,
+        allow: Vec::new(),
+        at: None,
     };
     saved::SavedPlan::new(plan, remote, &made)
 }
