@@ -2,6 +2,7 @@
 //! sandbox harness (`common`).
 
 mod common;
+mod calendar;
 mod ci_examples;
 mod drivers;
 mod http;
