@@ -71,7 +71,9 @@ pub fn phase(start: Option<Date>, end: Option<Date>, day: Date) -> Phase {
 }
 
 /// What happens to a person on a day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Movement {
     /// The person starts (their `start:`).
@@ -85,7 +87,9 @@ pub enum Movement {
 }
 
 /// One account's part in a day's movement.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct AccountEvent {
     pub provider: String,
     pub key: String,
@@ -95,7 +99,9 @@ pub struct AccountEvent {
     pub reason: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Becomes {
     Activated,
@@ -174,7 +180,8 @@ pub fn upcoming(desired: &Desired, from: Date, days: i64) -> Vec<Event> {
         let on = |becomes: Becomes| event.accounts.iter().any(|a| a.becomes == becomes);
         let (up, down) = (on(Becomes::Activated), on(Becomes::Deactivated));
         let person_starts = person.is_some_and(|p| p.start == Some(event.day));
-        let person_ends = person.is_some_and(|p| p.end.and_then(|e| e.tomorrow().ok()) == Some(event.day));
+        let person_ends =
+            person.is_some_and(|p| p.end.and_then(|e| e.tomorrow().ok()) == Some(event.day));
         event.movement = if up && down {
             Movement::Moves
         } else if person_starts || (person.is_none() && up) {

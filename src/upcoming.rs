@@ -48,7 +48,12 @@ pub struct JsonPerson {
 }
 
 /// The events from `from` to `to` as JSON.
-pub fn to_json(events: &[Event], from: jiff::civil::Date, to: jiff::civil::Date, timezone: &str) -> JsonUpcoming {
+pub fn to_json(
+    events: &[Event],
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+    timezone: &str,
+) -> JsonUpcoming {
     let mut days: Vec<JsonDay> = Vec::new();
     for e in events {
         let day = e.day.to_string();

@@ -154,7 +154,9 @@ impl Default for Zone {
 
 /// A limit on one kind of change: a number of accounts, or a share of the
 /// provider's accounts.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Limit {
     Count(u64),

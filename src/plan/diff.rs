@@ -4,9 +4,11 @@ use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
-use super::normalize::{is_active, normalize, same};
 use super::guardrails;
-use super::{Breach, Change, ChangeKind, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
+use super::normalize::{is_active, normalize, same};
+use super::{
+    Breach, Change, ChangeKind, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted,
+};
 use crate::calendar::{self, Phase};
 use crate::desired::{Desired, Entry, Person, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
@@ -114,9 +116,9 @@ fn plan_provider(
         }
         // Outside its working period an account is not created, and one
         // that exists is wanted inactive.
-        let phase = options
-            .at
-            .map_or(Phase::During, |day| calendar::phase(entry.start, entry.end, day));
+        let phase = options.at.map_or(Phase::During, |day| {
+            calendar::phase(entry.start, entry.end, day)
+        });
         let off_duty: Entry;
         let (entry, reason) = match phase {
             Phase::During => (entry, entry.start.map(calendar::starts)),
@@ -261,7 +263,15 @@ fn plan_provider(
         }
     }
 
-    guard(plan, desired, provider, first_change, deactivations, records.len(), options);
+    guard(
+        plan,
+        desired,
+        provider,
+        first_change,
+        deactivations,
+        records.len(),
+        options,
+    );
 }
 
 /// Checks the provider's changes (from `first`) against its guardrails.
@@ -275,7 +285,10 @@ fn guard(
     options: &PlanOptions,
 ) {
     let changes = &plan.changes[first..];
-    let creates = changes.iter().filter(|c| matches!(c.op, Op::Create)).count();
+    let creates = changes
+        .iter()
+        .filter(|c| matches!(c.op, Op::Create))
+        .count();
     let updates = changes
         .iter()
         .filter(|c| matches!(c.op, Op::Update { .. }) && !sets_inactive(provider.schema, c))

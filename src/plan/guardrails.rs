@@ -11,7 +11,17 @@ use crate::desired::{Desired, Provider};
 
 /// A kind of change a limit counts.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
@@ -171,12 +181,7 @@ impl Breach {
 }
 
 /// The breach of `limit` by `count` changes among `population` accounts, if any.
-pub fn check(
-    limit: Limit,
-    count: usize,
-    population: usize,
-    min_population: u64,
-) -> Option<usize> {
+pub fn check(limit: Limit, count: usize, population: usize, min_population: u64) -> Option<usize> {
     let most = match limit {
         Limit::Count(n) => n as f64,
         Limit::Percent(_) if (population as u64) < min_population || population == 0 => {

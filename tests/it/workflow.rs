@@ -604,7 +604,11 @@ fn unlisted_deactivation_is_guarded_by_the_safety_threshold() {
         "{}",
         stdout(&out)
     );
-    assert!(stderr(&out).contains("--allow deactivations"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--allow deactivations"),
+        "{}",
+        stderr(&out)
+    );
     let out = world.run(&["apply", "-f", f, "--auto-approve"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(world.writes().is_empty());

@@ -27,11 +27,7 @@ pub(super) type Dated<'n> = Option<(Date, &'n Node)>;
 impl Checker {
     /// `start:` and `end:` of a person or an account, each an ISO date, the
     /// end not before the start. `who` names the owner in messages.
-    pub(super) fn period<'n>(
-        &mut self,
-        fields: &Fields<'n>,
-        who: &str,
-    ) -> (Dated<'n>, Dated<'n>) {
+    pub(super) fn period<'n>(&mut self, fields: &Fields<'n>, who: &str) -> (Dated<'n>, Dated<'n>) {
         let start = self.day(fields, "start", who);
         let end = self.day(fields, "end", who);
         self.ordered(start, end, who);
@@ -71,7 +67,9 @@ impl Checker {
                 self.push(
                     self.problem("date", format!("`{name}` of {who} must be a date: {why}"))
                         .label(span(node), "not a date")
-                        .help(format!("write an ISO date that exists, e.g. `{name}: 2026-12-07`")),
+                        .help(format!(
+                            "write an ISO date that exists, e.g. `{name}: 2026-12-07`"
+                        )),
                 );
                 None
             }

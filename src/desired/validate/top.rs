@@ -104,10 +104,14 @@ impl Checker {
                 };
                 if let Some((first_file, first_span)) = seen.get(name).copied() {
                     self.push(
-                        Problem::new(i, "duplicate_key", format!("`{name}` is given in two files"))
-                            .label(span(key), "given again here")
-                            .elsewhere(first_file, first_span, "first given here")
-                            .help(format!("give `{name}:` once, in one of the files")),
+                        Problem::new(
+                            i,
+                            "duplicate_key",
+                            format!("`{name}` is given in two files"),
+                        )
+                        .label(span(key), "given again here")
+                        .elsewhere(first_file, first_span, "first given here")
+                        .help(format!("give `{name}:` once, in one of the files")),
                     );
                     continue;
                 }

@@ -65,10 +65,19 @@ fn header(plan: &Plan) -> String {
         );
     }
     for b in plan.breaches.iter().filter(|b| b.allowed) {
-        let _ = writeln!(out, "_Allowed:_ {} (`--allow {}`)\n", escape(&b.describe()), b.kind);
+        let _ = writeln!(
+            out,
+            "_Allowed:_ {} (`--allow {}`)\n",
+            escape(&b.describe()),
+            b.kind
+        );
     }
     if let (true, Some(at)) = (plan.dated, plan.at) {
-        let _ = writeln!(out, "_`start:` and `end:` as of {at} ({})._\n", escape(&plan.timezone));
+        let _ = writeln!(
+            out,
+            "_`start:` and `end:` as of {at} ({})._\n",
+            escape(&plan.timezone)
+        );
     }
     if plan.changes.is_empty() && plan.unlisted.is_empty() {
         out.push_str("**No changes.** The providers match the file.\n\n");

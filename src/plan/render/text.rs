@@ -31,7 +31,10 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
         let _ = writeln!(
             out,
             "{}",
-            p.paint(DIM, &format!("# start: and end: as of {at} ({})", plan.timezone))
+            p.paint(
+                DIM,
+                &format!("# start: and end: as of {at} ({})", plan.timezone)
+            )
         );
     }
     if plan.changes.is_empty() && plan.unlisted.is_empty() {
@@ -135,7 +138,12 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
                     b.kind
                 );
             } else {
-                let _ = writeln!(out, "{} {}", p.paint(DELETE, "Needs approval:"), b.describe());
+                let _ = writeln!(
+                    out,
+                    "{} {}",
+                    p.paint(DELETE, "Needs approval:"),
+                    b.describe()
+                );
                 let _ = writeln!(out, "  help: {}", b.how_to_allow());
             }
         }
