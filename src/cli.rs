@@ -156,7 +156,8 @@ pub struct AllowArgs {
     /// Let the plan go over the limits on these kinds of change: creates, updates,
     /// password-resets, deactivations (repeatable, or a comma list). A plan over a
     /// limit that is not allowed exits 3 (needs approval).
-    #[arg(long = "allow", value_name = "KIND", value_delimiter = ',', value_parser = crate::plan::ChangeKind::parse)]
+    /// In CI, `HEADCOUNT_ALLOW` (e.g. from the pull request's `headcount: allow KIND` labels).
+    #[arg(long = "allow", value_name = "KIND", value_delimiter = ',', env = "HEADCOUNT_ALLOW", value_parser = crate::plan::ChangeKind::parse)]
     pub kinds: Vec<crate::plan::ChangeKind>,
 }
 
