@@ -285,6 +285,14 @@ fn a_thousand_leavers_need_approval_and_a_saved_plan_keeps_its_allow() {
         "{out}"
     );
     assert!(out.contains("--allow deactivations"), "{out}");
+    // The pull-request comment says so at the top, with the label that allows it.
+    let (code, md) = run(&world, &["plan", "-f", &f, "--format", "markdown"]);
+    assert_eq!(code, Some(3));
+    assert!(
+        md.starts_with("### headcount plan\n\n#### :raised_hand: Needs approval\n"),
+        "{md}"
+    );
+    assert!(md.contains("`headcount: allow deactivations`"), "{md}");
     let plan = json_plan(&world, &["plan", "-f", &f, "--format", "json"]);
     assert_eq!(plan["needs_approval"], true);
     assert_eq!(plan["guardrails"][0]["kind"], "deactivations");
@@ -469,4 +477,38 @@ people:
         std::fs::read_to_string("schemas/upcoming.schema.json").unwrap(),
         "schemas/upcoming.schema.json is out of date: run `cargo run -- schema upcoming > schemas/upcoming.schema.json`"
     );
+}
+
+#[test]
+fn a_file_cut_in_half_by_a_bad_merge_is_stopped_before_any_write() {
+    let accounts: Vec<Value> = (0..40)
+        .map(|i| json!({"login": format!("a{i:02}"), "name": "A", "surname": "B", "number": 6000 + i, "password": "x"}))
+        .collect();
+    let world = world(json!({ "thulium": accounts }));
+    let mut text = format!(
+        "{}people:\n",
+        world.providers("    unlisted: deactivate\n", "", "")
+    );
+    // Only the first half of the people survived the merge.
+    for i in 0..20 {
+        text.push_str(&format!(
+            "  - {{ id: a{i:02}, name: A, surname: B, accounts: {{ thulium: {{ number: \"{}\", password: {{ env: PW }} }} }} }}\n",
+            6000 + i
+        ));
+    }
+    let f = write(&world, &text);
+    world.sandbox.clear_requests();
+    let (code, out) = run(&world, &["apply", "-f", &f, "--auto-approve"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains(
+            "20 deactivations of 40 accounts on thulium (50%): over its limit of 25% by 10"
+        ),
+        "{out}"
+    );
+    assert!(world.sandbox.requests().iter().all(|r| r.method == "GET"
+        || r.path.ends_with("/auth/token")
+        || r.path.ends_with("/dnl/auth")));
+    let a = world.sandbox.account("thulium", "a39").unwrap().unwrap();
+    assert_eq!(a["active"], true);
 }
