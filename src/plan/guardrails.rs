@@ -158,10 +158,15 @@ impl Breach {
         } else {
             String::new()
         };
+        let kind = self.kind.flag().replace('-', " ");
+        let kind = match self.count {
+            1 => kind.trim_end_matches('s').to_string(),
+            _ => kind,
+        };
+        let accounts = if self.population == 1 { "account" } else { "accounts" };
         format!(
-            "{} {} of {} accounts on {}{share}: over its limit of {} by {}",
+            "{} {kind} of {} {accounts} on {}{share}: over its limit of {} by {}",
             self.count,
-            self.kind.flag().replace('-', " "),
             self.population,
             self.provider,
             self.limit,

@@ -299,7 +299,7 @@ fn an_inactive_person_without_an_account_gets_none_and_a_removed_person_is_unlis
         &stdout(&out),
         &[
             "~ surname = \"Kowalski\" -> \"Kowalska\"",
-            "Needs approval: 1 deactivations of 1 accounts on thulium (100%): over its limit of 25% by 1",
+            "Needs approval: 1 deactivation of 1 account on thulium (100%): over its limit of 25% by 1",
         ],
     );
 
