@@ -163,14 +163,14 @@ impl Breach {
             1 => kind.trim_end_matches('s').to_string(),
             _ => kind,
         };
-        let accounts = if self.population == 1 { "account" } else { "accounts" };
+        let accounts = if self.population == 1 {
+            "account"
+        } else {
+            "accounts"
+        };
         format!(
             "{} {kind} of {} {accounts} on {}{share}: over its limit of {} by {}",
-            self.count,
-            self.population,
-            self.provider,
-            self.limit,
-            self.over_by
+            self.count, self.population, self.provider, self.limit, self.over_by
         )
     }
 

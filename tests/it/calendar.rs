@@ -67,6 +67,16 @@ fn actions(plan: &Value) -> Vec<(String, String, String, Option<String>)> {
         .collect()
 }
 
+/// One change as [`actions`] lists it.
+fn ch(
+    action: &str,
+    provider: &str,
+    key: &str,
+    reason: Option<String>,
+) -> (String, String, String, Option<String>) {
+    (action.into(), provider.into(), key.into(), reason)
+}
+
 fn person(id: &str, dates: &str, accounts: &str) -> String {
     format!("  - id: {id}\n    name: Anna\n    surname: Nowak\n{dates}    accounts:\n{accounts}")
 }
@@ -101,13 +111,8 @@ fn a_joiner_starting_tomorrow_is_created_tomorrow_not_today() {
     assert_eq!(
         actions(&plan),
         [
-            (
-                "create".into(),
-                "thulium".into(),
-                "anowak".into(),
-                reason.clone()
-            ),
-            ("create".into(), "dnl".into(), "anowak".into(), reason),
+            ch("create", "thulium", "anowak", reason.clone()),
+            ch("create", "dnl", "anowak", reason),
         ]
     );
     assert_eq!(plan["at"], at);
@@ -149,13 +154,8 @@ fn a_leaver_is_deactivated_everywhere_and_a_rehire_is_reactivated_without_a_crea
     assert_eq!(
         actions(&plan),
         [
-            (
-                "deactivate".into(),
-                "thulium".into(),
-                "anowak".into(),
-                left.clone()
-            ),
-            ("deactivate".into(), "dnl".into(), "anowak".into(), left),
+            ch("deactivate", "thulium", "anowak", left.clone()),
+            ch("deactivate", "dnl", "anowak", left),
         ]
     );
     let (code, text) = run(&world, &["apply", "-f", &f, "--auto-approve"]);
@@ -174,13 +174,8 @@ fn a_leaver_is_deactivated_everywhere_and_a_rehire_is_reactivated_without_a_crea
     assert_eq!(
         actions(&plan),
         [
-            (
-                "update".into(),
-                "thulium".into(),
-                "anowak".into(),
-                starts.clone()
-            ),
-            ("update".into(), "dnl".into(), "anowak".into(), starts),
+            ch("update", "thulium", "anowak", starts.clone()),
+            ch("update", "dnl", "anowak", starts),
         ]
     );
     let (code, text) = run(&world, &["apply", "-f", &f, "--auto-approve"]);
@@ -230,18 +225,13 @@ fn a_movers_two_accounts_switch_on_the_day() {
     assert_eq!(
         actions(&plan),
         [
-            (
-                "deactivate".into(),
-                "thulium".into(),
-                "anowak".into(),
+            ch(
+                "deactivate",
+                "thulium",
+                "anowak",
                 Some(format!("left {last}"))
             ),
-            (
-                "create".into(),
-                "dnl".into(),
-                "anowak".into(),
-                Some(format!("starts {first}"))
-            ),
+            ch("create", "dnl", "anowak", Some(format!("starts {first}"))),
         ]
     );
     // The day before, nothing changes.
