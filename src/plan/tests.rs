@@ -964,3 +964,68 @@ fn active_false_in_the_file_keeps_a_suspended_account_suspended() {
     assert!(plan.changes.is_empty(), "{:?}", plan.changes);
     assert_eq!(plan.unchanged, 3);
 }
+
+/// The plan at one instant differs by the file's `timezone:`: 23:30 UTC on
+/// 6 December is already the 7th (the start) in Warsaw, still the 6th in
+/// Los Angeles; across Warsaw's DST change the day begins an hour earlier.
+#[test]
+fn a_start_is_due_when_the_day_begins_in_the_files_zone() {
+    use crate::calendar::{day_at, zone};
+    let mut joiner = entry(
+        "thulium",
+        &thulium::SCHEMA,
+        &[
+            ("login", s("newbie")),
+            ("name", s("New")),
+            ("surname", s("Joiner")),
+            ("number", s("5700")),
+        ],
+        &["password"],
+    );
+    let d_for = |start: &str, tz: &str, e: &mut Entry| {
+        e.start = Some(start.parse().unwrap());
+        let mut d = desired(
+            vec![provider(
+                "thulium",
+                &thulium::SCHEMA,
+                UnlistedPolicy::Report,
+            )],
+            vec![e.clone()],
+        );
+        d.timezone = zone(tz).unwrap();
+        d
+    };
+    let mut r = Remote::default();
+    r.providers.insert("thulium".into(), Vec::new());
+    let creates_at = |d: &Desired, instant: &str| {
+        let at = day_at(instant.parse().unwrap(), &d.timezone.tz);
+        let options = PlanOptions {
+            at: Some(at),
+            ..PlanOptions::default()
+        };
+        let plan = compute(d, &r, &options);
+        plan.changes
+            .iter()
+            .filter(|c| c.action() == Action::Create)
+            .map(|c| c.reason.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let warsaw = d_for("2026-12-07", "Europe/Warsaw", &mut joiner);
+    let la = d_for("2026-12-07", "America/Los_Angeles", &mut joiner);
+    assert_eq!(
+        creates_at(&warsaw, "2026-12-06T23:30:00Z"),
+        ["starts 2026-12-07"]
+    );
+    assert!(creates_at(&la, "2026-12-06T23:30:00Z").is_empty());
+    assert_eq!(
+        creates_at(&la, "2026-12-07T08:00:00Z"),
+        ["starts 2026-12-07"]
+    );
+    // Summer time from 29 March 2026: the 30th begins at 22:00 UTC on the 29th.
+    let spring = d_for("2026-03-30", "Europe/Warsaw", &mut joiner);
+    assert!(creates_at(&spring, "2026-03-29T21:59:59Z").is_empty());
+    assert_eq!(
+        creates_at(&spring, "2026-03-29T22:00:00Z"),
+        ["starts 2026-03-30"]
+    );
+}
