@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per subject, sharing one
 //! sandbox harness (`common`).
 
+mod behaviours;
 mod ci_examples;
 mod common;
 mod drivers;
