@@ -36,7 +36,10 @@ const ROWS: &[(&[&str], Expect)] = &[
     // Thulium's agent list: page size, paging parameters, shape, order.
     (&["thulium.page_cap=100"], Converges),
     (&["thulium.limit=ignored"], Converges),
-    (&["thulium.limit=ignored", "thulium.page_default=50"], Converges),
+    (
+        &["thulium.limit=ignored", "thulium.page_default=50"],
+        Converges,
+    ),
     (
         &[
             "thulium.limit=ignored",
@@ -45,7 +48,10 @@ const ROWS: &[(&[&str], Expect)] = &[
         ],
         Converges,
     ),
-    (&["thulium.offset=ignored"], Refuses("seems to ignore `offset`")),
+    (
+        &["thulium.offset=ignored"],
+        Refuses("seems to ignore `offset`"),
+    ),
     (
         &["thulium.offset=ignored", "thulium.page_cap=100"],
         Refuses("seems to ignore `offset`"),
@@ -61,7 +67,10 @@ const ROWS: &[(&[&str], Expect)] = &[
     (&["ccp.page_cap=7"], Converges),
     (&["ccp.page_default=5"], Converges),
     (&["ccp.order=reverse"], Converges),
-    (&["ccp.order=unstable", "ccp.page_cap=10"], Refuses("already listed")),
+    (
+        &["ccp.order=unstable", "ccp.page_cap=10"],
+        Refuses("already listed"),
+    ),
     (
         &["ccp.page_cap=10", "ccp.total=short:10"],
         Refuses("its total is short"),
@@ -165,7 +174,15 @@ fn check(row: &[&str], expect: Expect) {
                 &plan[..],
                 &["apply", "-f", f, "--auto-approve"],
                 &["drift", "-f", f],
-                &["import", "-f", f, "--provider", vendor_of(row), "--out", "x.yaml"],
+                &[
+                    "import",
+                    "-f",
+                    f,
+                    "--provider",
+                    vendor_of(row),
+                    "--out",
+                    "x.yaml",
+                ],
             ] {
                 let (code, out) = run(&world, args);
                 assert_eq!(code, 1, "{row:?} {}: {out}", args[0]);
@@ -175,7 +192,11 @@ fn check(row: &[&str], expect: Expect) {
                     "{row:?} names the provider: {out}"
                 );
             }
-            assert_eq!(world.sandbox.state(), before, "{row:?}: nothing was written");
+            assert_eq!(
+                world.sandbox.state(),
+                before,
+                "{row:?}: nothing was written"
+            );
         }
         Converges => {
             let (code, out) = run(&world, &plan);

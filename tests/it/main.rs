@@ -4,6 +4,7 @@
 mod behaviours;
 mod ci_examples;
 mod common;
+mod doctor;
 mod drivers;
 mod http;
 mod lifecycle;
