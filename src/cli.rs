@@ -61,6 +61,11 @@ pub enum Command {
         after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml\n  headcount import --people --unmanaged -f config/ --out config/adopted.yaml"
     )]
     Import(ImportArgs),
+    /// Read-only checks of each provider against what headcount relies on (run it first).
+    #[command(
+        after_help = "Examples:\n  headcount doctor\n  headcount doctor --provider thulium --format markdown"
+    )]
+    Doctor(DoctorArgs),
     /// Serve a simulation of the Thulium, CCP and DNL APIs on loopback.
     #[command(
         after_help = "Examples:\n  headcount sandbox --port 8787\n  headcount sandbox --port 0 --latency-ms 20 --fault-rate 0.1"
@@ -253,6 +258,21 @@ pub struct UpcomingArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Check only this provider (name from the file).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Maximum concurrent requests to each provider.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     #[command(flatten)]
     pub file: FileArgs,
@@ -312,6 +332,11 @@ pub struct SandboxArgs {
     /// How the simulated Thulium pages `GET /api/agents`: with limit (default 100, max 1000) and offset, or not at all.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = crate::sandbox::ThuliumPaging::Paged)]
     pub thulium_paging: crate::sandbox::ThuliumPaging,
+    /// A vendor behaviour no public document fixes, as NAME=VALUE
+    /// (repeatable), e.g. thulium.page_cap=100, thulium.offset=ignored,
+    /// ccp.total=short:50. Every name and value: docs/sandbox.md.
+    #[arg(long = "behaviour", value_name = "NAME=VALUE")]
+    pub behaviours: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

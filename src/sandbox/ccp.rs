@@ -27,10 +27,11 @@ use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
+use super::behaviour::{served_size, Honour};
 use super::listing::{self, Listed};
 use super::table::{
-    body_object, count_param, json_answer, json_type, page_size, row, stored_view, Conflict,
-    Password, Reply, Table, TokenCheck,
+    body_object, count_param, json_answer, json_type, row, stored_view, Conflict, Password, Reply,
+    Table, TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, CCP_API_KEY, TOKEN_TTL};
@@ -43,8 +44,6 @@ const MIN_LENGTH: &str = "String length must be greater than or equal to 1";
 /// The sandbox's tenant.
 const DOMAIN_UUID: &str = "5a1c4d0e-0000-4000-8000-00000000ccp0";
 const API_USER_UUID: &str = "5a1c4d0e-0000-4000-8000-0000000api00";
-const DEFAULT_LIMIT: usize = 10;
-const MAX_LIMIT: usize = 100;
 
 fn username_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -445,21 +444,39 @@ async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
     sim.check_auth(&headers)?;
-    let limit = count_param(&query, "limit", DEFAULT_LIMIT, invalid_count)?;
+    let behaviours = sim.state.behaviours();
+    let request = sim.state.next_list_request();
+    let limit = count_param(&query, "limit", 0, invalid_count)?;
     let offset = count_param(&query, "offset", 0, invalid_count)?;
-    let limit = page_size(limit, DEFAULT_LIMIT, MAX_LIMIT);
+    let limit = served_size(
+        Some(limit),
+        Honour::Honoured,
+        behaviours.ccp_page_default,
+        behaviours.ccp_page_cap,
+    );
     let fault = sim.state.listing().fault;
     let store = sim.state.accounts();
     let rows = store.users.rows();
-    let window = listing::window(fault, rows.len(), offset, limit);
-    let data = listing::render(&window.slots, |i| UserView::from(&rows[i]), twin_uuid);
+    let listed = listing::arranged_rows(
+        rows.len(),
+        |i| rows[i].user_enabled,
+        behaviours.ccp_inactive,
+        behaviours.ccp_order,
+        request,
+    );
+    let window = listing::window(fault, listed.len(), offset, limit);
+    let data = listing::render(
+        &window.slots,
+        |i| UserView::from(&rows[listed[i]]),
+        twin_uuid,
+    );
     Ok(json_answer(
         StatusCode::OK,
         &Page {
             data,
             limit,
             offset,
-            total: window.total,
+            total: behaviours.ccp_total.report(window.total),
         },
     ))
 }
