@@ -66,6 +66,8 @@ pub enum Hint {
     ShiftedListing,
     /// A listing with two accounts of one key.
     SharedKey,
+    /// The vendor has no edit endpoint (Thulium's undocumented agent PUT).
+    NoEditEndpoint,
 }
 
 impl DriverError {
@@ -142,6 +144,7 @@ impl DriverError {
             Hint::UntrustedListing => return "nothing was planned for this provider: headcount does not plan from a listing it cannot trust; check the provider url, run again, and report the listing to the vendor if it persists",
             Hint::ShiftedListing => return "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists",
             Hint::SharedKey => return "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again",
+            Hint::NoEditEndpoint => return "set `edits: manual` on this provider: its updates and deactivations are then planned as steps to make in the vendor's panel, and never sent (`headcount doctor --probe-edits` checks whether a system has the endpoint)",
         }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",

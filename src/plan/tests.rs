@@ -26,6 +26,7 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         url: url::Url::parse("https://example.com").unwrap(),
         auth: IndexMap::new(),
         unlisted,
+        edits: crate::desired::EditsPolicy::Api,
         parallelism: None,
         timeout: None,
         max_deactivate_percent: 25.0,
@@ -438,6 +439,7 @@ fn markdown_is_cut_under_the_comment_limit() {
             )],
             secrets: IndexMap::new(),
             person: None,
+            notes: Vec::new(),
         });
     }
     let md = render::markdown::render(&plan);

@@ -46,6 +46,10 @@ const API_USER_UUID: &str = "5a1c4d0e-0000-4000-8000-0000000api00";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 100;
 
+/// The four user levels of the vendor's portal guide (phamhieptel4vn/api-docs,
+/// `portal_callcenter_guide/user.md`), lower case as its import sheet requires.
+const LEVELS: &[&str] = &["admin", "manager", "leader", "agent"];
+
 fn username_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(USERNAME_PATTERN).unwrap_or_else(|_| unreachable!()))
@@ -240,6 +244,21 @@ impl Store {
     fn role_name(&self, role_uuid: &str) -> String {
         self.roles.get(role_uuid).cloned().unwrap_or_default()
     }
+
+    /// The lowest number from 100 up that no user holds as its extension
+    /// (how the vendor numbers is not documented).
+    fn free_extension(&self) -> String {
+        let taken: std::collections::HashSet<&str> = self
+            .users
+            .rows()
+            .iter()
+            .map(|u| u.extension.as_str())
+            .collect();
+        (100u64..)
+            .map(|n| n.to_string())
+            .find(|n| !taken.contains(n.as_str()))
+            .unwrap_or_default()
+    }
 }
 
 /// The simulated CCP.
@@ -337,10 +356,11 @@ fn check_user(
     if let Some(l) = &level {
         if l.is_empty() {
             errors.push(("level", MIN_LENGTH.into()));
-        } else if l != "admin" && l != "agent" {
+        } else if !LEVELS.contains(&l.as_str()) {
             errors.push((
                 "level",
-                "Must be one of the following: \"admin\", \"agent\"".into(),
+                "Must be one of the following: \"admin\", \"manager\", \"leader\", \"agent\""
+                    .into(),
             ));
         }
     }
@@ -353,12 +373,10 @@ fn check_user(
     };
     let role_uuid = required("role_uuid", &mut errors);
     let password = required("password", &mut errors);
-    let confirm = required("confirm_password", &mut errors);
-    if let (Some(p), Some(c)) = (&password, &confirm) {
-        if !p.is_empty() && !c.is_empty() && p != c {
-            errors.push(("confirm_password", "Does not match password".into()));
-        }
-    }
+    // Required (the vendor's table), but never compared with `password`:
+    // the vendor's own create example sends a different one, and no
+    // document names a check.
+    required("confirm_password", &mut errors);
     let email = string("email", &mut errors);
     let first_name = string("first_name", &mut errors);
     let extension = string("extension", &mut errors);
@@ -379,9 +397,6 @@ fn check_user(
     let is_create_extension = boolean("is_create_extension", false, &mut errors);
     let is_active = boolean("is_active", true, &mut errors);
     let enable_webrtc = boolean("enable_webrtc", false, &mut errors);
-    if is_create_extension && extension.as_deref() == Some("") {
-        errors.push(("extension", MIN_LENGTH.into()));
-    }
     if !errors.is_empty() {
         return Err(field_errors(errors));
     }
@@ -389,7 +404,12 @@ fn check_user(
     if user.role_uuid != role_uuid {
         user.role_name = store.role_name(&role_uuid);
     }
-    let extension = extension.unwrap_or_default();
+    let mut extension = extension.unwrap_or_default();
+    if is_create_extension && extension.is_empty() {
+        // The portal guide: "create extension" with no number given, and
+        // the system generates one.
+        extension = store.free_extension();
+    }
     if extension.is_empty() {
         user.extension_uuid.clear();
     } else if extension != user.extension || user.extension_uuid.is_empty() {
