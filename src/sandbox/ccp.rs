@@ -15,6 +15,7 @@
 //! sent. `is_active` is stored as `user_enabled` and read back as "true"/"false".
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
@@ -265,6 +266,20 @@ impl Store {
 #[derive(Default)]
 pub(crate) struct Ccp {
     state: VendorState<Store>,
+    /// `PUT /v3/user/{uuid}` clears `last_name` and `middle_name` when the
+    /// body leaves them out (a PUT that replaces the whole record); off,
+    /// they are kept. No document says which.
+    put_blanks_unsent: AtomicBool,
+}
+
+impl Ccp {
+    pub(crate) fn set_put_blanks_unsent(&self, on: bool) {
+        self.put_blanks_unsent.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn put_blanks_unsent(&self) -> bool {
+        self.put_blanks_unsent.load(Ordering::Relaxed)
+    }
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -315,6 +330,7 @@ fn check_user(
     body: &Map<String, Value>,
     user: &mut User,
     store: &Store,
+    blank_unsent: bool,
 ) -> Result<Option<String>, Response> {
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let wrong_type = |expected: &str, given: &Value| {
@@ -421,11 +437,15 @@ fn check_user(
     user.password = Password(password.unwrap_or_default());
     user.email = email.unwrap_or_default();
     user.first_name = first_name.unwrap_or_default();
-    if let Some(v) = last_name {
-        user.last_name = v;
+    match last_name {
+        Some(v) => user.last_name = v,
+        None if blank_unsent => user.last_name.clear(),
+        None => {}
     }
-    if let Some(v) = middle_name {
-        user.middle_name = v;
+    match middle_name {
+        Some(v) => user.middle_name = v,
+        None if blank_unsent => user.middle_name.clear(),
+        None => {}
     }
     user.extension = extension;
     user.user_enabled = is_active;
@@ -527,7 +547,7 @@ async fn create(State(sim): State<Arc<Ccp>>, headers: HeaderMap, body: Bytes) ->
         user_uuid: uuid::Uuid::new_v4().to_string(),
         ..User::default()
     };
-    check_user(&body, &mut user, &store)?;
+    check_user(&body, &mut user, &store, false)?;
     if store.users.index_of_key(&user.username).is_some() {
         return Err(username_exists());
     }
@@ -547,7 +567,9 @@ async fn update(
     let index = index_of(&store, &uuid)?;
     let body = body_object(&body).ok_or_else(bad_body)?;
     let mut user = store.users.rows()[index].clone();
-    if check_user(&body, &mut user, &store)?.is_some_and(|u| u != uuid) {
+    if check_user(&body, &mut user, &store, sim.put_blanks_unsent())?
+        .is_some_and(|u| u != uuid)
+    {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "user_uuid does not match the user in the path",

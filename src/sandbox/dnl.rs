@@ -506,9 +506,22 @@ pub(crate) struct Dnl {
     /// Reads leave out what [`UserView`] leaves out in the sparse read mode
     /// (writes still take it).
     sparse_reads: AtomicBool,
+    /// `PATCH /user/{id}` refuses a body without `name` and `user_type`,
+    /// as a server that wants the whole form (what the vendor's UI sends)
+    /// would; off, a partial body is taken.
+    patch_whole_form: AtomicBool,
 }
 
 impl Dnl {
+    /// Whether a PATCH must carry the whole form (see [`Dnl::patch_whole_form`]).
+    pub(crate) fn set_patch_whole_form(&self, on: bool) {
+        self.patch_whole_form.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn patch_whole_form(&self) -> bool {
+        self.patch_whole_form.load(Ordering::Relaxed)
+    }
+
     /// A user as reads return it (sparse or not).
     fn view<'a>(&self, user: &'a User) -> UserView<'a> {
         UserView::new(user, self.sparse_reads.load(Ordering::Relaxed))
@@ -742,6 +755,16 @@ async fn update(
     let mut store = sim.state.accounts();
     let index = index_of(&store, &id)?;
     let body = body_object(&body).ok_or_else(bad_body)?;
+    if sim.patch_whole_form() {
+        let missing: Vec<(String, &str)> = ["name", "user_type"]
+            .into_iter()
+            .filter(|f| body.get(*f).is_none_or(Value::is_null))
+            .map(|f| (f.to_string(), MISSING))
+            .collect();
+        if !missing.is_empty() {
+            return Err(validation_errors(missing));
+        }
+    }
     let fields = check(&body, false)?;
     if let Some(name) = fields.get("name").and_then(Value::as_str) {
         if !store.users.key_free_for(name, index) {

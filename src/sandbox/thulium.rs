@@ -12,7 +12,7 @@
 //! Fields the vendor does not document are ignored.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -183,6 +183,26 @@ impl Accounts for Store {
 #[derive(Default)]
 pub(crate) struct Thulium {
     state: VendorState<Store>,
+    /// 0: `PUT /api/agents/{login}` exists. 404 or 405: the system has no
+    /// such endpoint and answers that status (no public Thulium document
+    /// names the endpoint).
+    edit_endpoint_missing: AtomicU16,
+}
+
+impl Thulium {
+    /// `None`: the edit endpoint exists; `Some(404 | 405)`: it does not,
+    /// and answers that status.
+    pub(crate) fn set_edit_endpoint_missing(&self, status: Option<u16>) {
+        self.edit_endpoint_missing
+            .store(status.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    pub(crate) fn edit_endpoint_missing(&self) -> Option<u16> {
+        match self.edit_endpoint_missing.load(Ordering::Relaxed) {
+            0 => None,
+            status => Some(status),
+        }
+    }
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(0x5367_8450_401c);
@@ -511,6 +531,11 @@ async fn update(
     Path(login): Path<String>,
     body: Bytes,
 ) -> Reply {
+    match sim.edit_endpoint_missing() {
+        Some(405) => return method_not_allowed(headers).await,
+        Some(_) => return unknown_uri(headers).await,
+        None => {}
+    }
     check_auth(&headers)?;
     let mut store = sim.state.accounts();
     let index = index_of(&store, &login)?;
