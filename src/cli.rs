@@ -243,6 +243,11 @@ pub struct SandboxArgs {
     /// How the simulated Thulium pages `GET /api/agents`: with limit (default 100, max 1000) and offset, or not at all.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = crate::sandbox::ThuliumPaging::Paged)]
     pub thulium_paging: crate::sandbox::ThuliumPaging,
+    /// A vendor behaviour no public document fixes, as NAME=VALUE
+    /// (repeatable), e.g. thulium.page_cap=100, thulium.offset=ignored,
+    /// ccp.total=short:50. Every name and value: docs/sandbox.md.
+    #[arg(long = "behaviour", value_name = "NAME=VALUE")]
+    pub behaviours: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

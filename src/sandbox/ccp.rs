@@ -15,7 +15,6 @@
 //! sent. `is_active` is stored as `user_enabled` and read back as "true"/"false".
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
@@ -28,10 +27,11 @@ use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
+use super::behaviour::{served_size, Honour, Unsent};
 use super::listing::{self, Listed};
 use super::table::{
-    body_object, count_param, json_answer, json_type, page_size, row, stored_view, Conflict,
-    Password, Reply, Table, TokenCheck,
+    body_object, count_param, json_answer, json_type, row, stored_view, Conflict, Password, Reply,
+    Table, TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, CCP_API_KEY, TOKEN_TTL};
@@ -44,8 +44,6 @@ const MIN_LENGTH: &str = "String length must be greater than or equal to 1";
 /// The sandbox's tenant.
 const DOMAIN_UUID: &str = "5a1c4d0e-0000-4000-8000-00000000ccp0";
 const API_USER_UUID: &str = "5a1c4d0e-0000-4000-8000-0000000api00";
-const DEFAULT_LIMIT: usize = 10;
-const MAX_LIMIT: usize = 100;
 
 /// The four user levels of the vendor's portal guide (phamhieptel4vn/api-docs,
 /// `portal_callcenter_guide/user.md`), lower case as its import sheet requires.
@@ -266,20 +264,6 @@ impl Store {
 #[derive(Default)]
 pub(crate) struct Ccp {
     state: VendorState<Store>,
-    /// `PUT /v3/user/{uuid}` clears `last_name` and `middle_name` when the
-    /// body leaves them out (a PUT that replaces the whole record); off,
-    /// they are kept. No document says which.
-    put_blanks_unsent: AtomicBool,
-}
-
-impl Ccp {
-    pub(crate) fn set_put_blanks_unsent(&self, on: bool) {
-        self.put_blanks_unsent.store(on, Ordering::Relaxed);
-    }
-
-    pub(crate) fn put_blanks_unsent(&self) -> bool {
-        self.put_blanks_unsent.load(Ordering::Relaxed)
-    }
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -485,21 +469,39 @@ async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
     sim.check_auth(&headers)?;
-    let limit = count_param(&query, "limit", DEFAULT_LIMIT, invalid_count)?;
+    let behaviours = sim.state.behaviours();
+    let request = sim.state.next_list_request();
+    let limit = count_param(&query, "limit", 0, invalid_count)?;
     let offset = count_param(&query, "offset", 0, invalid_count)?;
-    let limit = page_size(limit, DEFAULT_LIMIT, MAX_LIMIT);
+    let limit = served_size(
+        Some(limit),
+        Honour::Honoured,
+        behaviours.ccp_page_default,
+        behaviours.ccp_page_cap,
+    );
     let fault = sim.state.listing().fault;
     let store = sim.state.accounts();
     let rows = store.users.rows();
-    let window = listing::window(fault, rows.len(), offset, limit);
-    let data = listing::render(&window.slots, |i| UserView::from(&rows[i]), twin_uuid);
+    let listed = listing::arranged_rows(
+        rows.len(),
+        |i| rows[i].user_enabled,
+        behaviours.ccp_inactive,
+        behaviours.ccp_order,
+        request,
+    );
+    let window = listing::window(fault, listed.len(), offset, limit);
+    let data = listing::render(
+        &window.slots,
+        |i| UserView::from(&rows[listed[i]]),
+        twin_uuid,
+    );
     Ok(json_answer(
         StatusCode::OK,
         &Page {
             data,
             limit,
             offset,
-            total: window.total,
+            total: behaviours.ccp_total.report(window.total),
         },
     ))
 }
@@ -567,7 +569,10 @@ async fn update(
     let index = index_of(&store, &uuid)?;
     let body = body_object(&body).ok_or_else(bad_body)?;
     let mut user = store.users.rows()[index].clone();
-    if check_user(&body, &mut user, &store, sim.put_blanks_unsent())?
+    // `ccp.put_unsent=blanked`: a PUT that replaces the whole record clears
+    // `last_name` and `middle_name` when the body leaves them out.
+    let blank_unsent = sim.state.behaviours().ccp_put_unsent == Unsent::Blanked;
+    if check_user(&body, &mut user, &store, blank_unsent)?
         .is_some_and(|u| u != uuid)
     {
         return Err(error(

@@ -1410,3 +1410,73 @@ fn the_binary_serves_a_yaml_seed_on_a_free_port() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(agent["number"], 5634);
 }
+
+// ------------------------------------------------------------- behaviours
+
+fn agents(n: usize) -> Seed {
+    let thulium: Vec<Value> = (0..n)
+        .map(|i| json!({"login": format!("a{i:04}"), "name": "A", "surname": "B", "number": 100 + i}))
+        .collect();
+    Seed::default().with("thulium", thulium)
+}
+
+#[tokio::test]
+async fn behaviours_set_at_start_and_through_the_control_api_change_the_list() {
+    let sb = Sandbox::start(SandboxOptions {
+        seed: agents(250),
+        behaviours: headcount::sandbox::Behaviours::from_assignments(&["thulium.page_cap=100"])
+            .unwrap(),
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let get = reqwest::Method::GET;
+    let (_, page) = thulium(&c, &sb, get.clone(), "/api/agents?limit=1000", None).await;
+    assert_eq!(page.as_array().map(Vec::len), Some(100), "capped at 100");
+
+    let url = format!("{}/_sandbox/behaviours", sb.base_url());
+    let put = |b: Value| c.put(&url).json(&b).send();
+    let (status, view) = body(
+        put(json!({"thulium.list": "envelope-count", "thulium.offset": "ignored"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["values"]["thulium.list"], "envelope-count");
+    assert_eq!(view["values"]["thulium.page_cap"], "100");
+    let (_, page) = thulium(&c, &sb, get.clone(), "/api/agents?limit=10&offset=20", None).await;
+    assert_eq!(page["count"], 250);
+    assert_eq!(page["result"][0]["login"], "a0000", "offset ignored");
+
+    // Unknown names and values change nothing and name the valid ones.
+    let (status, error) = body(put(json!({"thulium.colour": "red"})).await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("thulium.page_cap"),
+        "{error}"
+    );
+    let (status, error) = body(
+        put(json!({"thulium.list": "array", "thulium.limit": "sometimes"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("honoured, ignored"),
+        "{error}"
+    );
+    assert_eq!(sb.behaviours().values()["thulium.list"], "envelope-count");
+
+    // Reset goes back to the startup behaviours.
+    sb.reset().unwrap();
+    assert_eq!(sb.behaviours().changed(), ["thulium.page_cap=100"]);
+}
