@@ -619,6 +619,16 @@ fn sent_besides_changes(
 
 fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
     let schema = provider.schema;
+    let mut fields = vec![FieldChange::set(
+        schema.active_field,
+        record.fields.get(schema.active_field).cloned(),
+        Value::Bool(false),
+    )];
+    // What the vendor's edit sends besides (DNL's name and user_type). A
+    // secret an edit requires never gets here: such a vendor's unlisted
+    // accounts are not deactivated (see `deactivation_blocker`), unless
+    // by hand, where it is not sent.
+    sent_besides_changes(&mut fields, schema, record, &[]);
     Change {
         op: Op::Deactivate {
             remote: record.clone(),
@@ -627,11 +637,7 @@ fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
         vendor: schema.vendor.to_string(),
         kind: schema.kind,
         key: record.key.clone(),
-        fields: vec![FieldChange::set(
-            schema.active_field,
-            record.fields.get(schema.active_field).cloned(),
-            Value::Bool(false),
-        )],
+        fields,
         secrets: IndexMap::new(),
         person: None,
         notes: leaves_out_notes(schema),

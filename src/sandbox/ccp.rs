@@ -572,9 +572,7 @@ async fn update(
     // `ccp.put_unsent=blanked`: a PUT that replaces the whole record clears
     // `last_name` and `middle_name` when the body leaves them out.
     let blank_unsent = sim.state.behaviours().ccp_put_unsent == Unsent::Blanked;
-    if check_user(&body, &mut user, &store, blank_unsent)?
-        .is_some_and(|u| u != uuid)
-    {
+    if check_user(&body, &mut user, &store, blank_unsent)?.is_some_and(|u| u != uuid) {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "user_uuid does not match the user in the path",

@@ -4,6 +4,7 @@
 mod ci_examples;
 mod common;
 mod drivers;
+mod edits;
 mod http;
 mod lifecycle;
 mod listing;

@@ -427,7 +427,11 @@ async fn ccp_takes_the_vendors_own_create_example_four_levels_and_generates_exte
     let (status, value) = body_of(c.post(&users).bearer_auth(&token).json(&example)).await;
     assert_eq!(status, StatusCode::OK, "{value}");
     assert_eq!(value["created"], true);
-    for (username, level) in [("Boss01", "manager"), ("Lead01", "leader"), ("Admin01", "admin")] {
+    for (username, level) in [
+        ("Boss01", "manager"),
+        ("Lead01", "leader"),
+        ("Admin01", "admin"),
+    ] {
         let mut body = example.clone();
         body["username"] = json!(username);
         body["level"] = json!(level);
@@ -447,7 +451,11 @@ async fn ccp_takes_the_vendors_own_create_example_four_levels_and_generates_exte
         .collect();
     let extensions: std::collections::HashSet<&str> =
         held.iter().map(|(_, _, e)| e.as_str()).collect();
-    assert_eq!(extensions.len(), 4, "every user has an extension of its own: {held:?}");
+    assert_eq!(
+        extensions.len(),
+        4,
+        "every user has an extension of its own: {held:?}"
+    );
     assert!(!extensions.contains(""), "{held:?}");
     let levels: Vec<&str> = held.iter().map(|(_, l, _)| l.as_str()).collect();
     assert_eq!(levels, ["agent", "manager", "leader", "admin"]);
