@@ -56,6 +56,11 @@ pub enum Command {
         after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml"
     )]
     Import(ImportArgs),
+    /// Read-only checks of each provider against what headcount relies on (run it first).
+    #[command(
+        after_help = "Examples:\n  headcount doctor\n  headcount doctor --provider thulium --format markdown"
+    )]
+    Doctor(DoctorArgs),
     /// Serve a simulation of the Thulium, CCP and DNL APIs on loopback.
     #[command(
         after_help = "Examples:\n  headcount sandbox --port 8787\n  headcount sandbox --port 0 --latency-ms 20 --fault-rate 0.1"
@@ -186,6 +191,21 @@ pub struct DriftArgs {
     /// Print the report even when there is no drift.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Check only this provider (name from the file).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Maximum concurrent requests to each provider.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallelism: u32,
 }
 
 #[derive(Debug, Clone, Args)]

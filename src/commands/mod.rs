@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod completions;
 pub mod demo;
+pub mod doctor;
 pub mod drift;
 pub mod import;
 pub mod init;
@@ -41,6 +42,7 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Apply(args) => apply::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
+        Command::Doctor(args) => doctor::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Schema(args) => schema::run(args),

@@ -27,7 +27,7 @@ use crate::model::{
 
 use super::error::Hint;
 use super::http::{self, Auth, HttpClient, Request, Session, VendorMessage};
-use super::listing::RecordShape;
+use super::listing::{self, RecordShape};
 use super::paging::{self, Next, OpenListing};
 use super::{wire, Driver, DriverError, EditProbe, ErrorKind, ProviderConfig, VendorEntry};
 
@@ -194,28 +194,77 @@ pub fn request_body(request: &WriteRequest, with_secrets: bool) -> Map<String, J
 }
 
 impl Thulium {
-    /// One page of the agent list.
-    async fn page(&self, limit: usize, offset: usize) -> Result<Vec<RemoteRecord>, DriverError> {
+    /// One page of the agent list, and the total it reports (`count` of a
+    /// `{"result": [...]}` envelope), if any.
+    async fn page(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<RemoteRecord>, Option<usize>), DriverError> {
         let context = match offset {
             0 => "list agents".to_string(),
             _ => format!("list agents (offset {offset})"),
         };
+        let http = &self.session.http;
         let req = Request::get(&["api", "agents"], context.as_str())
             .query("limit", limit)
             .query("offset", offset);
         let resp = self.session.send(&req).await?;
-        let answer = resp.json_list(&self.session.http, &context, &[], &SHAPE)?;
-        if !answer.body.is_array() {
-            return Err(self
-                .session
-                .http
-                .protocol(&context, "expected a JSON array of agents"));
+        let answer = resp.json_list(http, &context, &[], &SHAPE)?;
+        let (answer, count) = match answer.body {
+            Json::Array(_) => (answer, None),
+            Json::Object(ref envelope) if envelope.get("result").is_some_and(Json::is_array) => {
+                let count = match envelope.get("count").or_else(|| envelope.get("total")) {
+                    None | Some(Json::Null) => None,
+                    Some(value) => Some(wire::count(value).ok_or_else(|| {
+                        http.protocol(&context, "the list's `count` is not a count of agents")
+                    })?),
+                };
+                let answer = listing::records_of(answer.body, &["result"], &SHAPE);
+                if let Some(records) = &answer.records {
+                    super::field_types::check(SHAPE.schema, records)
+                        .map_err(|msg| http.protocol(&context, msg))?;
+                }
+                (answer, count)
+            }
+            _ => {
+                return Err(http.protocol(
+                    &context,
+                    "expected a JSON array of agents, or {\"result\": [agents]}",
+                ))
+            }
+        };
+        let records = answer
+            .records
+            .ok_or_else(|| http.protocol(&context, "an agent in the list has no login"))?;
+        Ok((records, count))
+    }
+
+    /// Reads the whole agent list (see [`OpenListing`]), and what it
+    /// showed of the vendor's paging.
+    pub(crate) async fn read_listing(
+        &self,
+    ) -> Result<(Vec<RemoteRecord>, paging::Observed), DriverError> {
+        let context = "list agents";
+        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
+        let mut listing = OpenListing::new(PAGE_SIZE);
+        let mut next = listing.first();
+        loop {
+            next = match next {
+                Next::Page { offset, limit } => {
+                    let (page, count) = self.page(limit, offset).await?;
+                    listing.take(offset, limit, page, count).map_err(refuse)?
+                }
+                Next::Probe => {
+                    let (page, _) = self.page(1, 0).await?;
+                    listing.take_probe(&page).map_err(refuse)?
+                }
+                Next::Done => {
+                    let observed = listing.observed();
+                    return Ok((listing.finish().map_err(refuse)?, observed));
+                }
+            };
         }
-        answer.records.ok_or_else(|| {
-            self.session
-                .http
-                .protocol(&context, "an agent in the list has no login")
-        })
     }
 }
 
@@ -226,23 +275,7 @@ impl Driver for Thulium {
     }
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
-        let context = "list agents";
-        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
-        let mut listing = OpenListing::new(PAGE_SIZE);
-        let mut next = Next::Page { offset: 0 };
-        loop {
-            next = match next {
-                Next::Page { offset } => {
-                    let page = self.page(PAGE_SIZE, offset).await?;
-                    listing.take(offset, page).map_err(refuse)?
-                }
-                Next::Probe => {
-                    let page = self.page(1, 0).await?;
-                    listing.take_probe(&page).map_err(refuse)?
-                }
-                Next::Done => return listing.finish().map_err(refuse),
-            };
-        }
+        Ok(self.read_listing().await?.0)
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

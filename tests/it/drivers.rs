@@ -48,6 +48,37 @@ fn ccp_config(server: &MockServer) -> ProviderConfig {
     config("ccp", &server.uri(), &[("api_key", "ccp-key-123")])
 }
 
+/// Answers every list page past the first (`param` not 0) with no items:
+/// the page a listing reads past the reported total to confirm its end.
+async fn mount_empty_past_first(
+    server: &MockServer,
+    list_path: &str,
+    param: &'static str,
+    body: Json,
+) {
+    struct PastFirst(&'static str);
+    impl wiremock::Match for PastFirst {
+        fn matches(&self, request: &Request) -> bool {
+            request
+                .url
+                .query_pairs()
+                .any(|(k, v)| k == self.0 && v != "0")
+        }
+    }
+    Mock::given(method("GET"))
+        .and(path(list_path))
+        .and(PastFirst(param))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+async fn ccp_empty_past_first(server: &MockServer) {
+    let empty = json!({"data": [], "limit": 100, "offset": 1, "total": 0});
+    mount_empty_past_first(server, "/v3/user", "offset", empty).await;
+}
+
 fn ccp(server: &MockServer) -> Arc<dyn Driver> {
     connect("ccp", ccp_config(server))
 }
@@ -869,6 +900,7 @@ async fn ccp_fetches_the_token_again_once_after_a_401() {
         )
         .mount(&server)
         .await;
+    ccp_empty_past_first(&server).await;
     let d = ccp(&server);
     let list = d.list().await.unwrap();
     assert_eq!(list.len(), 1);
@@ -876,7 +908,8 @@ async fn ccp_fetches_the_token_again_once_after_a_401() {
     // A second call reuses the new token.
     d.list().await.unwrap();
     assert_eq!(count(&server, "POST", "/v3/auth/token").await, 2);
-    assert_eq!(count(&server, "GET", "/v3/user").await, 3);
+    // 401, then the page and the (empty) page past the total, twice.
+    assert_eq!(count(&server, "GET", "/v3/user").await, 5);
 }
 
 #[tokio::test]
@@ -971,6 +1004,7 @@ async fn ccp_get_by_key_reads_the_list() {
         ))
         .mount(&server)
         .await;
+    ccp_empty_past_first(&server).await;
     let d = ccp(&server);
     let found = d.get_by_key("user0002").await.unwrap().unwrap();
     assert_eq!(found.id, "uuid-0002");
@@ -1116,6 +1150,8 @@ async fn dnl_logs_in_again_once_after_a_401() {
         ))
         .mount(&server)
         .await;
+    let empty = json!({"success": true, "payload": {"items": [], "total": 0, "page": 1}});
+    mount_empty_past_first(&server, "/api_dnl/v1/user/list", "page", empty).await;
     let list = dnl(&server).list().await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(count(&server, "POST", "/api_dnl/v1/auth").await, 2);
@@ -1538,6 +1574,7 @@ async fn ccp_edit_echoes_non_email_text_read_in_email() {
         .expect(1)
         .mount(&server)
         .await;
+    ccp_empty_past_first(&server).await;
     let driver = ccp(&server);
     let remote = driver.get_by_key("user0001").await.unwrap().unwrap();
     let req = ccp_edit_request(&remote, json!({"enable_webrtc": false}), "pw");

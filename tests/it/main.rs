@@ -1,8 +1,10 @@
 //! The integration tests: one binary, a module per subject, sharing one
 //! sandbox harness (`common`).
 
+mod behaviours;
 mod ci_examples;
 mod common;
+mod doctor;
 mod drivers;
 mod edits;
 mod http;
