@@ -397,3 +397,64 @@ fn dnl_edits_carry_name_and_user_type_whether_the_patch_is_partial_or_the_whole_
         import_round_trips(&world, &world.providers("", "", ""), "dnl");
     }
 }
+
+/// `doctor --probe-edits` sends one empty edit to one Thulium agent, and
+/// nothing else: it finds the endpoint, or says the system has none, which
+/// fails under `edits: api` and is fine under `edits: manual`. Without the
+/// flag, doctor writes nothing.
+#[test]
+fn doctor_probe_edits_finds_out_whether_thulium_has_the_edit_endpoint() {
+    for (endpoint, edits, expected) in [
+        ("present", "api", 0),
+        ("missing-405", "api", 1),
+        ("missing-404", "api", 1),
+        ("missing-404", "manual", 0),
+    ] {
+        let behaviour = format!("thulium.edit_endpoint={endpoint}");
+        let world = world(thulium_seed(), &[behaviour.as_str()]);
+        let extra = format!("    edits: {edits}\n");
+        let file = world.write("providers.yaml", &world.providers(&extra, "", ""));
+        let f = file.to_str().unwrap();
+        let plain = world.run(&["doctor", "-f", f]);
+        assert_eq!(code(&plain), Some(0), "{}", both(&plain));
+        assert!(writes(&world, "thulium").is_empty());
+        assert!(!stdout(&plain).contains("edit endpoint"));
+
+        let out = world.run(&["doctor", "-f", f, "--probe-edits"]);
+        let text = both(&out);
+        assert_eq!(code(&out), Some(expected), "{endpoint} {edits}: {text}");
+        let observed = match endpoint {
+            "present" => "an empty edit of \"anowak\" was taken".to_string(),
+            other => format!(
+                "an empty edit of \"anowak\" answered {}: the system has no edit endpoint",
+                &other["missing-".len()..]
+            ),
+        };
+        assert!(text.contains(&observed), "{endpoint} {edits}: {text}");
+        if expected == 1 {
+            assert!(
+                text.contains("set `edits: manual` on this provider"),
+                "{text}"
+            );
+            assert!(text.contains("thulium: the edit endpoint exists"), "{text}");
+        }
+        // The one write: an empty PUT to one agent, which changed nothing.
+        let sent = writes(&world, "thulium");
+        assert_eq!(
+            sent,
+            [(
+                "PUT".to_string(),
+                "/thulium/api/agents/anowak".to_string(),
+                Vec::new()
+            )],
+            "{endpoint}"
+        );
+        let anowak = world.sandbox.account("thulium", "anowak").unwrap().unwrap();
+        assert_eq!(
+            (&anowak["outbound_mode"], &anowak["active"]),
+            (&json!("manual"), &json!(true))
+        );
+        // CCP and DNL are not probed: CCP's edit replaces the whole user.
+        assert!(writes(&world, "ccp").is_empty() && writes(&world, "dnl").is_empty());
+    }
+}
