@@ -278,7 +278,7 @@ fn keys(records: &[RemoteRecord]) -> Vec<&str> {
 fn is_inactive(record: &RemoteRecord) -> bool {
     ["active", "is_active"]
         .iter()
-        .any(|f| record.fields.get(*f) == Some(&crate::model::Value::Bool(false)))
+        .any(|f| record.fields.get(f) == Some(&crate::model::Value::Bool(false)))
 }
 
 fn text(reports: &[ProviderReport], markdown: bool) -> String {
