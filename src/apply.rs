@@ -570,6 +570,7 @@ mod tests {
             secrets: IndexMap::new(),
             person: None,
             notes: Vec::new(),
+            reason: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! sandbox harness (`common`).
 
 mod behaviours;
+mod calendar;
 mod ci_examples;
 mod common;
 mod doctor;
