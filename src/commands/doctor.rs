@@ -191,6 +191,65 @@ async fn examine(provider: &Provider, parallelism: u32, probe_edits: bool) -> Pr
         },
         true,
     ));
+    if let Some(o) = driver.paging_observed() {
+        checks.push(check(
+            "page size served",
+            "none: headcount asks 1000 and reads at the size served",
+            format!(
+                "largest page {} in {} request(s){}",
+                o.largest_page,
+                o.requests,
+                if o.largest_page < first.len() {
+                    " (smaller than the list: a cap or a fixed page size)"
+                } else {
+                    ""
+                }
+            ),
+            "ok: a short page is confirmed by the next request",
+            true,
+        ));
+        checks.push(check(
+            "limit and offset honoured",
+            "offset honoured, or limit ignored too (an unpaged list)",
+            match (o.ignores_offset, o.ignores_limit) {
+                (false, _) => "offset honoured".to_string(),
+                (true, true) => "both ignored: an unpaged list".to_string(),
+                (true, false) => "offset ignored".to_string(),
+            },
+            "ok",
+            true,
+        ));
+        checks.push(check(
+            "list shape and total",
+            "a bare array, or {\"result\": [...]} with a count that matches",
+            match o.count {
+                Some(n) => format!("an envelope reporting count {n}, matching"),
+                None => "no total reported".to_string(),
+            },
+            "ok",
+            true,
+        ));
+    }
+    checks.push(match driver.clock_skew_secs() {
+        Some(skew) => check(
+            "clock skew",
+            "none (headcount compares no timestamps with the vendor's)",
+            format!("the server's Date is {skew:+} s from this machine's"),
+            if skew.abs() > 300 {
+                "more than 5 minutes: check NTP on either side (token lifetimes are the vendor's)"
+            } else {
+                "informational"
+            },
+            true,
+        ),
+        None => check(
+            "clock skew",
+            "none (headcount compares no timestamps with the vendor's)",
+            "the server sent no Date header".to_string(),
+            "informational",
+            true,
+        ),
+    });
     checks.push(check(
         "latency",
         "none",

@@ -347,6 +347,10 @@ impl Driver for Ccp {
         &SCHEMA
     }
 
+    fn clock_skew_secs(&self) -> Option<i64> {
+        self.http().clock_skew_secs()
+    }
+
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let first = self.page(0).await?;
         let listing = paging::Totalled {

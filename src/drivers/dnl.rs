@@ -417,6 +417,10 @@ impl Driver for Dnl {
         &SCHEMA
     }
 
+    fn clock_skew_secs(&self) -> Option<i64> {
+        self.http().clock_skew_secs()
+    }
+
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let first = self.page(0, PAGE_SIZE).await?;
         let listing = paging::Totalled {

@@ -111,6 +111,18 @@ pub trait Driver: Send + Sync {
     /// Every account of the provider, following the vendor's paging to the end.
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError>;
 
+    /// The vendor's clock minus this machine's, in seconds, from the last
+    /// answer's `Date` header (for `doctor`); none when unknown.
+    fn clock_skew_secs(&self) -> Option<i64> {
+        None
+    }
+
+    /// What the last listing showed of the vendor's paging, where the
+    /// driver observes it (Thulium's listing without a total).
+    fn paging_observed(&self) -> Option<paging::Observed> {
+        None
+    }
+
     /// One account by natural key, or `None` when it does not exist. Used to
     /// decide what to do after an ambiguous failure of a create.
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError>;

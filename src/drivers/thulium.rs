@@ -128,6 +128,7 @@ fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
     let client = HttpClient::new(&config, &SCHEMA, parse_error)?;
     Ok(Arc::new(Thulium {
         session: Session::new(client, Auth::basic(&user, &password)),
+        observed: std::sync::Mutex::new(None),
     }))
 }
 
@@ -137,6 +138,8 @@ pub const PAGE_SIZE: usize = 1000;
 /// The Thulium driver.
 pub struct Thulium {
     session: Session,
+    /// What the last complete listing showed of the server's paging.
+    observed: std::sync::Mutex<Option<paging::Observed>>,
 }
 
 /// Reads Thulium's error body `{"request_id", "errors": [{"message", "code"}]}`.
@@ -274,8 +277,24 @@ impl Driver for Thulium {
         &SCHEMA
     }
 
+    fn clock_skew_secs(&self) -> Option<i64> {
+        self.session.http.clock_skew_secs()
+    }
+
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
-        Ok(self.read_listing().await?.0)
+        let (records, observed) = self.read_listing().await?;
+        *self
+            .observed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(observed);
+        Ok(records)
+    }
+
+    fn paging_observed(&self) -> Option<paging::Observed> {
+        *self
+            .observed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {

@@ -38,6 +38,8 @@ fn doctor_passes_on_the_default_sandbox_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(0), "{text}{}", common::stderr(&out));
     assert!(text.contains("thulium (thulium): ok"), "{text}");
     assert!(text.contains("1 deactivated account(s) listed"), "{text}");
+    assert!(text.contains("the server's Date is"), "{text}");
+    assert!(text.contains("offset honoured"), "{text}");
     assert_eq!(writes(&world), Vec::<String>::new());
     let listing = world.sandbox.requests().len();
     // Per provider: the login and two listings (one page and its end each).
@@ -63,5 +65,24 @@ fn doctor_fails_naming_provider_and_behaviour_when_offsets_are_ignored() {
     assert!(all.contains("thulium: listing adds up"), "{all}");
     assert!(all.contains("seems to ignore `offset`"), "{all}");
     assert!(all.contains("### ccp (ccp): ok"), "{all}");
+    assert_eq!(writes(&world), Vec::<String>::new());
+}
+
+#[test]
+fn doctor_reports_a_page_cap_and_accepts_it() {
+    let world = world(&["thulium.page_cap=100", "thulium.list=envelope-count"]);
+    let file = world.write("headcount.yaml", &world.providers("", "", ""));
+    let out = world.run(&[
+        "doctor",
+        "-f",
+        file.to_str().unwrap(),
+        "--provider",
+        "thulium",
+    ]);
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", common::stderr(&out));
+    assert!(text.contains("largest page 100"), "{text}");
+    assert!(text.contains("count 250, matching"), "{text}");
+    assert!(!text.contains("ccp (ccp)"), "{text}");
     assert_eq!(writes(&world), Vec::<String>::new());
 }
