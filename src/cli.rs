@@ -270,6 +270,14 @@ pub struct DoctorArgs {
     /// Maximum concurrent requests to each provider.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub parallelism: u32,
+    /// Also send one edit that changes nothing to one existing account of
+    /// each provider, to find out whether the vendor has the edit endpoint
+    /// (Thulium: `PUT /api/agents/{login}` with an empty body, which
+    /// Thulium's PUT convention reads as "leave every field unchanged").
+    /// The only write doctor ever sends; vendors with no edit known to
+    /// change nothing (CCP, DNL) are not probed.
+    #[arg(long)]
+    pub probe_edits: bool,
 }
 
 #[derive(Debug, Clone, Args)]

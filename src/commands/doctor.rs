@@ -3,6 +3,9 @@
 //!
 //! It reads each provider's account list twice, and nothing else: no
 //! create, no edit (CCP and DNL log in with a `POST`, which writes nothing).
+//! Only with `--probe-edits` does it send one edit that changes nothing
+//! (Thulium: an empty body) to one account per provider, to find out
+//! whether the edit endpoint exists.
 //! Its requests per provider: the login (CCP, DNL) and two listings, each
 //! `ceil(N / page)` pages plus at most two that confirm the end (see
 //! `docs/performance.md`).
@@ -14,8 +17,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::cli::{DoctorArgs, Format};
-use crate::desired::Provider;
-use crate::drivers::{Driver, ErrorKind};
+use crate::desired::{EditsPolicy, Provider};
+use crate::drivers::{Driver, EditProbe, ErrorKind};
 use crate::model::RemoteRecord;
 use crate::refresh;
 
@@ -58,7 +61,7 @@ fn check(
 const LISTING: &str = "listing adds up";
 
 /// Reads `provider` twice and says what it showed.
-async fn examine(provider: &Provider, parallelism: u32) -> ProviderReport {
+async fn examine(provider: &Provider, parallelism: u32, probe_edits: bool) -> ProviderReport {
     let mut checks = Vec::new();
     let report = |checks: Vec<Check>| ProviderReport {
         provider: provider.name.clone(),
@@ -254,7 +257,77 @@ async fn examine(provider: &Provider, parallelism: u32) -> ProviderReport {
         "informational",
         true,
     ));
+    if probe_edits {
+        checks.push(probe(provider, driver.as_ref(), &first).await);
+    }
     report(checks)
+}
+
+const EDIT_ENDPOINT: &str = "the edit endpoint exists";
+
+/// Sends one edit that changes nothing to the first account `ignore:` does
+/// not name, and says what it means under the provider's `edits:`.
+async fn probe(provider: &Provider, driver: &dyn Driver, records: &[RemoteRecord]) -> Check {
+    let manual = provider.edits == EditsPolicy::Manual;
+    let assumes = if manual {
+        "nothing (`edits: manual`: edits are made in the vendor's panel)"
+    } else {
+        "updates and deactivations are sent to the vendor's edit endpoint (`edits: api`)"
+    };
+    let Some(target) = records
+        .iter()
+        .find(|r| provider.ignored_by(&r.key).is_none())
+    else {
+        return check(
+            EDIT_ENDPOINT,
+            assumes,
+            "not probed: no account to send an empty edit to".to_string(),
+            "create one account, then run again",
+            true,
+        );
+    };
+    match driver.probe_edit(target).await {
+        Ok(None) => check(
+            EDIT_ENDPOINT,
+            assumes,
+            "not probed: no edit of this vendor is known to change nothing (CCP's replaces the whole user; DNL's may want the whole form)"
+                .to_string(),
+            "informational",
+            true,
+        ),
+        Ok(Some(EditProbe::Exists)) => check(
+            EDIT_ENDPOINT,
+            assumes,
+            format!("an empty edit of \"{}\" was taken", target.key),
+            if manual {
+                "the system has it: `edits: api` would let apply send updates and deactivations"
+            } else {
+                "ok"
+            },
+            true,
+        ),
+        Ok(Some(EditProbe::Missing { status })) => check(
+            EDIT_ENDPOINT,
+            assumes,
+            format!(
+                "an empty edit of \"{}\" answered {status}: the system has no edit endpoint",
+                target.key
+            ),
+            if manual {
+                "ok: `edits: manual` plans updates and deactivations as steps in the vendor's panel"
+            } else {
+                "every update and deactivation would fail: set `edits: manual` on this provider"
+            },
+            manual,
+        ),
+        Err(e) => check(
+            EDIT_ENDPOINT,
+            assumes,
+            e.to_string(),
+            "the probe failed: the answer does not say whether the endpoint exists",
+            false,
+        ),
+    }
 }
 
 fn keys(records: &[RemoteRecord]) -> Vec<&str> {
@@ -317,8 +390,12 @@ pub async fn run(args: DoctorArgs) -> miette::Result<u8> {
         })?],
         None => desired.providers.values().collect(),
     };
-    let reports =
-        futures::future::join_all(providers.iter().map(|p| examine(p, args.parallelism))).await;
+    let reports = futures::future::join_all(
+        providers
+            .iter()
+            .map(|p| examine(p, args.parallelism, args.probe_edits)),
+    )
+    .await;
     let rendered = match args.format {
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({

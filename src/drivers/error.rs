@@ -68,6 +68,8 @@ pub enum Hint {
     SharedKey,
     /// Nothing listens at the provider's address (connection refused).
     Refused,
+    /// The vendor has no edit endpoint (Thulium's undocumented agent PUT).
+    NoEditEndpoint,
 }
 
 impl DriverError {
@@ -149,6 +151,7 @@ impl DriverError {
             Hint::ShiftedListing => return "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists",
             Hint::SharedKey => return "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again",
             Hint::Refused => return "the vendor is unreachable: nothing listens at that address; check the provider's url (host and port) and that the service is up",
+            Hint::NoEditEndpoint => return "set `edits: manual` on this provider: its updates and deactivations are then planned as steps to make in the vendor's panel, and never sent (`headcount doctor --probe-edits` checks whether a system has the endpoint)",
         }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",

@@ -138,6 +138,25 @@ pub trait Driver: Send + Sync {
         remote: &RemoteRecord,
         request: &WriteRequest,
     ) -> Result<(), DriverError>;
+
+    /// Sends `remote` an edit that changes nothing, to find out whether the
+    /// vendor has the edit endpoint at all (`doctor --probe-edits`). `None`:
+    /// this vendor has no edit that changes nothing (its edit replaces the
+    /// record), so nothing is sent.
+    async fn probe_edit(&self, remote: &RemoteRecord) -> Result<Option<EditProbe>, DriverError> {
+        let _ = remote;
+        Ok(None)
+    }
+}
+
+/// What an edit that changes nothing found out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditProbe {
+    /// The vendor took it as an edit.
+    Exists,
+    /// The vendor answered this status (404 for an account that exists, or
+    /// 405): it has no such endpoint.
+    Missing { status: u16 },
 }
 
 /// A registry entry: the `type:` name, the static schema and a constructor.

@@ -25,10 +25,11 @@ use crate::model::{
     WriteRequest,
 };
 
+use super::error::Hint;
 use super::http::{self, Auth, HttpClient, Request, Session, VendorMessage};
 use super::listing::{self, RecordShape};
 use super::paging::{self, Next, OpenListing};
-use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
+use super::{wire, Driver, DriverError, EditProbe, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Thulium's agent fields as the `agents:` section names them.
 pub static SCHEMA: DriverSchema = DriverSchema {
@@ -45,6 +46,7 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         email: Some("email"),
     },
     edit_echoes: &[],
+    edit_leaves_out: &[],
     auth: &[
         AuthFieldSpec {
             name: "username",
@@ -346,12 +348,56 @@ impl Driver for Thulium {
         let context = format!("edit agent \"{}\"", remote.key);
         wire::check_fields(&self.session.http, &SCHEMA, request, &context)?;
         let body = request_body(request, false);
-        let req =
-            Request::put(&["api", "agents", &remote.id], context.as_str()).json(Json::Object(body));
-        let resp = self.session.send(&req).await?;
-        // 204 has no body; anything sent must at least be JSON.
-        resp.json(&self.session.http, &context)?;
-        Ok(())
+        self.edit(remote, body, &context).await?
+    }
+
+    async fn probe_edit(&self, remote: &RemoteRecord) -> Result<Option<EditProbe>, DriverError> {
+        // Thulium's PUT convention (tickets, customers): a field left out is
+        // left unchanged, so an empty body changes nothing.
+        let context = format!("probe the edit endpoint on agent \"{}\"", remote.key);
+        match self.edit(remote, Map::new(), &context).await? {
+            Ok(()) => Ok(Some(EditProbe::Exists)),
+            Err(missing) => Ok(Some(EditProbe::Missing {
+                status: missing.status.unwrap_or_default(),
+            })),
+        }
+    }
+}
+
+impl Thulium {
+    /// `PUT /api/agents/{login}` with `body`. The inner error is a system
+    /// without the endpoint: 405, or 404 for an agent that a read finds
+    /// (no public Thulium document names the endpoint).
+    async fn edit(
+        &self,
+        remote: &RemoteRecord,
+        body: Map<String, Json>,
+        context: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        let req = Request::put(&["api", "agents", &remote.id], context).json(Json::Object(body));
+        let missing = match self.session.send(&req).await {
+            Ok(resp) => {
+                // 204 has no body; anything sent must at least be JSON.
+                resp.json(&self.session.http, context)?;
+                return Ok(Ok(()));
+            }
+            Err(e) if e.status == Some(405) => e,
+            Err(e) if e.status == Some(404) => {
+                // The agent is gone, or the system has no such endpoint.
+                match self.get_by_key(&remote.key).await {
+                    Ok(Some(_)) => e,
+                    _ => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let status = missing.status.unwrap_or_default();
+        let mut e = missing.with_help(Hint::NoEditEndpoint);
+        e.message = format!(
+            "this Thulium system has no agent edit endpoint: PUT /api/agents/{{login}} answered {status} (no public Thulium document names it), so nothing was changed; set `edits: manual` on the provider to plan its updates and deactivations as steps in the Thulium panel (Thulium said: {})",
+            e.message
+        );
+        Ok(Err(e))
     }
 }
 

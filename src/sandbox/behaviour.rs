@@ -149,6 +149,16 @@ behaviours! {
     /// Which fields a DNL read carries: all, or `fullname` without
     /// `first_name`, `last_name`, `avatar_id` (its database has only `fullname`).
     dnl_reads: "dnl.reads" => Reads = Reads::Full,
+    /// Whether the system has the agent edit `PUT /api/agents/{login}` that
+    /// no public Thulium document names; without it, the edit answers 404 or 405.
+    thulium_edit_endpoint: "thulium.edit_endpoint" => EditEndpoint = EditEndpoint::Present,
+    /// What `PUT /v3/user/{uuid}` does with `last_name` and `middle_name`
+    /// when the body leaves them out: keeps them, or blanks them (a PUT
+    /// that replaces the whole record).
+    ccp_put_unsent: "ccp.put_unsent" => Unsent = Unsent::Kept,
+    /// What `PATCH /user/{id}` takes: a partial body, or only the whole
+    /// form as the vendor's UI sends it (refused without `name` and `user_type`).
+    dnl_patch: "dnl.patch" => Patch = Patch::Partial,
 }
 
 impl Behaviours {
@@ -271,6 +281,44 @@ pub enum Reads {
 spelled!(Reads { Full => "full", Sparse => "sparse" });
 impl BehaviourValue for Reads {
     const VALID: &'static str = "full, sparse";
+}
+
+/// Whether Thulium's agent edit endpoint exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditEndpoint {
+    Present,
+    /// The edit answers 404, as an unknown route.
+    Missing404,
+    /// The edit answers 405, a method the resource does not allow.
+    Missing405,
+}
+spelled!(EditEndpoint { Present => "present", Missing404 => "missing-404", Missing405 => "missing-405" });
+impl BehaviourValue for EditEndpoint {
+    const VALID: &'static str = "present, missing-404, missing-405";
+}
+
+/// What an edit does with the fields its body leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsent {
+    Kept,
+    Blanked,
+}
+spelled!(Unsent { Kept => "kept", Blanked => "blanked" });
+impl BehaviourValue for Unsent {
+    const VALID: &'static str = "kept, blanked";
+}
+
+/// What body an edit takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Patch {
+    /// The changed fields only.
+    Partial,
+    /// The whole form: `name` and `user_type` with the changes.
+    WholeForm,
+}
+spelled!(Patch { Partial => "partial", WholeForm => "whole-form" });
+impl BehaviourValue for Patch {
+    const VALID: &'static str = "partial, whole-form";
 }
 
 /// A page size: a number of items, or every item (`all`).

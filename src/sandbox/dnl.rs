@@ -34,7 +34,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::behaviour::{served_size, Honour, Reads};
+use super::behaviour::{served_size, Honour, Patch, Reads};
 use super::listing::{self, Listed};
 use super::table::{
     self, body_object, count_param, json_answer, param, row, stored_view, Password, Reply, Table,
@@ -739,6 +739,18 @@ async fn update(
     let mut store = sim.state.accounts();
     let index = index_of(&store, &id)?;
     let body = body_object(&body).ok_or_else(bad_body)?;
+    // `dnl.patch=whole-form`: a server that wants the whole form, as the
+    // vendor's UI sends it, refuses a PATCH without name and user_type.
+    if sim.state.behaviours().dnl_patch == Patch::WholeForm {
+        let missing: Vec<(String, &str)> = ["name", "user_type"]
+            .into_iter()
+            .filter(|f| body.get(*f).is_none_or(Value::is_null))
+            .map(|f| (f.to_string(), MISSING))
+            .collect();
+        if !missing.is_empty() {
+            return Err(validation_errors(missing));
+        }
+    }
     let fields = check(&body, false)?;
     if let Some(name) = fields.get("name").and_then(Value::as_str) {
         if !store.users.key_free_for(name, index) {

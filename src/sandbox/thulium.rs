@@ -25,7 +25,7 @@ use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::behaviour::{served_size, Honour, ListShape};
+use super::behaviour::{served_size, EditEndpoint, Honour, ListShape};
 use super::listing::{self, ThuliumPaging};
 use super::table::{
     body_object, count_param, json_answer, row, stored_view, Password, Reply, Table,
@@ -532,6 +532,13 @@ async fn update(
     Path(login): Path<String>,
     body: Bytes,
 ) -> Reply {
+    // `thulium.edit_endpoint`: no public document names this endpoint; a
+    // system without it answers as for any route it does not have.
+    match sim.state.behaviours().thulium_edit_endpoint {
+        EditEndpoint::Missing405 => return method_not_allowed(headers).await,
+        EditEndpoint::Missing404 => return unknown_uri(headers).await,
+        EditEndpoint::Present => {}
+    }
     check_auth(&headers)?;
     let mut store = sim.state.accounts();
     let index = index_of(&store, &login)?;

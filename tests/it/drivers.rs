@@ -295,6 +295,87 @@ async fn thulium_list_get_and_edit() {
     .unwrap();
 }
 
+/// A 404 on the agent edit is told apart by reading the agent: found, the
+/// system has no edit endpoint (named, with the setting); gone, the agent
+/// was deleted meanwhile (the plain 404). An empty-body probe reports which.
+#[tokio::test]
+async fn thulium_edit_404_and_405_say_whether_the_edit_endpoint_exists() {
+    let server = MockServer::start().await;
+    let agent = json!({"login": "jkowalski", "name": "Jan", "surname": "Kowalski", "active": true, "number": 5634});
+    let not_found =
+        json!({"request_id": "r1", "errors": [{"message": "URI not found.", "code": 1005}]});
+    Mock::given(method("GET"))
+        .and(path("/api/agents/jkowalski"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(agent.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/agents/gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(not_found.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/agents/jkowalski"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(not_found.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/agents/gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(not_found))
+        .mount(&server)
+        .await;
+    let d = thulium(&server);
+    let remote = |key: &str| RemoteRecord {
+        id: key.into(),
+        key: key.into(),
+        fields: Default::default(),
+    };
+    let change = request("jkowalski", json!({"active": false}), None);
+    let e = d.update(&remote("jkowalski"), &change).await.unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown.contains(
+            "this Thulium system has no agent edit endpoint: PUT /api/agents/{login} answered 404"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("set `edits: manual`"), "{shown}");
+    assert!(e.hint().contains("edits: manual"), "{}", e.hint());
+    let e = d.update(&remote("gone"), &change).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert!(!e.to_string().contains("edit endpoint"), "{e}");
+    assert_eq!(
+        d.probe_edit(&remote("jkowalski")).await.unwrap(),
+        Some(drivers::EditProbe::Missing { status: 404 })
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/agents/jkowalski"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        thulium(&server)
+            .probe_edit(&remote("jkowalski"))
+            .await
+            .unwrap(),
+        Some(drivers::EditProbe::Exists)
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(405))
+        .mount(&server)
+        .await;
+    let e = thulium(&server)
+        .update(&remote("jkowalski"), &change)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("answered 405"), "{e}");
+}
+
 #[tokio::test]
 async fn thulium_validation_error_carries_every_vendor_message() {
     let server = MockServer::start().await;

@@ -10,6 +10,7 @@ mod ci_schemas;
 mod common;
 mod doctor;
 mod drivers;
+mod edits;
 mod http;
 mod lifecycle;
 mod listing;

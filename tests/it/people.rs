@@ -198,6 +198,9 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
                 .as_array()
                 .unwrap()
                 .iter()
+                // The fields that change (DNL's edit also sends name and
+                // user_type, unchanged).
+                .filter(|f| f["sent_only"] != true)
                 .map(|f| f["name"].as_str().unwrap().to_string())
                 .collect();
             (c["provider"].as_str().unwrap().to_string(), fields)
