@@ -144,12 +144,15 @@ fn plan_provider(
         };
         let calendar_caused = !matches!(phase, Phase::During);
         match by_key.get(entry.key.as_str()) {
-            // An inactive person's account that does not exist: nothing to
-            // suspend, nothing to create.
+            // An account wanted inactive (its own `active: false`, or its
+            // person's) that the vendor does not list: nothing to suspend,
+            // and nothing to create. A vendor that hides suspended accounts
+            // from its list is then never sent a create for one.
             None if entry
                 .person
                 .as_deref()
-                .is_some_and(|id| inactive.contains(id)) => {}
+                .is_some_and(|id| inactive.contains(id))
+                || wanted_inactive(schema, entry) => {}
             None => plan.changes.push(Change {
                 reason,
                 ..create(provider, entry, &absent_everywhere)
@@ -377,6 +380,14 @@ fn leaves_out_notes(schema: &DriverSchema) -> Vec<String> {
 
 /// The entry with its vendor's active field set to false (an account
 /// outside its working period).
+/// The entry itself asks for its account to be inactive (`active: false`).
+fn wanted_inactive(schema: &DriverSchema, entry: &Entry) -> bool {
+    entry
+        .fields
+        .get(schema.active_field)
+        .is_some_and(|value| normalize(FieldType::Boolean, value).as_bool() == Some(false))
+}
+
 fn inactive_copy(schema: &DriverSchema, entry: &Entry) -> Entry {
     let mut copy = entry.clone();
     copy.fields.insert(schema.active_field, Value::Bool(false));

@@ -1061,6 +1061,16 @@ fn suspended_world(active_in_file: Option<bool>) -> (Desired, Remote) {
 }
 
 #[test]
+fn an_account_wanted_inactive_that_the_vendor_does_not_list_is_not_created() {
+    // A vendor may leave suspended accounts out of its list: creating one
+    // would duplicate it (or be refused), and an absent account is as
+    // inactive as the file asks.
+    let (d, _) = suspended_world(Some(false));
+    let plan = plan_of(&d, &Remote::default());
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+}
+
+#[test]
 fn a_listed_account_suspended_on_the_vendor_is_reactivated_on_every_vendor() {
     let (d, r) = suspended_world(None);
     let plan = plan_of(&d, &r);
