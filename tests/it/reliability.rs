@@ -179,7 +179,8 @@ fn hc(w: &World, args: &[&str], limit: Duration) -> Run {
     run(args, &env(), w.dir.path(), limit)
 }
 
-fn providers_yaml(base: &str, timeout_s: u64, parallelism: u32) -> String {
+/// The three vendors' providers; `timeout` as the file writes it (`1`, `"500ms"`).
+fn providers_yaml(base: &str, timeout: impl std::fmt::Display, parallelism: u32) -> String {
     format!(
         "version: 1
 providers:
@@ -187,19 +188,19 @@ providers:
     type: thulium
     url: {base}/thulium
     auth: {{ username: {{ env: HC_T_USER }}, password: {{ env: HC_T_PASS }} }}
-    timeout: {timeout_s}
+    timeout: {timeout}
     parallelism: {parallelism}
   ccp:
     type: ccp
     url: {base}/ccp
     auth: {{ api_key: {{ env: HC_CCP_KEY }} }}
-    timeout: {timeout_s}
+    timeout: {timeout}
     parallelism: {parallelism}
   dnl:
     type: dnl
     url: {base}/dnl
     auth: {{ username: {{ env: HC_DNL_USER }}, password: {{ env: HC_DNL_PASS }} }}
-    timeout: {timeout_s}
+    timeout: {timeout}
     parallelism: {parallelism}
 "
     )
@@ -217,8 +218,8 @@ fn email(i: usize) -> String {
 }
 
 /// A file with `n` accounts per vendor.
-fn fleet_yaml(base: &str, n: usize, timeout_s: u64, parallelism: u32) -> String {
-    let mut s = providers_yaml(base, timeout_s, parallelism);
+fn fleet_yaml(base: &str, n: usize, timeout: impl std::fmt::Display, parallelism: u32) -> String {
+    let mut s = providers_yaml(base, timeout, parallelism);
     s.push_str("agents:\n");
     for i in 0..n {
         s.push_str(&format!(
@@ -358,11 +359,28 @@ fn check_report(path: &Path) -> (usize, usize, usize) {
 
 const LIMIT: Duration = Duration::from_secs(240);
 
+/// Concurrent requests per provider in the fault matrix: the waits for
+/// timeouts, `Retry-After` and backoff overlap.
+const FAULT_PARALLELISM: u32 = 32;
+
+/// The providers' `timeout` in the fault matrix: what a `hang` costs.
+const FAULT_TIMEOUT: &str = "500ms";
+
+/// The first wait between tries in the fault matrix (`--retry-wait`; 200 ms
+/// by default). The waits double all the same: a change that fails six
+/// times in a row waits 1.3 s instead of 12.6 s, and a cell takes seconds.
+const FAULT_RETRY_WAIT: &str = "20ms";
+
 /// One cell of the fault matrix. Returns the changes that failed in the
 /// first apply.
-fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u64) -> usize {
+fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind]) -> usize {
     let w = World::start(fleet_seed(n, 5), FaultSettings::default());
-    let file = w.write("fleet.yaml", &fleet_yaml(&w.base(), n, timeout_s, 8));
+    let file = w.write(
+        "fleet.yaml",
+        &fleet_yaml(&w.base(), n, FAULT_TIMEOUT, FAULT_PARALLELISM),
+    );
+    let parallelism = FAULT_PARALLELISM.to_string();
+    let parallelism = parallelism.as_str();
     let file = file.to_str().unwrap();
     let started = Instant::now();
     let mut applies = 0;
@@ -384,6 +402,10 @@ fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u
                 "-f",
                 file,
                 "--auto-approve",
+                "--parallelism",
+                parallelism,
+                "--retry-wait",
+                FAULT_RETRY_WAIT,
                 "--report",
                 report.to_str().unwrap(),
             ],
@@ -421,7 +443,18 @@ fn fault_run(label: &str, n: usize, rate: f64, kinds: &[FaultKind], timeout_s: u
         }
         // Is the plan empty now? (read without faults)
         w.faults(0.0, kinds, 0);
-        let check = hc(&w, &["plan", "-f", file, "--detailed-exitcode"], LIMIT);
+        let check = hc(
+            &w,
+            &[
+                "plan",
+                "-f",
+                file,
+                "--detailed-exitcode",
+                "--parallelism",
+                parallelism,
+            ],
+            LIMIT,
+        );
         match check.code() {
             0 => {
                 converged = true;
@@ -461,12 +494,12 @@ fn check_final_state_if(converged: bool, sb: &Sandbox, n: usize) -> usize {
 
 #[test]
 fn faults_all_kinds_mixed_at_10_percent_300_accounts_per_vendor() {
-    fault_run("mixed-10", 300, 0.10, &FaultKind::ALL, 1);
+    fault_run("mixed-10", 300, 0.10, &FaultKind::ALL);
 }
 
 #[test]
 fn faults_all_kinds_mixed_at_30_percent_300_accounts_per_vendor() {
-    fault_run("mixed-30", 300, 0.30, &FaultKind::ALL, 1);
+    fault_run("mixed-30", 300, 0.30, &FaultKind::ALL);
 }
 
 /// Finding 14.9: at 30% HTTP 503 over 900 creates and edits, no change gives
@@ -475,23 +508,28 @@ fn faults_all_kinds_mixed_at_30_percent_300_accounts_per_vendor() {
 /// run in 600 (docs/reliability.md).
 #[test]
 fn faults_503_at_30_percent_900_accounts_no_change_gives_up() {
-    let failed = fault_run("503-30-900", 300, 0.30, &[FaultKind::Status503], 1);
+    let failed = fault_run("503-30-900", 300, 0.30, &[FaultKind::Status503]);
     assert_eq!(failed, 0, "a change gave up after its retries");
 }
 
 #[test]
 fn faults_each_kind_alone_at_10_and_30_percent() {
-    for kind in FaultKind::ALL {
-        for rate in [0.10, 0.30] {
-            fault_run(
-                &format!("{kind}-{}", (rate * 100.0) as u32),
-                60,
-                rate,
-                &[kind],
-                1,
-            );
+    // The twelve cells at once, each with its own sandbox: they wait far
+    // more than they compute.
+    std::thread::scope(|cells| {
+        for kind in FaultKind::ALL {
+            for rate in [0.10, 0.30] {
+                cells.spawn(move || {
+                    fault_run(
+                        &format!("{kind}-{}", (rate * 100.0) as u32),
+                        60,
+                        rate,
+                        &[kind],
+                    )
+                });
+            }
         }
-    }
+    });
 }
 
 #[test]
@@ -537,7 +575,7 @@ fn an_apply_killed_with_sigkill_converges_on_the_next_run() {
 // ------------------------------------------------------------------ timeouts
 
 #[test]
-fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_read_stops_at_the_deadline() {
+fn a_hanging_vendor_is_retried_and_the_error_names_the_timeout_the_attempts_and_the_deadline() {
     let w = World::start(Seed::default(), FaultSettings::default());
     let file = w.write("one.yaml", &fleet_yaml(&w.base(), 1, 1, 2));
     let file = file.to_str().unwrap();
@@ -565,11 +603,16 @@ fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_read_stops_at_the_dead
     let one_hang = r.elapsed;
 
     // Every request hangs: a clear error naming the provider, the timeout,
-    // the attempts and the deadline, in bounded time: the provider's read
-    // gives up at its deadline (45 s by default), whatever the retries left.
+    // the attempts and the deadline. Two retries (`--retries 2`) keep it
+    // short: that the read stops at the deadline whatever the retries left
+    // is proven on tokio's paused clock (http.rs).
     w.faults(1.0, &[FaultKind::Hang], 0);
     w.sb().clear_requests();
-    let r = hc(&w, &["plan", "-f", file], Duration::from_secs(90));
+    let r = hc(
+        &w,
+        &["plan", "-f", file, "--retries", "2"],
+        Duration::from_secs(90),
+    );
     assert_eq!(r.code(), 1, "{}", r.all());
     let stderr = r
         .stderr
@@ -593,8 +636,9 @@ fn a_hanging_vendor_costs_the_timeout_per_attempt_and_the_read_stops_at_the_dead
         .iter()
         .filter(|q| q.vendor == "thulium" && q.fault == Some(FaultKind::Hang))
         .count();
+    assert_eq!(thulium_attempts, 3, "the first try and two retries");
     assert!(
-        stderr.contains(&format!("gave up after {thulium_attempts} attempts")),
+        stderr.contains("gave up after 3 attempts"),
         "{thulium_attempts} attempts in the sandbox log: {stderr}"
     );
 
