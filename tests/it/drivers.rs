@@ -884,14 +884,10 @@ async fn ccp_lists_250_users_fetching_the_remaining_pages_concurrently() {
     for (offset, chunk) in users.chunks(100).enumerate() {
         let offset = offset * 100;
         let body = json!({"data": chunk, "limit": 100, "offset": offset, "total": 250});
-        let response =
-            ResponseTemplate::new(200)
-                .set_body_json(body)
-                .set_delay(Duration::from_millis(if offset == 0 {
-                    0
-                } else {
-                    PAGE_DELAY_MS
-                }));
+        let delay = if offset == 0 { 0 } else { PAGE_DELAY_MS };
+        let response = ResponseTemplate::new(200)
+            .set_body_json(body)
+            .set_delay(Duration::from_millis(delay));
         Mock::given(method("GET"))
             .and(path("/v3/user"))
             .and(bearer_token("tok"))
@@ -1117,14 +1113,10 @@ async fn dnl_lists_250_users_fetching_the_remaining_pages_concurrently() {
     for (page, chunk) in users.chunks(100).enumerate() {
         let body =
             json!({"success": true, "payload": {"items": chunk, "total": 250, "page": page}});
-        let response =
-            ResponseTemplate::new(200)
-                .set_body_json(body)
-                .set_delay(Duration::from_millis(if page == 0 {
-                    0
-                } else {
-                    PAGE_DELAY_MS
-                }));
+        let delay = if page == 0 { 0 } else { PAGE_DELAY_MS };
+        let response = ResponseTemplate::new(200)
+            .set_body_json(body)
+            .set_delay(Duration::from_millis(delay));
         Mock::given(method("GET"))
             .and(path("/api_dnl/v1/user/list"))
             .and(header("x-auth-token", "tok"))
