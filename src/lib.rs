@@ -9,7 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod desired;
 pub mod drivers;
-pub mod export;
+pub mod import;
 pub mod interrupt;
 pub mod lock;
 pub mod model;

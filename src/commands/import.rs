@@ -5,7 +5,7 @@ use crate::desired::{Desired, Provider};
 use crate::model::RemoteRecord;
 
 use crate::cli::ImportArgs;
-use crate::export;
+use crate::import;
 use crate::refresh;
 
 pub async fn run(args: ImportArgs) -> miette::Result<u8> {
@@ -54,7 +54,7 @@ async fn one_provider(
         )
     })?;
     let records = read(provider, parallelism).await?;
-    let yaml = export::entries_yaml(&provider.name, provider.schema, &records);
+    let yaml = import::entries_yaml(&provider.name, provider.schema, &records);
     let what = format!(
         "{} {}(s) from {}",
         records.len(),
@@ -76,17 +76,17 @@ async fn people(desired: &Desired, parallelism: u32) -> miette::Result<(String, 
         read_all.push(read(provider, parallelism));
     }
     let records = futures::future::try_join_all(read_all).await?;
-    let sources: Vec<export::people::Source<'_>> = desired
+    let sources: Vec<import::people::Source<'_>> = desired
         .providers
         .values()
         .zip(&records)
-        .map(|(p, records)| export::people::Source {
+        .map(|(p, records)| import::people::Source {
             provider: &p.name,
             schema: p.schema,
             records,
         })
         .collect();
-    let yaml = export::people::people_yaml(&sources);
+    let yaml = import::people::people_yaml(&sources);
     let total: usize = records.iter().map(Vec::len).sum();
     Ok((
         yaml,
