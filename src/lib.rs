@@ -18,4 +18,5 @@ pub mod plan;
 pub mod progress;
 pub mod refresh;
 pub mod sandbox;
+pub mod words;
 pub mod workflow;

@@ -173,7 +173,7 @@ pub fn check_secrets(plan: &mut Plan) {
                 change.provider, change.kind, change.key
             );
             if let Err(e) = secret.resolve(&purpose) {
-                problems.push(plan::Problem {
+                problems.push(plan::PlanProblem {
                     provider: change.provider.clone(),
                     key: Some(change.key.clone()),
                     message: e.to_string(),

@@ -225,7 +225,8 @@ impl Driver for Thulium {
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let context = "list agents";
-        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
+        let refuse =
+            |p: paging::Implausible| paging::refuse(&self.session.http, context, "agent", &p);
         let mut listing = OpenListing::new(PAGE_SIZE);
         let mut next = Next::Page { offset: 0 };
         loop {

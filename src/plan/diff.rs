@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 
 use super::normalize::{is_active, normalize, same};
-use super::{Change, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
+use super::{Change, FieldChange, Op, Plan, PlanOptions, PlanProblem, Remote, Unlisted};
 use crate::desired::{Desired, Entry, Person, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
+use crate::words;
 
 /// Computes the plan that makes the providers match the desired state.
 pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Plan {
@@ -87,9 +88,9 @@ fn plan_provider(
             schema.display_name,
             expected_but_absent.join(", "),
             records.len(),
-            plural(records.len(), "account", "accounts"),
-            plural(expected_but_absent.len(), "it", "them"),
-            plural(expected_but_absent.len(), "it", "them"),
+            words::word(records.len(), "account", "accounts"),
+            words::word(expected_but_absent.len(), "it", "them"),
+            words::word(expected_but_absent.len(), "it", "them"),
         ));
     }
     let mut deactivations = 0usize;
@@ -125,7 +126,7 @@ fn plan_provider(
                 let rotated = match rotation(schema, entry, options) {
                     Ok(rotated) => rotated,
                     Err(message) => {
-                        plan.problems.push(Problem {
+                        plan.problems.push(PlanProblem {
                             provider: provider.name.clone(),
                             key: Some(entry.key.clone()),
                             message,
@@ -137,7 +138,7 @@ fn plan_provider(
                 match update(provider, entry, record, &mut unreturned, &rotated) {
                     Some(change) => {
                         if let Some(problem) = missing_update_secret(schema, entry) {
-                            plan.problems.push(Problem {
+                            plan.problems.push(PlanProblem {
                                 provider: provider.name.clone(),
                                 key: Some(entry.key.clone()),
                                 message: problem.0,
@@ -216,7 +217,7 @@ fn plan_provider(
             plan.warnings.push(format!(
                 "{}: {blocked} unlisted {} cannot be deactivated: {}",
                 provider.name,
-                plural(blocked, "account", "accounts"),
+                words::word(blocked, "account", "accounts"),
                 deactivation_blocker(schema).unwrap_or_default()
             ));
         }
@@ -225,7 +226,7 @@ fn plan_provider(
     if deactivations > 0 && !records.is_empty() {
         let share = deactivations as f64 * 100.0 / records.len() as f64;
         if share > provider.max_deactivate_percent && !options.force {
-            plan.problems.push(Problem {
+            plan.problems.push(PlanProblem {
                 provider: provider.name.clone(),
                 key: None,
                 message: format!(
@@ -600,17 +601,9 @@ fn entry_secrets(entry: &Entry, wanted: impl Fn(&str) -> bool) -> IndexMap<Strin
 fn counted(fields: &IndexMap<&'static str, usize>) -> String {
     let counted: Vec<String> = fields
         .iter()
-        .map(|(field, n)| format!("{field} ({n} {})", plural(*n, "account", "accounts")))
+        .map(|(field, n)| format!("{field} ({n} {})", words::word(*n, "account", "accounts")))
         .collect();
     counted.join(", ")
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 /// The warning for a provider that allows plain http to a remote host: its

@@ -273,7 +273,7 @@ pub struct Unlisted {
 
 /// Something the plan cannot do; a plan with problems is not applied.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Problem {
+pub struct PlanProblem {
     pub provider: String,
     pub key: Option<String>,
     pub message: String,
@@ -288,7 +288,7 @@ pub struct Plan {
     /// Things the reader should know that do not stop the plan.
     pub warnings: Vec<String>,
     /// Things that stop the plan from being applied.
-    pub problems: Vec<Problem>,
+    pub problems: Vec<PlanProblem>,
     /// Accounts that match the file.
     pub unchanged: usize,
     /// The file's people, in file order: id and the name to show ("Jan

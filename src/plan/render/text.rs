@@ -7,6 +7,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::model::Value;
 use crate::plan::{Action, Change, FieldChange, Plan};
+use crate::words;
 
 const CREATE: Style = AnsiColor::Green.on_default();
 const UPDATE: Style = AnsiColor::Yellow.on_default();
@@ -60,7 +61,10 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
                     "\n{}",
                     p.paint(
                         BOLD,
-                        &format!("{title}: {}", plural(changes.len(), "change", "changes"))
+                        &format!(
+                            "{title}: {}",
+                            words::plural(changes.len(), "change", "changes")
+                        )
                     )
                 );
                 let notes = person.and_then(|(id, _)| plan.not_carried.get(id));
@@ -139,10 +143,6 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
         );
     }
     out
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn render_change(out: &mut String, p: &Painter, change: &Change) {
