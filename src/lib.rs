@@ -5,6 +5,7 @@
 //! executes them. [`sandbox`] simulates the vendors' APIs on loopback.
 
 pub mod apply;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod desired;
@@ -18,5 +19,6 @@ pub mod plan;
 pub mod progress;
 pub mod refresh;
 pub mod sandbox;
+pub mod upcoming;
 pub mod words;
 pub mod workflow;
