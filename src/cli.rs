@@ -139,6 +139,18 @@ pub struct RefreshArgs {
     /// Maximum concurrent requests per provider.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub parallelism: u32,
+    /// Tries after the first for a request that failed for a passing reason
+    /// (no answer in time, a dropped connection, a 5xx, a 429), and for a
+    /// create found missing after a failed try. 0 gives up at the first
+    /// failure (a fast answer in CI); the default rides out a vendor failing
+    /// three requests in ten.
+    #[arg(long, value_name = "N", default_value_t = crate::drivers::retry::RetryPolicy::DEFAULT.retries, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+    /// The wait before the first retry ("200ms", "1s"); it doubles after
+    /// each try, with random jitter, up to 10 s. A vendor's `Retry-After`
+    /// replaces it.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = retry_wait)]
+    pub retry_wait: std::time::Duration,
     /// Limit to a provider, or to one account (PROVIDER/KEY). Repeatable.
     #[arg(long = "target", value_name = "PROVIDER[/KEY]")]
     pub targets: Vec<String>,
@@ -392,4 +404,36 @@ pub struct InitArgs {
     /// Overwrite the file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Parses `--retry-wait`: a duration up to the longest single wait.
+fn retry_wait(text: &str) -> Result<std::time::Duration, String> {
+    let wait = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    let max = crate::drivers::retry::RetryPolicy::DEFAULT.max_delay;
+    if wait > max {
+        return Err(format!(
+            "at most {} (the longest single wait)",
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::drivers::retry::RetryPolicy;
+
+    #[test]
+    fn the_retry_flags_default_to_the_retry_policy_and_the_wait_is_capped() {
+        let Command::Plan(plan) = Cli::parse_from(["headcount", "plan"]).command else {
+            panic!("not plan");
+        };
+        assert_eq!(plan.refresh.retries, RetryPolicy::DEFAULT.retries);
+        assert_eq!(plan.refresh.retry_wait, RetryPolicy::DEFAULT.base_delay);
+        let too_long = Cli::try_parse_from(["headcount", "plan", "--retry-wait", "11s"]);
+        assert!(too_long.unwrap_err().to_string().contains("at most 10s"));
+    }
 }

@@ -6,6 +6,7 @@
 //! [`make_plan`] and render or apply the result (see docs/architecture.md).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use indexmap::IndexMap;
 
@@ -24,6 +25,10 @@ pub struct PlanRequest {
     pub targets: Vec<String>,
     /// Maximum concurrent requests per provider.
     pub parallelism: u32,
+    /// Tries after the first for a read that failed for a passing reason.
+    pub retries: u32,
+    /// The wait before the first retry (it doubles after each).
+    pub retry_wait: Duration,
     /// Allow a plan above a provider's deactivation threshold.
     pub force: bool,
     /// `--rotate` values (`PROVIDER` or `PROVIDER/KEY-GLOB`), unparsed.
@@ -117,9 +122,13 @@ fn connect(
         targets: parse_targets(providers, &request.targets)?,
         rotate: parse_rotate(providers, &request.rotate)?,
     };
-    let drivers = refresh::connect_providers(providers, request.parallelism, |name| {
-        options.includes_provider(name)
-    })?;
+    let limits = refresh::Limits {
+        parallelism: request.parallelism,
+        retries: request.retries,
+        retry_wait: request.retry_wait,
+    };
+    let drivers =
+        refresh::connect_providers(providers, limits, |name| options.includes_provider(name))?;
     Ok((options, drivers))
 }
 
@@ -171,7 +180,7 @@ pub fn check_secrets(plan: &mut Plan) {
                 change.provider, change.kind, change.key
             );
             if let Err(e) = secret.resolve(&purpose) {
-                problems.push(plan::Problem {
+                problems.push(plan::PlanProblem {
                     provider: change.provider.clone(),
                     key: Some(change.key.clone()),
                     message: e.to_string(),

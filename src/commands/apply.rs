@@ -4,6 +4,7 @@ use std::io::{BufRead, IsTerminal};
 
 use crate::apply::{self, ApplyOptions, Report};
 use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::drivers::retry::RetryPolicy;
 use crate::interrupt::Interrupt;
 use crate::lock::ApplyLock;
 use crate::plan::render;
@@ -58,9 +59,13 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let interrupt = Interrupt::watch(progress.clone());
     let options = ApplyOptions {
         parallelism: args.refresh.parallelism as usize,
+        create_retry: RetryPolicy {
+            retries: args.refresh.retries,
+            base_delay: args.refresh.retry_wait,
+            ..RetryPolicy::DEFAULT
+        },
         cancel: interrupt.flag(),
         progress: progress.clone(),
-        ..ApplyOptions::default()
     };
     say(json, "\n")?;
     let report = apply::execute(plan, drivers, &options).await;
@@ -161,6 +166,8 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
         file: args.refresh.file.file.clone(),
         targets: saved.targets_for(&args.refresh.targets)?,
         parallelism: args.refresh.parallelism,
+        retries: args.refresh.retries,
+        retry_wait: args.refresh.retry_wait,
         force: args.force,
         rotate: saved.rotate_for(&args.rotate)?,
         allow: allow.kinds.clone(),

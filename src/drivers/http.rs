@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use backon::Retryable;
@@ -20,6 +20,7 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value as Json;
 use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
 
 use super::error::{redacted_snippet, DriverError, ErrorKind, Hint};
 use super::retry::{parse_retry_after, RetryPolicy};
@@ -203,7 +204,8 @@ const SNIPPET_CHARS: usize = 120;
 const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
 tokio::task_local! {
-    /// When the current provider read began (see [`read_scope`]).
+    /// When the current provider read began (see [`read_scope`]). On tokio's
+    /// clock, like the timeouts and the waits between tries.
     static READ_STARTED: Instant;
 }
 

@@ -28,8 +28,9 @@ pub use error::{DriverError, ErrorKind};
 
 use crate::model::{DriverSchema, RemoteRecord, WriteRequest};
 
-/// Everything a driver needs to talk to one provider instance.
-#[derive(Clone)]
+/// Everything a driver needs to talk to one provider instance. `Debug`
+/// never shows a credential (`SecretString` redacts itself).
+#[derive(Clone, Debug)]
 pub struct ProviderConfig {
     /// The provider's name in the file (used in every message).
     pub name: String,
@@ -75,29 +76,6 @@ impl ProviderConfig {
         self.credentials
             .insert(name.to_string(), SecretString::from(value.into()));
         self
-    }
-}
-
-impl std::fmt::Debug for ProviderConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderConfig")
-            .field("name", &self.name)
-            .field("url", &self.url.as_str())
-            .field(
-                "credentials",
-                &self
-                    .credentials
-                    .keys()
-                    .map(|k| (k.as_str(), "(redacted)"))
-                    .collect::<Vec<_>>(),
-            )
-            .field("timeout", &self.timeout)
-            .field("parallelism", &self.parallelism)
-            .field("insecure_http", &self.insecure_http)
-            .field("retry", &self.retry)
-            .field("deadline", &self.deadline)
-            .field("ca_file", &self.ca_file)
-            .finish()
     }
 }
 

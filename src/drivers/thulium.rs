@@ -249,7 +249,8 @@ impl Thulium {
         &self,
     ) -> Result<(Vec<RemoteRecord>, paging::Observed), DriverError> {
         let context = "list agents";
-        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
+        let refuse =
+            |p: paging::Implausible| paging::refuse(&self.session.http, context, "agent", &p);
         let mut listing = OpenListing::new(PAGE_SIZE);
         let mut next = listing.first();
         loop {

@@ -294,7 +294,7 @@ pub struct Unlisted {
 
 /// Something the plan cannot do; a plan with problems is not applied.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Problem {
+pub struct PlanProblem {
     pub provider: String,
     pub key: Option<String>,
     pub message: String,
@@ -309,7 +309,7 @@ pub struct Plan {
     /// Things the reader should know that do not stop the plan.
     pub warnings: Vec<String>,
     /// Things that stop the plan from being applied.
-    pub problems: Vec<Problem>,
+    pub problems: Vec<PlanProblem>,
     /// Updates and deactivations of providers whose edits are made by hand
     /// (`edits: manual`): steps for a person to make in the vendor's panel.
     /// Apply never sends them; they are drift until done.

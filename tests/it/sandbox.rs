@@ -1108,7 +1108,9 @@ async fn the_same_rng_seed_gives_the_same_faults() {
     assert!(a.contains(&200) && a.iter().any(|s| *s >= 429), "{a:?}");
 }
 
-#[tokio::test]
+/// On tokio's paused clock (the sandbox runs on the test's runtime): the
+/// latency passes at once, and the time each request took is exact.
+#[tokio::test(start_paused = true)]
 async fn latency_delays_vendor_routes_only() {
     let sb = Sandbox::start(SandboxOptions {
         faults: FaultSettings {
@@ -1120,13 +1122,13 @@ async fn latency_delays_vendor_routes_only() {
     .await
     .unwrap();
     let c = client();
-    let t = Instant::now();
+    let t = tokio::time::Instant::now();
     c.get(format!("{}/api/agents", sb.thulium_url()))
         .send()
         .await
         .unwrap();
     assert!(t.elapsed() >= Duration::from_millis(250));
-    let t = Instant::now();
+    let t = tokio::time::Instant::now();
     c.get(format!("{}/_sandbox/counts", sb.base_url()))
         .send()
         .await
