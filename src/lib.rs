@@ -11,6 +11,7 @@ pub mod desired;
 pub mod drivers;
 pub mod export;
 pub mod interrupt;
+pub mod journal;
 pub mod lock;
 pub mod model;
 pub mod output;

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod drift;
 pub mod import;
 pub mod init;
+pub mod journal;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -39,6 +40,7 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Validate(args) => validate::run(args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Journal(args) => journal::run(args),
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,

@@ -177,6 +177,7 @@ impl Partial {
             providers,
             infos,
             sections,
+            journal,
         } = self.head;
         let (entries, people) =
             self.checker
@@ -187,6 +188,7 @@ impl Partial {
                 providers,
                 entries,
                 people,
+                journal,
             },
             problems: self.checker.problems,
             secret_spans: self.checker.secret_spans,

@@ -223,6 +223,15 @@ impl Driver for Thulium {
         &SCHEMA
     }
 
+    fn list_requests(&self, accounts: usize) -> u64 {
+        // Full pages, then the short (or empty) page that ends the list.
+        (accounts / PAGE_SIZE) as u64 + 1
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.session.http.sent()
+    }
+
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let context = "list agents";
         let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 /// One kind of injected fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FaultKind {
+    /// HTTP 400 with the vendor's error body: the vendor refuses the
+    /// request for a rule of its own (never drawn unless named).
+    #[serde(rename = "400")]
+    Status400,
     /// HTTP 500 with the vendor's error body.
     #[serde(rename = "500")]
     Status500,
@@ -44,9 +48,21 @@ impl FaultKind {
         FaultKind::DropAfter,
     ];
 
+    /// Every kind that can be named: [`FaultKind::ALL`] and `400`.
+    pub const NAMED: [FaultKind; 7] = [
+        FaultKind::Status400,
+        FaultKind::Status500,
+        FaultKind::Status503,
+        FaultKind::Status429,
+        FaultKind::Hang,
+        FaultKind::DropBefore,
+        FaultKind::DropAfter,
+    ];
+
     /// The name used on the command line and in the control API.
     pub fn as_str(self) -> &'static str {
         match self {
+            FaultKind::Status400 => "400",
             FaultKind::Status500 => "500",
             FaultKind::Status503 => "503",
             FaultKind::Status429 => "429",
@@ -68,11 +84,11 @@ impl FromStr for FaultKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        FaultKind::ALL
+        FaultKind::NAMED
             .into_iter()
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown fault kind {s:?}; expected one of 500, 503, 429, hang, drop-before, drop-after")
+                format!("unknown fault kind {s:?}; expected one of 400, 500, 503, 429, hang, drop-before, drop-after")
             })
     }
 }

@@ -40,6 +40,10 @@ pub struct JsonPlan {
     /// `id` and the name shown for them. Changes name theirs in `person`.
     #[serde(default)]
     pub people: Vec<JsonPerson>,
+    /// Per provider with a `rate_limit`: the requests the apply sends and
+    /// how long its budget makes them take. Absent when no provider has one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<crate::plan::RequestBudget>,
 }
 
 /// A person of the file, as the plan names them.
@@ -191,6 +195,7 @@ impl JsonPlan {
                     not_sent: plan.not_carried.get(id).cloned().unwrap_or_default(),
                 })
                 .collect(),
+            budgets: plan.budgets.clone(),
         }
     }
 }

@@ -63,6 +63,9 @@ fn header(plan: &Plan) -> String {
             "**Plan:** {} to create, {} to update, {} to deactivate{resets}.\n",
             s.create, s.update, s.deactivate
         );
+        for budget in &plan.budgets {
+            let _ = writeln!(out, "**Rate budget:** {}\n", escape(&budget.line()));
+        }
     }
     let mut rows: IndexMap<&str, [usize; 5]> = IndexMap::new();
     for c in &plan.changes {
