@@ -96,7 +96,10 @@ fn main() {
     println!("| busiest one-second window | {busiest} requests (limit 21) |");
     println!("| apply wall time (process start to exit) | {apply_seconds:.2} s |");
     println!("| requests / 20 | {floor:.2} s |");
-    println!("| apply / (requests / 20) | {:.3} (target <= 1.15) |", apply_seconds / floor);
+    println!(
+        "| apply / (requests / 20) | {:.3} (target <= 1.15) |",
+        apply_seconds / floor
+    );
     println!("| plan's estimate | {estimate:.2} s |");
     println!(
         "| estimate error vs apply | {:+.1}% (target within 10%) |",

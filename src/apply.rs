@@ -199,7 +199,8 @@ pub async fn execute(
                                 format!(
                                     " (about {} left within the rate budget)",
                                     crate::plan::human_seconds(
-                                        b.duration_of(left as u64 + u64::from(b.burst)).as_secs_f64()
+                                        b.duration_of(left as u64 + u64::from(b.burst))
+                                            .as_secs_f64()
                                     )
                                 )
                             })

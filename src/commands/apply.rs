@@ -119,7 +119,11 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
 /// the run header. The apply lock is held already: two applies of one
 /// desired state append one after the other.
 fn open_journal(args: &ApplyArgs, planned: &Planned) -> miette::Result<Option<Journal>> {
-    let Some(path) = args.journal.clone().or_else(|| planned.desired.journal.clone()) else {
+    let Some(path) = args
+        .journal
+        .clone()
+        .or_else(|| planned.desired.journal.clone())
+    else {
         return Ok(None);
     };
     let journal = Journal::open(&path)?;

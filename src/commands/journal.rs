@@ -22,7 +22,13 @@ pub fn run(args: JournalArgs) -> miette::Result<u8> {
             key,
             since,
             format,
-        } => show(&file, person.as_deref(), key.as_deref(), since.as_deref(), format),
+        } => show(
+            &file,
+            person.as_deref(),
+            key.as_deref(),
+            since.as_deref(),
+            format,
+        ),
     }
 }
 
@@ -237,7 +243,11 @@ fn text_line(w: &Line, header: Option<&Line>) -> String {
         status,
         request_id,
         by,
-        if fields.is_empty() { "no fields" } else { &fields },
+        if fields.is_empty() {
+            "no fields"
+        } else {
+            &fields
+        },
         message
     )
 }

@@ -16,7 +16,8 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         kinds,
         latency_ms: args.latency_ms,
     };
-    let rate_limits = crate::sandbox::parse_rate_limits(&args.rate_limit).map_err(SandboxError::Faults)?;
+    let rate_limits =
+        crate::sandbox::parse_rate_limits(&args.rate_limit).map_err(SandboxError::Faults)?;
     let seed = match &args.seed {
         Some(path) => Seed::load(path)?,
         None => Seed::default(),

@@ -521,9 +521,16 @@ impl HttpClient {
                 ));
             }
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.attempt(req, &url, auth, &secrets, left.min(self.timeout), &call_waited)
-                .await
-                .map_err(|e| e.redacted(&secrets))
+            self.attempt(
+                req,
+                &url,
+                auth,
+                &secrets,
+                left.min(self.timeout),
+                &call_waited,
+            )
+            .await
+            .map_err(|e| e.redacted(&secrets))
         })
         .retry(self.retry.backoff())
         .sleep(tokio::time::sleep)

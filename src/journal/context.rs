@@ -79,7 +79,9 @@ fn ci(env: &dyn Fn(&str) -> Option<String>) -> Option<Ci> {
     if env("GITHUB_ACTIONS").is_some() {
         let run_id = env("GITHUB_RUN_ID");
         let run_url = match (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY"), &run_id) {
-            (Some(server), Some(repo), Some(id)) => Some(format!("{server}/{repo}/actions/runs/{id}")),
+            (Some(server), Some(repo), Some(id)) => {
+                Some(format!("{server}/{repo}/actions/runs/{id}"))
+            }
             _ => None,
         };
         return Some(Ci {
@@ -126,8 +128,10 @@ fn git(file: &Path) -> Option<Git> {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     };
     let commit = run(&["rev-parse", "HEAD"]).filter(|c| !c.is_empty())?;
-    let branch = run(&["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| !b.is_empty() && b != "HEAD");
-    let dirty = run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let branch =
+        run(&["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| !b.is_empty() && b != "HEAD");
+    let dirty =
+        run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
     Some(Git {
         commit,
         branch,

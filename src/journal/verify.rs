@@ -64,7 +64,12 @@ pub fn verify(bytes: &[u8]) -> Verdict {
             _ => None,
         })
         .collect();
-    let seq_of = |i: usize| parsed[i].as_ref().and_then(|m| m.get("seq")).and_then(Json::as_u64);
+    let seq_of = |i: usize| {
+        parsed[i]
+            .as_ref()
+            .and_then(|m| m.get("seq"))
+            .and_then(Json::as_u64)
+    };
     let mut expected_prev = GENESIS.to_string();
     // The run whose footer has not come yet.
     let mut open_run: Option<(u64, String)> = None;
@@ -92,7 +97,9 @@ pub fn verify(bytes: &[u8]) -> Verdict {
                 expected_prev = line_hash(raw[i]);
                 verdict.lines += 1;
                 if let Some((_, run)) = open_run.take() {
-                    verdict.notices.push(format!("run {run} has no footer: it was stopped before it ended"));
+                    verdict.notices.push(format!(
+                        "run {run} has no footer: it was stopped before it ended"
+                    ));
                 }
                 continue;
             }
@@ -109,7 +116,9 @@ pub fn verify(bytes: &[u8]) -> Verdict {
                 Some("header") => {
                     verdict.runs += 1;
                     if let Some((_, run)) = open_run.take() {
-                        verdict.notices.push(format!("run {run} has no footer: it was stopped before it ended"));
+                        verdict.notices.push(format!(
+                            "run {run} has no footer: it was stopped before it ended"
+                        ));
                     }
                     let run = line.get("run").and_then(Json::as_str).unwrap_or("?");
                     open_run = Some((n, run.to_string()));
@@ -122,7 +131,9 @@ pub fn verify(bytes: &[u8]) -> Verdict {
             continue;
         }
         let what = match seq {
-            Some(s) if s == n && n == 1 => "line 1 was edited (it does not start the chain)".to_string(),
+            Some(s) if s == n && n == 1 => {
+                "line 1 was edited (it does not start the chain)".to_string()
+            }
             Some(s) if s == n => format!(
                 "line {} was edited: line {n} recorded another SHA-256 for it",
                 n - 1
@@ -130,7 +141,9 @@ pub fn verify(bytes: &[u8]) -> Verdict {
             Some(s) if s > n => {
                 let moved = (i + 1..count).any(|j| seq_of(j) == Some(n));
                 if moved {
-                    format!("line {n} is out of order: it was written as line {s} (lines were moved)")
+                    format!(
+                        "line {n} is out of order: it was written as line {s} (lines were moved)"
+                    )
                 } else if s == n + 1 {
                     format!("line {n} was removed: the line now at {n} was written as line {s}")
                 } else {
@@ -140,9 +153,7 @@ pub fn verify(bytes: &[u8]) -> Verdict {
                     )
                 }
             }
-            Some(s) => format!(
-                "line {n} was inserted or moved: it was written as line {s}"
-            ),
+            Some(s) => format!("line {n} was inserted or moved: it was written as line {s}"),
             None => format!("line {n} has no line number: it was edited or inserted"),
         };
         verdict.broken = Some((n, what));
@@ -196,7 +207,11 @@ mod tests {
         let mut edited = chain(5);
         edited[2] = edited[2].replace("k3", "k9");
         assert_eq!(verify(&text(&edited)).broken.unwrap().0, 4);
-        assert!(verify(&text(&edited)).broken.unwrap().1.contains("line 3 was edited"));
+        assert!(verify(&text(&edited))
+            .broken
+            .unwrap()
+            .1
+            .contains("line 3 was edited"));
 
         let mut removed = chain(5);
         removed.remove(2);
@@ -224,6 +239,9 @@ mod tests {
         bytes.extend_from_slice(&lines[3].as_bytes()[..20]);
         let v = verify(&bytes);
         assert!(v.ok(), "{v:?}");
-        assert!(v.notices.iter().any(|n| n.contains("torn last line")), "{v:?}");
+        assert!(
+            v.notices.iter().any(|n| n.contains("torn last line")),
+            "{v:?}"
+        );
     }
 }

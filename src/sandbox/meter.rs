@@ -58,9 +58,9 @@ pub fn parse_rate_limits(values: &[String]) -> Result<RateLimits, String> {
         if item.is_empty() {
             continue;
         }
-        let (vendor, n) = item
-            .split_once('=')
-            .ok_or_else(|| format!("invalid rate limit {item:?}: write VENDOR=REQUESTS_PER_SECOND, e.g. ccp=10"))?;
+        let (vendor, n) = item.split_once('=').ok_or_else(|| {
+            format!("invalid rate limit {item:?}: write VENDOR=REQUESTS_PER_SECOND, e.g. ccp=10")
+        })?;
         let n: u32 = n
             .trim()
             .parse()
@@ -82,7 +82,9 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(meter.check("ccp"), None);
         }
-        let wait = meter.check("ccp").expect("the fourth request at once is refused");
+        let wait = meter
+            .check("ccp")
+            .expect("the fourth request at once is refused");
         assert!(wait <= Duration::from_millis(334), "{wait:?}");
         assert_eq!(meter.check("thulium"), None, "an unmetered vendor");
         assert!(parse_rate_limits(&["ccp".into()]).is_err());

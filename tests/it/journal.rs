@@ -53,30 +53,57 @@ fn an_apply_journals_header_writes_failures_and_footer_and_the_chain_verifies() 
         .env("GITHUB_RUN_ID", "42")
         .env("GITHUB_SERVER_URL", "https://github.example")
         .env("GITHUB_REPOSITORY", "acme/access")
-        .args(["apply", "--auto-approve", "--parallelism", "1", "--journal", "audit.jsonl", "-f"])
+        .args([
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            "--journal",
+            "audit.jsonl",
+            "-f",
+        ])
         .arg(&f)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "one write failed: {}", common::stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one write failed: {}",
+        common::stderr(&out)
+    );
     let journal = w.dir.path().join("audit.jsonl");
     let text = std::fs::read_to_string(&journal).unwrap();
     assert!(!text.contains(PASSWORD), "a secret in the journal:\n{text}");
     let lines = lines(&journal);
     let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["header", "write", "write", "write", "write", "footer"], "{text}");
+    assert_eq!(
+        kinds,
+        ["header", "write", "write", "write", "write", "footer"],
+        "{text}"
+    );
 
     let header = &lines[0];
     assert_eq!(header["seq"], 1);
     assert_eq!(header["prev"].as_str().unwrap().len(), 64);
     assert_eq!(header["actor"], "octocat");
-    assert_eq!(header["ci"]["run_url"], "https://github.example/acme/access/actions/runs/42");
+    assert_eq!(
+        header["ci"]["run_url"],
+        "https://github.example/acme/access/actions/runs/42"
+    );
     assert_eq!(header["options"]["auto_approve"], true);
-    assert!(header["digest"].as_str().unwrap().starts_with("sha256:"), "{header}");
+    assert!(
+        header["digest"].as_str().unwrap().starts_with("sha256:"),
+        "{header}"
+    );
 
     let failed: Vec<&Value> = lines.iter().filter(|l| l["outcome"] == "failed").collect();
     assert_eq!(failed.len(), 1, "{text}");
     assert_eq!(failed[0]["http_status"], 400);
-    assert!(failed[0]["request_id"].as_str().is_some(), "Thulium's request id: {}", failed[0]);
+    assert!(
+        failed[0]["request_id"].as_str().is_some(),
+        "Thulium's request id: {}",
+        failed[0]
+    );
     assert_eq!(failed[0]["before"], "absent");
     assert_eq!(failed[0]["after"], "absent");
     let created: Vec<&Value> = lines.iter().filter(|l| l["outcome"] == "created").collect();
@@ -87,7 +114,10 @@ fn an_apply_journals_header_writes_failures_and_footer_and_the_chain_verifies() 
         assert!(c["after"].as_str().unwrap().starts_with("sha256:"), "{c}");
     }
     assert_eq!(failed[0]["key"], "jk", "the first Thulium create: {text}");
-    let anna = created.iter().find(|c| c["provider"] == "thulium" && c["key"] == "am").unwrap();
+    let anna = created
+        .iter()
+        .find(|c| c["provider"] == "thulium" && c["key"] == "am")
+        .unwrap();
     assert_eq!(anna["fields"]["name"], "Anna");
     assert_eq!(anna["person"], "am");
     let footer = lines.last().unwrap();
@@ -97,13 +127,28 @@ fn an_apply_journals_header_writes_failures_and_footer_and_the_chain_verifies() 
 
     let ok = verify(&w, "audit.jsonl");
     assert_eq!(ok.status.code(), Some(0), "{}", common::stderr(&ok));
-    assert!(common::stdout(&ok).contains("the chain holds: 6 line(s), 1 run(s)"), "{}", common::stdout(&ok));
+    assert!(
+        common::stdout(&ok).contains("the chain holds: 6 line(s), 1 run(s)"),
+        "{}",
+        common::stdout(&ok)
+    );
 
     // A second run appends to the same chain (nothing to do but the failed one).
-    let again = w.run(&["apply", "--auto-approve", "--journal", "audit.jsonl", "-f", "headcount.yaml"]);
+    let again = w.run(&[
+        "apply",
+        "--auto-approve",
+        "--journal",
+        "audit.jsonl",
+        "-f",
+        "headcount.yaml",
+    ]);
     assert_eq!(again.status.code(), Some(0), "{}", common::stderr(&again));
     let ok = verify(&w, "audit.jsonl");
-    assert!(common::stdout(&ok).contains("2 run(s)"), "{}", common::stdout(&ok));
+    assert!(
+        common::stdout(&ok).contains("2 run(s)"),
+        "{}",
+        common::stdout(&ok)
+    );
 }
 
 /// A journal of one apply: header, 3 writes, footer.
@@ -163,14 +208,22 @@ fn a_torn_last_line_is_a_notice_and_the_next_run_goes_on() {
     w.write("audit.jsonl", &text);
     let out = verify(&w, "audit.jsonl");
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
-    assert!(common::stderr(&out).contains("torn last line"), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("torn last line"),
+        "{}",
+        common::stderr(&out)
+    );
 
     // The next apply closes the torn line and chains on.
     let again = w.run(&["apply", "--auto-approve", "-f", "headcount.yaml"]);
     assert_eq!(again.status.code(), Some(0), "{}", common::stderr(&again));
     let out = verify(&w, "audit.jsonl");
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
-    assert!(common::stderr(&out).contains("torn by a crash"), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("torn by a crash"),
+        "{}",
+        common::stderr(&out)
+    );
 }
 
 #[test]
@@ -219,7 +272,11 @@ fn an_apply_killed_mid_way_leaves_a_journal_that_verifies() {
     assert_eq!(lines.len(), 4, "header and three writes: {lines:?}");
     let out = verify(&w, "audit.jsonl");
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
-    assert!(common::stderr(&out).contains("has no footer"), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("has no footer"),
+        "{}",
+        common::stderr(&out)
+    );
 }
 
 #[test]
@@ -227,30 +284,62 @@ fn show_rebuilds_one_persons_history() {
     let w = world();
     journaled(&w);
     // Anna leaves: her account is deactivated.
-    let f = std::fs::read_to_string(file(&w, "journal: audit.jsonl\n")).unwrap().replace(
-        "    email: am@example.com\n",
-        "    email: am@example.com\n    active: false\n",
-    );
+    let f = std::fs::read_to_string(file(&w, "journal: audit.jsonl\n"))
+        .unwrap()
+        .replace(
+            "    email: am@example.com\n",
+            "    email: am@example.com\n    active: false\n",
+        );
     w.write("headcount.yaml", &f);
     let out = w.run(&["apply", "--auto-approve", "--force", "-f", "headcount.yaml"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", common::stdout(&out), common::stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
 
-    let out = w.run(&["journal", "show", "audit.jsonl", "--person", "am", "--format", "json"]);
+    let out = w.run(&[
+        "journal",
+        "show",
+        "audit.jsonl",
+        "--person",
+        "am",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
     let writes = shown["writes"].as_array().unwrap();
-    let outcomes: Vec<&str> = writes.iter().map(|w| w["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> = writes
+        .iter()
+        .map(|w| w["outcome"].as_str().unwrap())
+        .collect();
     assert_eq!(outcomes.len(), 2, "{shown}");
     assert_eq!(outcomes[0], "created", "{shown}");
     assert_eq!(outcomes[1], "deactivated", "{shown}");
     assert_eq!(writes[1]["run_header"]["options"]["force"], true, "{shown}");
-    assert!(writes.iter().all(|x| x["person"] == "am" && x["key"] == "am"));
+    assert!(writes
+        .iter()
+        .all(|x| x["person"] == "am" && x["key"] == "am"));
     assert_eq!(writes[1]["fields"]["active"], false, "{shown}");
 
     let text = w.run(&["journal", "show", "audit.jsonl", "--key", "thulium/jk"]);
     let text = common::stdout(&text);
-    assert!(text.contains("thulium/agent \"jk\"  created HTTP 201"), "{text}");
+    assert!(
+        text.contains("thulium/agent \"jk\"  created HTTP 201"),
+        "{text}"
+    );
     assert!(!text.contains("\"am\""), "{text}");
-    let none = w.run(&["journal", "show", "audit.jsonl", "--person", "am", "--since", "2999-01-01"]);
+    let none = w.run(&[
+        "journal",
+        "show",
+        "audit.jsonl",
+        "--person",
+        "am",
+        "--since",
+        "2999-01-01",
+    ]);
     assert!(common::stdout(&none).contains("No write matches."));
 }

@@ -66,7 +66,8 @@ fn an_apply_within_its_budget_is_never_refused_and_plan_counts_its_requests() {
     assert_eq!(budget["burst"], 1);
     let text = w.run(&["plan", "-f", f.to_str().unwrap()]);
     assert!(
-        common::stdout(&text).contains("Rate budget: thulium: 302 requests within 20/s (burst 1): about 15.1 s"),
+        common::stdout(&text)
+            .contains("Rate budget: thulium: 302 requests within 20/s (burst 1): about 15.1 s"),
         "{}",
         common::stdout(&text)
     );

@@ -519,7 +519,11 @@ impl Checker {
                     _ => None,
                 };
                 match value {
-                    Some(x) if (settings::MIN_PER_SECOND..=settings::MAX_PER_SECOND).contains(&x) => Some(x),
+                    Some(x)
+                        if (settings::MIN_PER_SECOND..=settings::MAX_PER_SECOND).contains(&x) =>
+                    {
+                        Some(x)
+                    }
                     Some(_) => {
                         self.invalid(
                             n,
@@ -537,7 +541,10 @@ impl Checker {
                         None
                     }
                     None => {
-                        self.invalid(n, values::wrong_type("per_second", "a number", &n.value).help(help));
+                        self.invalid(
+                            n,
+                            values::wrong_type("per_second", "a number", &n.value).help(help),
+                        );
                         None
                     }
                 }
@@ -560,7 +567,10 @@ impl Checker {
                     None
                 }
                 ref other => {
-                    self.invalid(n, values::wrong_type("burst", "an integer", other).help(help));
+                    self.invalid(
+                        n,
+                        values::wrong_type("burst", "an integer", other).help(help),
+                    );
                     None
                 }
             },
