@@ -64,7 +64,14 @@ impl RunContext {
             file: file.display().to_string(),
             digest: digest.to_string(),
             plan_file: None,
-            git: git(file),
+            // A CI checkout is often a detached HEAD: the CI names the branch.
+            git: git(file).map(|mut g| {
+                g.branch = g
+                    .branch
+                    .or_else(|| env("GITHUB_REF_NAME"))
+                    .or_else(|| env("CI_COMMIT_REF_NAME"));
+                g
+            }),
             actor: env("GITHUB_ACTOR")
                 .or_else(|| env("GITLAB_USER_LOGIN"))
                 .or_else(|| env("USER"))
