@@ -25,6 +25,7 @@ use super::types::{Desired, Origin, Provider};
 use super::values::{self, Invalid};
 use super::yaml::{Node, Value as Yaml};
 
+mod calendar;
 mod entry;
 mod people;
 mod provider;
@@ -178,6 +179,8 @@ impl Partial {
             infos,
             sections,
             journal,
+            timezone,
+            limits,
         } = self.head;
         let (entries, people) =
             self.checker
@@ -189,6 +192,8 @@ impl Partial {
                 entries,
                 people,
                 journal,
+                timezone,
+                limits,
             },
             problems: self.checker.problems,
             secret_spans: self.checker.secret_spans,
