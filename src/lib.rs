@@ -12,6 +12,7 @@ pub mod desired;
 pub mod drivers;
 pub mod import;
 pub mod interrupt;
+pub mod journal;
 pub mod lock;
 pub mod model;
 pub mod output;

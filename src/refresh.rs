@@ -64,6 +64,10 @@ pub fn config(provider: &Provider, limits: impl Into<Limits>) -> miette::Result<
     }
     config.insecure_http = provider.insecure_http;
     config.ca_file = provider.ca_file.clone();
+    config.rate_limit = provider.rate_limit.map(|r| drivers::RateBudget {
+        per_second: r.per_second,
+        burst: r.burst,
+    });
     Ok(config)
 }
 

@@ -100,6 +100,7 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
     options.at = Some(request.at.unwrap_or_else(|| today(&desired.timezone)));
     let mut plan = plan::compute(&desired, &remote, &options);
     check_secrets(&mut plan);
+    plan.budgets = budgets(&desired, &remote, &drivers, &plan);
     Ok(Planned {
         desired,
         source_digest,
@@ -167,6 +168,48 @@ fn joined(
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => Err(miette::miette!("checking the file was stopped: {e}")),
     }
+}
+
+/// For each provider with a `rate_limit`: the requests the apply of `plan`
+/// sends (the read the plan made, logins included, then a write per
+/// change, then reading back a provider where accounts are created) and
+/// how long the budget makes them take.
+pub fn budgets(
+    desired: &Desired,
+    remote: &Remote,
+    drivers: &refresh::Drivers,
+    plan: &Plan,
+) -> Vec<plan::RequestBudget> {
+    drivers
+        .iter()
+        .filter_map(|(name, driver)| {
+            let limit = desired.providers.get(name)?.rate_limit?;
+            let listed = remote.providers.get(name).map_or(0, Vec::len);
+            let changes = plan.changes.iter().filter(|c| &c.provider == name);
+            let writes = changes.clone().count() as u64;
+            let creates = changes
+                .filter(|c| c.action() == plan::Action::Create)
+                .count();
+            let read = driver.requests_sent().max(driver.list_requests(listed));
+            let read_back = if creates > 0 {
+                driver.list_requests(listed + creates)
+            } else {
+                0
+            };
+            let requests = read + writes + read_back;
+            let budget = crate::drivers::RateBudget {
+                per_second: limit.per_second,
+                burst: limit.burst,
+            };
+            Some(plan::RequestBudget {
+                provider: name.clone(),
+                requests,
+                per_second: limit.per_second,
+                burst: limit.burst,
+                seconds: budget.duration_of(requests).as_secs_f64(),
+            })
+        })
+        .collect()
 }
 
 /// Every secret a change will send must be resolvable now, so that an apply

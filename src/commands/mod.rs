@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod drift;
 pub mod import;
 pub mod init;
+pub mod journal;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -70,6 +71,7 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Validate(args) => validate::run(args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Journal(args) => journal::run(args),
         Command::Drift(args) => drift::run(args).await,
         Command::Upcoming(args) => upcoming::run(args),
         Command::Import(args) => import::run(args).await,

@@ -178,6 +178,7 @@ impl Partial {
             providers,
             infos,
             sections,
+            journal,
             timezone,
             limits,
         } = self.head;
@@ -190,6 +191,7 @@ impl Partial {
                 providers,
                 entries,
                 people,
+                journal,
                 timezone,
                 limits,
             },

@@ -282,6 +282,15 @@ impl Driver for Thulium {
         self.session.http.clock_skew_secs()
     }
 
+    fn list_requests(&self, accounts: usize) -> u64 {
+        // Full pages, then the short (or empty) page that ends the list.
+        (accounts / PAGE_SIZE) as u64 + 1
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.session.http.sent()
+    }
+
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let (records, observed) = self.read_listing().await?;
         *self

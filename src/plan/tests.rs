@@ -36,6 +36,7 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         insecure_http: false,
         ca_file: None,
         ignore: Vec::new(),
+        rate_limit: None,
         origin: origin(1),
     }
 }
@@ -82,6 +83,7 @@ fn desired(providers: Vec<Provider>, entries: Vec<Entry>) -> Desired {
         providers: providers.into_iter().map(|p| (p.name.clone(), p)).collect(),
         entries,
         people: Vec::new(),
+        journal: None,
         timezone: Default::default(),
         limits: Default::default(),
     }

@@ -203,6 +203,9 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
             s.update,
             s.deactivate
         );
+        for budget in &plan.budgets {
+            let _ = writeln!(out, "{} {}", p.paint(BOLD, "Rate budget:"), budget.line());
+        }
     } else if !plan.unlisted.is_empty() || s.unchanged > 0 {
         let _ = writeln!(
             out,
