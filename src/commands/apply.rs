@@ -92,7 +92,7 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
 /// Human text: standard output, or standard error under `--format json`.
 fn say(json: bool, text: &str) -> miette::Result<()> {
     if json {
-        eprint!("{text}");
+        crate::output::eprint(&format!("{text}"));
         Ok(())
     } else {
         crate::output::print(text)
@@ -153,10 +153,10 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
             force: args.force,
         };
         saved.check(&SavedPlan::new(&planned.plan, &planned.remote, &made))?;
-        eprintln!(
+        crate::output::eprintln(&format!(
             "The saved plan {} matches the file and the providers; applying it.",
             path.display()
-        );
+        ));
     }
     Ok(planned)
 }

@@ -27,6 +27,7 @@ pub const EXIT_CHANGES: u8 = 2;
 /// Runs one command to completion.
 pub fn run(cli: Cli) -> miette::Result<u8> {
     set_color(cli.color);
+    crate::redact::register_credential_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -85,10 +86,11 @@ pub fn stdout_color() -> bool {
 
 /// Renders a diagnostic to standard error (colour only on a terminal).
 pub fn print_error(report: &miette::Report) {
-    eprint!("{}", render_report(report.as_ref(), stderr_color(), 100));
+    crate::output::eprint(&render_report(report.as_ref(), stderr_color(), 100));
 }
 
-/// Renders a diagnostic as text; used by `main` and by snapshot tests.
+/// Renders a diagnostic as text, every secret redacted
+/// ([`crate::redact`]); used by `main` and by snapshot tests.
 pub fn render_report(diagnostic: &dyn miette::Diagnostic, color: bool, width: usize) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -100,5 +102,5 @@ pub fn render_report(diagnostic: &dyn miette::Diagnostic, color: bool, width: us
     if handler.render_report(&mut out, diagnostic).is_err() {
         out = format!("Error: {diagnostic}\n");
     }
-    out
+    crate::redact::redact(&out).into_owned()
 }

@@ -33,12 +33,12 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
             force: args.force,
         };
         SavedPlan::new(plan, &planned.remote, &made).write(out)?;
-        eprintln!(
+        crate::output::eprintln(&format!(
             "Saved the plan to {}. Apply exactly this plan with: headcount apply {} -f {}",
             out.display(),
             out.display(),
             args.refresh.file.file.display()
-        );
+        ));
     }
     Ok(if args.detailed_exitcode && plan.has_drift() {
         super::EXIT_CHANGES

@@ -1,7 +1,5 @@
 //! `headcount validate`: every problem of the desired-state file at once.
 
-use std::io::Write;
-
 use crate::cli::FileArgs;
 use crate::desired::{self, Credential, Desired, SecretRef};
 
@@ -11,20 +9,18 @@ pub async fn run(args: FileArgs) -> miette::Result<u8> {
             let color = super::stderr_color();
             for warning in secret_file_warnings(&state) {
                 let text = super::render_report(warning.as_ref(), color, 100);
-                let _ = anstream::stderr().write_all(text.as_bytes());
+                crate::output::eprint(&text);
             }
-            let mut out = anstream::stdout();
             // A closed stdout (`| head`) is not a validation failure.
             let name = if args.file.as_os_str() == "-" {
                 "standard input".to_string()
             } else {
                 args.file.display().to_string()
             };
-            let _ = writeln!(
-                out,
-                "{name} is valid: {}.",
+            crate::output::print(&format!(
+                "{name} is valid: {}.\n",
                 desired::validate::describe(&state)
-            );
+            ))?;
             Ok(super::EXIT_OK)
         }
         Err(err) => {
@@ -35,7 +31,7 @@ pub async fn run(args: FileArgs) -> miette::Result<u8> {
             }
             text.push_str(&err.summary());
             text.push('\n');
-            let _ = anstream::stderr().write_all(text.as_bytes());
+            crate::output::eprint(&text);
             Ok(super::EXIT_ERROR)
         }
     }
