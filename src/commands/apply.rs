@@ -5,7 +5,6 @@ use std::io::{BufRead, IsTerminal};
 use crate::apply::{self, ApplyOptions, Report};
 use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::interrupt::Interrupt;
-use crate::lock::ApplyLock;
 use crate::plan::render;
 use crate::plan::saved::{Made, SavedPlan};
 use crate::progress::Progress;
@@ -13,12 +12,13 @@ use crate::workflow::{self, PlanRequest, Planned};
 
 pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let progress = Progress::detect(true);
-    // Held until the report is written: a second apply on this file waits or refuses.
-    let _lock = ApplyLock::acquire(&args.refresh.file.file, args.lock_timeout)?;
+    // `planned` holds the vendor systems' locks until the report is
+    // written: a second apply against them waits or refuses.
     let planned = match &args.plan_file {
         Some(path) => saved_plan(path, &args).await?,
         None => {
-            let request = super::plan::request(&args.refresh, args.force, &args.rotate);
+            let mut request = super::plan::request(&args.refresh, args.force, &args.rotate);
+            request.lock = Some(args.lock_timeout);
             workflow::make_plan(&request, &Progress::detect(false)).await?
         }
     };
@@ -142,6 +142,7 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
         force: args.force,
         rotate: saved.rotate_for(&args.rotate)?,
         expect_source: Some(saved.source.clone()),
+        lock: Some(args.lock_timeout),
     };
     let planned = workflow::make_plan(&request, &Progress::detect(false)).await?;
     if planned.plan.problems.is_empty() {

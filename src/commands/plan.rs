@@ -56,5 +56,6 @@ pub(crate) fn request(refresh: &RefreshArgs, force: bool, rotate: &[String]) -> 
         force,
         rotate: rotate.to_vec(),
         expect_source: None,
+        lock: None,
     }
 }
