@@ -96,6 +96,7 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
         }
     };
     check_targets_exist(&desired, &remote, &options.targets)?;
+    check_rotate_matches(&desired, &options.rotate)?;
     let mut plan = plan::compute(&desired, &remote, &options);
     check_secrets(&mut plan);
     Ok(Planned {
@@ -259,6 +260,31 @@ fn known_provider(
     Err(miette::miette!(
         help = format!("the file's providers are: {}", names.join(", ")),
         "{option} names provider \"{provider}\", which the file does not define"
+    ))
+}
+
+/// A `--rotate PROVIDER/KEY` whose key matches no account of the file is
+/// a typo, as a `--target` is: it would rotate nothing, silently.
+fn check_rotate_matches(desired: &Desired, rotate: &[plan::Rotate]) -> miette::Result<()> {
+    let missing: Vec<String> = rotate
+        .iter()
+        .filter_map(|r| {
+            let key = r.key.as_ref()?;
+            let found = desired
+                .entries
+                .iter()
+                .any(|e| r.matches(&e.provider, &e.key));
+            (!found).then(|| format!("{}/{}", r.provider, key.as_str()))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(miette::miette!(
+        code = "headcount::rotate",
+        help = "check the spelling: --rotate rotates the passwords of accounts the file lists; a key is the account's login (Thulium), username (CCP) or name (DNL)",
+        "--rotate {} matches no account in the file",
+        missing.join(", ")
     ))
 }
 

@@ -32,7 +32,19 @@ pub fn run(cli: Cli) -> miette::Result<u8> {
         .enable_all()
         .build()
         .map_err(|e| miette::miette!("could not start the async runtime: {e}"))?;
-    runtime.block_on(dispatch(cli.command))
+    runtime.block_on(async {
+        if matches!(
+            cli.command,
+            Command::Validate(_)
+                | Command::Plan(_)
+                | Command::Apply(_)
+                | Command::Drift(_)
+                | Command::Import(_)
+        ) {
+            crate::interrupt::watch_reads();
+        }
+        dispatch(cli.command).await
+    })
 }
 
 async fn dispatch(command: Command) -> miette::Result<u8> {
