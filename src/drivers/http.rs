@@ -287,7 +287,9 @@ fn certificate_words(problem: &rustls::CertificateError) -> String {
             "its certificate is malformed or its signature is invalid".into()
         }
         // webpki's errors display as their names.
-        C::Other(other) if other.to_string() == "CaUsedAsEndEntity" => "it presents a certificate authority's own certificate as its server certificate (a CA certificate cannot identify a server: the server needs a certificate issued by that CA)".into(),
+        // What `openssl req -x509` makes: a self-signed certificate marked
+        // as an authority's.
+        C::Other(other) if other.to_string() == "CaUsedAsEndEntity" => "its certificate is self-signed (no authority this machine trusts issued it): it presents a certificate authority's own certificate as its server certificate (a CA certificate cannot identify a server: the server needs a certificate issued by a CA)".into(),
         other => format!("its certificate was refused ({other})"),
     }
 }
