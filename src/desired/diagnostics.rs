@@ -150,7 +150,13 @@ struct Shown {
     text: Arc<str>,
     /// In the original text's order, without overlap.
     edits: Arc<[Edit]>,
+    /// A line is still longer than [`MAX_SHOWN_LINE`] (places all along a
+    /// long line keep it whole): each problem then gets windows of its own.
+    too_long: bool,
 }
+
+/// The longest line a snippet may show, in bytes.
+const MAX_SHOWN_LINE: usize = 4 * LONG_LINE;
 
 impl Shown {
     /// `source` shown with windows around `places` (spans of the original).
@@ -219,9 +225,13 @@ impl Shown {
             at = edit.span.0 + edit.span.1;
         }
         out.push_str(&text[at..]);
+        let too_long = out
+            .split('\n')
+            .any(|line| line.len() > MAX_SHOWN_LINE);
         Shown {
             text: Arc::from(out),
             edits: edits.into(),
+            too_long,
         }
     }
 
@@ -495,29 +505,53 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn new(subject: impl Into<String>, problems: &[Problem], sources: &[SourceText]) -> Self {
-        let sources: Vec<(String, Shown)> = sources
+        let places = |problems: &[Problem], index: usize| -> Vec<Span> {
+            problems
+                .iter()
+                .flat_map(|p| {
+                    let here = p.labels.iter().filter(move |_| p.file == Some(index));
+                    let elsewhere = p.elsewhere.iter().filter(|(f, ..)| *f == index);
+                    here.map(|(span, _)| *span)
+                        .chain(elsewhere.map(|(_, span, _)| *span))
+                })
+                .collect()
+        };
+        let shared: Vec<(String, Shown)> = sources
             .iter()
             .enumerate()
             .map(|(index, source)| {
-                let places: Vec<Span> = problems
-                    .iter()
-                    .flat_map(|p| {
-                        let here = p.labels.iter().filter(move |_| p.file == Some(index));
-                        let elsewhere = p.elsewhere.iter().filter(|(f, ..)| *f == index);
-                        here.map(|(span, _)| *span)
-                            .chain(elsewhere.map(|(_, span, _)| *span))
-                    })
-                    .collect();
-                (source.name.clone(), Shown::new(source, &places))
+                (
+                    source.name.clone(),
+                    Shown::new(source, &places(problems, index)),
+                )
             })
             .collect();
-        let sources = &sources[..];
+        let diagnostics = problems
+            .iter()
+            .map(|problem| {
+                if !shared.iter().any(|(_, s)| s.too_long) {
+                    return FileDiagnostic::build(problem, &shared);
+                }
+                // Windows around this problem's places only.
+                let own: Vec<(String, Shown)> = sources
+                    .iter()
+                    .zip(&shared)
+                    .enumerate()
+                    .map(|(index, (source, (name, shown)))| {
+                        let shown = if shown.too_long {
+                            Shown::new(source, &places(std::slice::from_ref(problem), index))
+                        } else {
+                            shown.clone()
+                        };
+                        (name.clone(), shown)
+                    })
+                    .collect();
+                FileDiagnostic::build(problem, &own)
+            })
+            .collect();
         LoadError {
             subject: subject.into(),
-            diagnostics: problems
-                .iter()
-                .map(|p| FileDiagnostic::build(p, sources))
-                .collect(),
+            diagnostics,
         }
     }
 
@@ -619,6 +653,16 @@ mod tests {
         assert!(shown.contains(&format!("[f.yaml:2:{}]", at - 11 + 1)), "{shown}");
         assert!(shown.contains(CUT_MARK), "{shown}");
         assert!(shown.lines().all(|l| l.len() < 1000), "{shown}");
+        // A problem at every item of the line: each still gets its window.
+        let problems: Vec<Problem> = (0..2000)
+            .map(|i| Problem::new(0, "x", "bad").label((16 + i * 40, 2), "here"))
+            .collect();
+        let source = SourceText::masked("f.yaml", &text, &[]);
+        let err = LoadError::new("f.yaml", &problems, &[source]);
+        for d in [&err.diagnostics()[0], &err.diagnostics()[1999]] {
+            let shown = crate::commands::render_report(d, false, 100);
+            assert!(shown.lines().all(|l| l.len() < 1000), "{shown}");
+        }
     }
 
     #[test]
