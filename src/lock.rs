@@ -51,7 +51,7 @@ impl System {
     }
 
     /// The lock file's name: the type and a digest of the URL.
-    fn file_name(&self) -> String {
+    pub fn file_name(&self) -> String {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(format!("{}\n{}", self.kind, self.url).as_bytes());
         let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();

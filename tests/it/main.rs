@@ -4,6 +4,7 @@
 mod common;
 mod ci_examples;
 mod drivers;
+mod hostile;
 mod http;
 mod lifecycle;
 mod listing;
