@@ -285,7 +285,10 @@ mod tests {
         let dir = private();
         let first = ApplyLock::acquire_in(
             dir.path(),
-            &[system("https://CCP.example.vn/"), system("https://b.example.vn")],
+            &[
+                system("https://CCP.example.vn/"),
+                system("https://b.example.vn"),
+            ],
             Duration::ZERO,
         )
         .unwrap();
@@ -298,14 +301,28 @@ mod tests {
         )
         .unwrap_err();
         let text = format!("{second}");
-        assert!(text.contains("another apply is running against ccp https://ccp.example.vn"), "{text}");
-        assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
+        assert!(
+            text.contains("another apply is running against ccp https://ccp.example.vn"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("pid {}", std::process::id())),
+            "{text}"
+        );
         // Another system is free.
-        ApplyLock::acquire_in(dir.path(), &[system("https://c.example.vn")], Duration::ZERO)
-            .unwrap();
+        ApplyLock::acquire_in(
+            dir.path(),
+            &[system("https://c.example.vn")],
+            Duration::ZERO,
+        )
+        .unwrap();
         drop(first);
-        ApplyLock::acquire_in(dir.path(), &[system("https://ccp.example.vn")], Duration::ZERO)
-            .unwrap();
+        ApplyLock::acquire_in(
+            dir.path(),
+            &[system("https://ccp.example.vn")],
+            Duration::ZERO,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -331,7 +348,10 @@ mod tests {
         let lock = dir.path().join(systems[0].file_name());
         std::os::unix::fs::symlink(&victim, &lock).unwrap();
         let err = ApplyLock::acquire_in(dir.path(), &systems, Duration::ZERO).unwrap_err();
-        assert!(format!("{err}").contains("cannot open the apply lock"), "{err}");
+        assert!(
+            format!("{err}").contains("cannot open the apply lock"),
+            "{err}"
+        );
         std::fs::remove_file(&lock).unwrap();
         std::fs::hard_link(&victim, &lock).unwrap();
         assert!(ApplyLock::acquire_in(dir.path(), &systems, Duration::ZERO).is_err());

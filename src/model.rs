@@ -101,9 +101,8 @@ impl Value {
             Value::List(items) => {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect())
             }
-            Value::Object(text) => {
-                serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
-            }
+            Value::Object(text) => serde_json::from_str(text)
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
         }
     }
 

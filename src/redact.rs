@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// What a secret shows as.
 pub const REDACTED: &str = "(redacted)";
@@ -82,9 +82,17 @@ pub fn register_credential_env() {
 
 fn looks_like_credential(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "API_KEY", "APIKEY"]
-        .iter()
-        .any(|w| name.contains(w))
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "CREDENTIAL",
+        "API_KEY",
+        "APIKEY",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
         || name.ends_with("_KEY")
         || name.ends_with("_PASS")
         || name.ends_with("_PW")
@@ -97,7 +105,10 @@ fn matcher() -> Option<Arc<AhoCorasick>> {
         return None;
     }
     if registry.matcher.is_none() {
+        // An NFA: built in time linear in the patterns (a DFA of a 64 KiB
+        // secret file's value would take minutes).
         let built = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(&registry.values)
             .ok()?;
@@ -143,13 +154,18 @@ mod tests {
         register("ab");
         let shown = redact("a Zq8v-unit-canary\"x b \"Zq8v-unit-canary\\\"x\" ab");
         assert_eq!(shown, "a (redacted) b \"(redacted)\" ab");
-        assert_eq!(spans("..Zq8v-unit-canary\"x"), vec![(2, 19)]);
+        assert_eq!(spans("..Zq8v-unit-canary\"x"), vec![(2, 18)]);
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
     }
 
     #[test]
     fn credential_names() {
-        for name in ["THULIUM_API_PASSWORD", "CCP_API_KEY", "GITHUB_TOKEN", "TH_PASS"] {
+        for name in [
+            "THULIUM_API_PASSWORD",
+            "CCP_API_KEY",
+            "GITHUB_TOKEN",
+            "TH_PASS",
+        ] {
             assert!(looks_like_credential(name), "{name}");
         }
         for name in ["PATH", "HOME", "NO_COLOR", "KEYBOARD"] {

@@ -186,13 +186,15 @@ impl Shown {
             let cut_spans = merged(cuts.iter().copied());
             let mut all: Vec<Edit> = Vec::new();
             let mut masks = source.masks.iter().peekable();
-            for cut in merged(cut_spans.iter().copied().chain(
-                source
-                    .masks
-                    .iter()
-                    .copied()
-                    .filter(|m| cut_spans.iter().any(|c| overlaps(*c, *m))),
-            )) {
+            for cut in merged(
+                cut_spans.iter().copied().chain(
+                    source
+                        .masks
+                        .iter()
+                        .copied()
+                        .filter(|m| cut_spans.iter().any(|c| overlaps(*c, *m))),
+                ),
+            ) {
                 while let Some(&&mask) = masks.peek() {
                     if mask.0 >= cut.0 {
                         break;
@@ -225,9 +227,7 @@ impl Shown {
             at = edit.span.0 + edit.span.1;
         }
         out.push_str(&text[at..]);
-        let too_long = out
-            .split('\n')
-            .any(|line| line.len() > MAX_SHOWN_LINE);
+        let too_long = out.split('\n').any(|line| line.len() > MAX_SHOWN_LINE);
         Shown {
             text: Arc::from(out),
             edits: edits.into(),
@@ -473,8 +473,9 @@ impl FileDiagnostic {
             message: problem.message.clone(),
             code: format!("headcount::file::{}", problem.code),
             help: problem.help.clone(),
-            source: source
-                .map(|(name, s)| NamedSource::new(name, ShownCode(s.clone())).with_language("yaml")),
+            source: source.map(|(name, s)| {
+                NamedSource::new(name, ShownCode(s.clone())).with_language("yaml")
+            }),
             labels,
             related,
             advice: false,
@@ -650,7 +651,10 @@ mod tests {
         let problem = Problem::new(0, "x", "bad").label((at, 4), "here");
         let err = LoadError::new("f.yaml", &[problem], &[source]);
         let shown = crate::commands::render_report(&err.diagnostics()[0], false, 100);
-        assert!(shown.contains(&format!("[f.yaml:2:{}]", at - 11 + 1)), "{shown}");
+        assert!(
+            shown.contains(&format!("[f.yaml:2:{}]", at - 11 + 1)),
+            "{shown}"
+        );
         assert!(shown.contains(CUT_MARK), "{shown}");
         assert!(shown.lines().all(|l| l.len() < 1000), "{shown}");
         // A problem at every item of the line: each still gets its window.

@@ -338,10 +338,7 @@ mod tests {
             let err = SecretRef::File("/proc/self/environ".into())
                 .resolve("x")
                 .unwrap_err();
-            assert!(
-                err.to_string().contains("kernel pseudo-file"),
-                "{err}"
-            );
+            assert!(err.to_string().contains("kernel pseudo-file"), "{err}");
         }
         #[cfg(unix)]
         {

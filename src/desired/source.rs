@@ -218,6 +218,9 @@ mod tests {
         let problems = yaml_entries(tree.path()).unwrap_err();
         let all: Vec<_> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(problems.len(), 3, "{all:?}");
-        assert!(all.iter().any(|m| m.contains("zz-dangling.yaml")), "{all:?}");
+        assert!(
+            all.iter().any(|m| m.contains("zz-dangling.yaml")),
+            "{all:?}"
+        );
     }
 }

@@ -215,7 +215,9 @@ pub async fn read_scope<F: std::future::Future>(read: F) -> F::Output {
 /// Loads the certificate authorities of a provider's `ca_file`.
 fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
     let shown = path.display();
-    let pseudo = || format!("ca_file {shown} is a kernel pseudo-file (under /proc, /sys or /dev), not a certificate file; headcount never reads those");
+    let pseudo = || {
+        format!("ca_file {shown} is a kernel pseudo-file (under /proc, /sys or /dev), not a certificate file; headcount never reads those")
+    };
     if crate::files::pseudo_path(path).is_some() {
         return Err(pseudo());
     }

@@ -926,7 +926,12 @@ fn a_suspension_counts_as_a_deactivation_in_the_summary_and_the_threshold() {
     }
     let plan = compute(&d, &r, &PlanOptions::default());
     let summary = plan.summary();
-    assert_eq!((summary.update, summary.deactivate), (0, 3), "{:?}", plan.changes);
+    assert_eq!(
+        (summary.update, summary.deactivate),
+        (0, 3),
+        "{:?}",
+        plan.changes
+    );
     // Each provider has one account, all suspended: 100% > the threshold.
     let refused = plan
         .problems

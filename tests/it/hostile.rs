@@ -75,21 +75,43 @@ fn symlink(to: &Path, at: &Path) -> PathBuf {
 #[test]
 fn a_desired_state_symlinked_out_of_the_tree_is_refused_before_it_is_read() {
     let w = world();
-    let environ = symlink(Path::new("/proc/self/environ"), &w.dir.path().join("headcount.yaml"));
+    let environ = symlink(
+        Path::new("/proc/self/environ"),
+        &w.dir.path().join("headcount.yaml"),
+    );
     for command in ["validate", "plan"] {
         let out = w.run(&[command, "-f", path(&environ)]);
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert!(stderr(&out).contains("refusing to read"), "{}", stderr(&out));
-        assert!(words(&stderr(&out)).contains("kernel pseudo-file under /proc"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("refusing to read"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            words(&stderr(&out)).contains("kernel pseudo-file under /proc"),
+            "{}",
+            stderr(&out)
+        );
         assert_clean(command, &out);
     }
     // A file the runner can read, outside the tree.
     let outside = tempfile::tempdir().unwrap();
-    std::fs::write(outside.path().join("private.yaml"), format!("x: {CI_TOKEN}\n")).unwrap();
-    let link = symlink(&outside.path().join("private.yaml"), &w.dir.path().join("out.yaml"));
+    std::fs::write(
+        outside.path().join("private.yaml"),
+        format!("x: {CI_TOKEN}\n"),
+    )
+    .unwrap();
+    let link = symlink(
+        &outside.path().join("private.yaml"),
+        &w.dir.path().join("out.yaml"),
+    );
     let out = w.run(&["validate", "-f", path(&link)]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(words(&stderr(&out)).contains("outside the working tree"), "{}", stderr(&out));
+    assert!(
+        words(&stderr(&out)).contains("outside the working tree"),
+        "{}",
+        stderr(&out)
+    );
     assert_clean("validate out.yaml", &out);
     // The same as an entry of `-f DIR`.
     let dir = w.dir.path().join("conf");
@@ -99,13 +121,21 @@ fn a_desired_state_symlinked_out_of_the_tree_is_refused_before_it_is_read() {
     let out = w.run(&["plan", "-f", path(&dir)]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("zz.yaml"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("refusing to read"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to read"),
+        "{}",
+        stderr(&out)
+    );
     assert_clean("plan -f DIR", &out);
     // A directory that is itself a link out of the tree.
     let linked_dir = symlink(outside.path(), &w.dir.path().join("people"));
     let out = w.run(&["validate", "-f", path(&linked_dir)]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(words(&stderr(&out)).contains("outside the working tree"), "{}", stderr(&out));
+    assert!(
+        words(&stderr(&out)).contains("outside the working tree"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A dangling or unreadable entry of `-f DIR` is an error naming it, never
@@ -121,8 +151,14 @@ fn an_unreadable_or_dangling_entry_of_a_directory_is_an_error_naming_it() {
     let out = w.run(&["validate", "-f", path(&dir)]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let err = stderr(&out);
-    assert!(err.contains("b-dangling.yaml") && err.contains("gone.yaml"), "{err}");
-    assert!(words(&err).contains("c-folder.yaml: it is a directory"), "{err}");
+    assert!(
+        err.contains("b-dangling.yaml") && err.contains("gone.yaml"),
+        "{err}"
+    );
+    assert!(
+        words(&err).contains("c-folder.yaml: it is a directory"),
+        "{err}"
+    );
     // Unreadable by permissions (root reads everything: only checked as a user).
     std::fs::remove_file(dir.join("b-dangling.yaml")).unwrap();
     std::fs::remove_dir(dir.join("c-folder.yaml")).unwrap();
@@ -157,7 +193,14 @@ fn no_output_carries_a_secret_or_a_piece_of_one() {
         run(&["plan", "-f", f, "--format", format]);
     }
     run(&["plan", "-f", f, "--out", "plan.json"]);
-    run(&["apply", "-f", f, "--auto-approve", "--report", "report.json"]);
+    run(&[
+        "apply",
+        "-f",
+        f,
+        "--auto-approve",
+        "--report",
+        "report.json",
+    ]);
     run(&["apply", "-f", f, "--auto-approve", "--format", "json"]);
     run(&["drift", "-f", f]);
     run(&["drift", "-f", f, "--format", "json"]);
@@ -177,10 +220,15 @@ fn no_output_carries_a_secret_or_a_piece_of_one() {
     for i in 0..3000 {
         long.push_str(&format!("{{ login: a{i:05}, name: A, surname: B, number: \"{i}\", password: {{ env: AGENT_PW }} }}, "));
     }
-    long.push_str(&format!("{{ login: zz, name: \"x{AGENT_PW}\", surnme: \"{CI_TOKEN}\" }}]\n"));
+    long.push_str(&format!(
+        "{{ login: zz, name: \"x{AGENT_PW}\", surnme: \"{CI_TOKEN}\" }}]\n"
+    ));
     let long = w.write("long.yaml", &long);
     run(&["validate", "-f", path(&long)]);
-    let environ = symlink(Path::new("/proc/self/environ"), &w.dir.path().join("environ.yaml"));
+    let environ = symlink(
+        Path::new("/proc/self/environ"),
+        &w.dir.path().join("environ.yaml"),
+    );
     run(&["plan", "-f", path(&environ)]);
     for (what, out) in &runs {
         assert_clean(what, out);
@@ -260,7 +308,12 @@ fn applies_of_one_desired_state_through_a_symlink_stdin_and_a_directory_serialis
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         if let Some(text) = stdin {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
         drop(child.stdin.take());
         child.wait_with_output().unwrap()
@@ -308,7 +361,10 @@ fn a_symlinked_lock_file_is_never_written_through() {
     std::fs::create_dir_all(&locks).unwrap();
     std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o700)).unwrap();
     let url = url::Url::parse(&w.sandbox.thulium_url()).unwrap();
-    symlink(&victim, &locks.join(System::new("thulium", &url).file_name()));
+    symlink(
+        &victim,
+        &locks.join(System::new("thulium", &url).file_name()),
+    );
     let out = w
         .command(&[])
         .env("XDG_RUNTIME_DIR", &runtime)
@@ -316,7 +372,11 @@ fn a_symlinked_lock_file_is_never_written_through() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stderr(&out).contains("cannot open the apply lock"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot open the apply lock"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(w.sandbox.account("thulium", "jkowalski").unwrap().is_none());
     // With the planted link gone, the apply runs, and the committed one is untouched.
@@ -347,10 +407,18 @@ fn a_200000_character_line_with_an_error_is_located_without_a_panic() {
     .to_string();
     assert!(text.len() > 200_000 && !text.contains('\n'));
     let w = world();
-    let out = w.command(&[]).args(["validate", "-f", "-"]).write_stdin(text).output().unwrap();
+    let out = w
+        .command(&[])
+        .args(["validate", "-f", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("unknown field `surnme` in t agent `a02990`"), "{err}");
+    assert!(
+        err.contains("unknown field `surnme` in t agent `a02990`"),
+        "{err}"
+    );
     assert!(err.contains("[standard input:1:"), "{err}");
     assert!(err.lines().all(|l| l.len() < 1000), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -407,7 +475,8 @@ fn sigterm_while_planning_exits_with_a_message() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("Interrupted (SIGTERM) before any change was made: nothing was changed."),
+        stderr(&out)
+            .contains("Interrupted (SIGTERM) before any change was made: nothing was changed."),
         "{}",
         stderr(&out)
     );

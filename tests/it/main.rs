@@ -1,8 +1,8 @@
 //! The integration tests: one binary, a module per subject, sharing one
 //! sandbox harness (`common`).
 
-mod common;
 mod ci_examples;
+mod common;
 mod drivers;
 mod hostile;
 mod http;
