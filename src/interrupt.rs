@@ -92,7 +92,7 @@ impl Interrupt {
             progress.println(first.first_message());
             if let Some(second) = signals.next().await {
                 progress.clear();
-                crate::output::eprintln(&format!("Aborted: changes in flight may or may not have been made; run `headcount plan` to see where things stand."));
+                crate::output::eprintln("Aborted: changes in flight may or may not have been made; run `headcount plan` to see where things stand.");
                 std::process::exit(second.abort_code());
             }
         });

@@ -92,7 +92,7 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
 /// Human text: standard output, or standard error under `--format json`.
 fn say(json: bool, text: &str) -> miette::Result<()> {
     if json {
-        crate::output::eprint(&format!("{text}"));
+        crate::output::eprint(text);
         Ok(())
     } else {
         crate::output::print(text)
