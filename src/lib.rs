@@ -5,6 +5,7 @@
 //! executes them. [`sandbox`] simulates the vendors' APIs on loopback.
 
 pub mod apply;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod desired;
@@ -20,4 +21,5 @@ pub mod progress;
 pub mod redact;
 pub mod refresh;
 pub mod sandbox;
+pub mod upcoming;
 pub mod workflow;

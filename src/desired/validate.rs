@@ -25,6 +25,7 @@ use super::types::{Desired, Origin, Provider};
 use super::values::{self, Invalid};
 use super::yaml::{Node, Value as Yaml};
 
+mod calendar;
 mod entry;
 mod people;
 mod provider;
@@ -177,6 +178,8 @@ impl Partial {
             providers,
             infos,
             sections,
+            timezone,
+            limits,
         } = self.head;
         let (entries, people) =
             self.checker
@@ -187,6 +190,8 @@ impl Partial {
                 providers,
                 entries,
                 people,
+                timezone,
+                limits,
             },
             problems: self.checker.problems,
             secret_spans: self.checker.secret_spans,

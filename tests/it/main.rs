@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per subject, sharing one
 //! sandbox harness (`common`).
 
+mod calendar;
 mod ci_examples;
 mod common;
 mod drivers;
