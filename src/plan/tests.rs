@@ -998,6 +998,7 @@ fn a_suspension_counts_as_a_deactivation_in_the_summary_and_the_threshold() {
         .filter(|p| p.message.contains("deactivates 1 of 1"))
         .count();
     assert_eq!(refused, 3, "{:?}", plan.problems);
+}
 
 /// The plan at one instant differs by the file's `timezone:`: 23:30 UTC on
 /// 6 December is already the 7th (the start) in Warsaw, still the 6th in
