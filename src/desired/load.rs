@@ -48,8 +48,8 @@ fn read_inputs(path: &Path) -> Result<(String, Inputs), LoadError> {
         let files =
             super::source::yaml_entries(path).map_err(|p| LoadError::new(&subject, &p, &[]))?;
         if files.is_empty() {
-            let p = Problem::general("empty_dir", format!("{subject} has no *.yaml files")).help(
-                "put the desired state in files ending in .yaml, or pass one file with `-f FILE`",
+            let p = Problem::general("empty_dir", format!("{subject} has no *.yaml or *.yml files")).help(
+                "put the desired state in files ending in .yaml (or .yml), or pass one file with `-f FILE`",
             );
             return Err(LoadError::new(&subject, &[p], &[]));
         }
@@ -678,7 +678,9 @@ mod tests {
         let err = load(&dir.path().join("nope.yaml")).unwrap_err();
         assert!(err.diagnostics()[0].message().contains("no such file"));
         let err = load(dir.path()).unwrap_err();
-        assert!(err.diagnostics()[0].message().contains("no *.yaml files"));
+        assert!(err.diagnostics()[0]
+            .message()
+            .contains("no *.yaml or *.yml files"));
     }
 
     /// The checks of a file's outline, of its outline with the items

@@ -49,7 +49,7 @@ pub fn yaml_entries(dir: &Path) -> Result<Vec<PathBuf>, Vec<Problem>> {
         let entry = entry.map_err(listed)?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || !name.ends_with(".yaml") {
+        if name.starts_with('.') || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
             continue;
         }
         let path = entry.path();

@@ -1,6 +1,7 @@
 //! Issue 27: a pull request is untrusted input. Each attack of the issue,
 //! on the real binary against the sandbox: what headcount refuses, and
-//! that no output ever carries a secret or any 4-character piece of one.
+//! that no output ever carries a secret or any 4-character piece of one
+//! (validate, plan in every format, apply, drift, import, doctor).
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -205,6 +206,7 @@ fn no_output_carries_a_secret_or_a_piece_of_one() {
     run(&["drift", "-f", f]);
     run(&["drift", "-f", f, "--format", "json"]);
     run(&["import", "--provider", "thulium", "-f", f]);
+    run(&["doctor", "-f", f]);
     run(&["import", "--provider", "dnl", "-f", f]);
     // Hostile inputs: the secrets written into the file where an error is.
     let plain = w.write(
