@@ -70,6 +70,10 @@ pub enum Value {
     Int(i64),
     Str(String),
     List(Vec<Value>),
+    /// A JSON object, as its JSON text: no field of any vendor is one, so
+    /// a listing that sends one is refused ([`crate::drivers`]'s type
+    /// check), never compared as text.
+    Object(String),
 }
 
 impl Value {
@@ -97,6 +101,8 @@ impl Value {
             Value::List(items) => {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect())
             }
+            Value::Object(text) => serde_json::from_str(text)
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
         }
     }
 
@@ -117,7 +123,7 @@ impl Value {
             serde_json::Value::Array(items) => {
                 Value::List(items.iter().map(Value::from_json).collect())
             }
-            serde_json::Value::Object(_) => Value::Str(v.to_string()),
+            serde_json::Value::Object(_) => Value::Object(v.to_string()),
         }
     }
 }
@@ -139,6 +145,7 @@ impl fmt::Display for Value {
                 }
                 f.write_str("]")
             }
+            Value::Object(text) => f.write_str(text),
         }
     }
 }

@@ -15,9 +15,26 @@ use crate::cli::ColorWhen;
 /// Set once standard output is found closed.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Writes `text` to standard output and flushes it.
+/// Writes `text` to standard output and flushes it, every secret redacted
+/// ([`crate::redact`]).
 pub fn print(text: &str) -> miette::Result<()> {
-    write_to(&mut std::io::stdout().lock(), text.as_bytes())
+    write_to(
+        &mut std::io::stdout().lock(),
+        crate::redact::redact(text).as_bytes(),
+    )
+}
+
+/// Writes `text` to standard error, every secret redacted; a closed or
+/// failing standard error is ignored (there is nowhere left to say so).
+pub fn eprint(text: &str) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(crate::redact::redact(text).as_bytes());
+}
+
+/// [`eprint`] of `text` and a newline.
+pub fn eprintln(text: &str) {
+    eprint(&format!("{text}\n"));
 }
 
 /// Writes `bytes` to `out` (standard output) with the closed-reader rule.
@@ -41,7 +58,7 @@ fn write_to(out: &mut dyn Write, bytes: &[u8]) -> miette::Result<()> {
 /// Writes `text` to the file `path`; `what` names it in the error
 /// ("the report", with `to PATH` after it).
 pub fn write_file(path: &Path, text: &str, what: &str) -> miette::Result<()> {
-    std::fs::write(path, text).map_err(|e| {
+    std::fs::write(path, crate::redact::redact(text).as_bytes()).map_err(|e| {
         miette::miette!(
             help = "check the folder exists and is writable",
             "cannot write {what} to {}: {e}",

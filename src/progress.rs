@@ -50,7 +50,7 @@ impl Progress {
                 ProgressStyle::with_template(&format!("{{spinner}} {{msg}} {}", elapsed()))
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-            bar.set_message(message.to_string());
+            bar.set_message(crate::redact::redact(message).into_owned());
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         });
@@ -84,9 +84,9 @@ impl Progress {
     /// A line above the bars (or a plain line when there are none and lines are on).
     pub fn println(&self, text: &str) {
         match &self.multi {
-            Some(m) if m.println(text).is_ok() => {}
-            Some(_) => eprintln!("{text}"),
-            None if self.lines => eprintln!("{text}"),
+            Some(m) if m.println(crate::redact::redact(text)).is_ok() => {}
+            Some(_) => crate::output::eprintln(text),
+            None if self.lines => crate::output::eprintln(text),
             None => {}
         }
     }
@@ -115,7 +115,7 @@ pub struct Item {
 impl Item {
     pub fn set_message(&self, message: &str) {
         if let Some(bar) = &self.bar {
-            bar.set_message(message.to_string());
+            bar.set_message(crate::redact::redact(message).into_owned());
         }
     }
 
@@ -131,9 +131,9 @@ impl Item {
         match &self.bar {
             Some(bar) => {
                 bar.set_style(final_style());
-                bar.finish_with_message(message.to_string());
+                bar.finish_with_message(crate::redact::redact(message).into_owned());
             }
-            None if self.lines => eprintln!("{message}"),
+            None if self.lines => crate::output::eprintln(message),
             None => {}
         }
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::desired::{self, Desired, Provider};
+use crate::lock::{ApplyLock, System};
 use crate::plan::{self, saved, Plan, PlanOptions, Remote, Target};
 use crate::progress::Progress;
 use crate::refresh;
@@ -40,6 +41,9 @@ pub struct PlanRequest {
     /// When applying a saved plan: the input it was made from. A file that
     /// changed since is refused before any provider is read.
     pub expect_source: Option<saved::Source>,
+    /// For an apply: take the lock of every provider's vendor system
+    /// (see [`crate::lock`]) before reading them, waiting up to this long.
+    pub lock: Option<std::time::Duration>,
 }
 
 /// A computed plan and what it was made from.
@@ -52,6 +56,8 @@ pub struct Planned {
     pub options: PlanOptions,
     /// The connected drivers, so that apply reuses their sessions (tokens).
     pub drivers: refresh::Drivers,
+    /// The vendor systems' locks, held until this is dropped (an apply's report).
+    pub lock: Option<ApplyLock>,
 }
 
 /// Loads the file, reads the providers and computes the plan.
@@ -77,11 +83,12 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
     }
     let early = loading
         .providers()
-        .map(|providers| connect(providers, request));
-    let (desired, mut options, drivers, remote) = match early {
-        Some(Ok((options, drivers))) => {
+        .map(|providers| connect(providers, request).map(|c| (c, lock(providers, request))));
+    let (desired, mut options, drivers, remote, held) = match early {
+        Some(Ok(((options, drivers), lock))) => {
+            let held = lock?;
             let (desired, remote) = read_while_checking(loading, &drivers, progress).await?;
-            (desired, options, drivers, remote)
+            (desired, options, drivers, remote, held)
         }
         // The providers are invalid (reported by finish) or a flag or a
         // credential is wrong: the file's own problems come first.
@@ -92,11 +99,13 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
         None => {
             let desired = loading.finish().map_err(miette::Report::new)?;
             let (options, drivers) = connect(&desired.providers, request)?;
+            let held = lock(&desired.providers, request)?;
             let remote = refresh::read_all(&drivers, progress).await?;
-            (desired, options, drivers, remote)
+            (desired, options, drivers, remote, held)
         }
     };
     check_targets_exist(&desired, &remote, &options.targets)?;
+    check_rotate_matches(&desired, &options.rotate)?;
     options.at = Some(request.at.unwrap_or_else(|| today(&desired.timezone)));
     let mut plan = plan::compute(&desired, &remote, &options);
     check_secrets(&mut plan);
@@ -108,7 +117,25 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
         plan,
         options,
         drivers,
+        lock: held,
     })
+}
+
+/// For an apply ([`PlanRequest::lock`]), the locks of the providers'
+/// vendor systems, taken before any of them is read: a second apply
+/// against one of them, from whatever path, waits or is refused.
+fn lock(
+    providers: &IndexMap<String, Provider>,
+    request: &PlanRequest,
+) -> miette::Result<Option<ApplyLock>> {
+    let Some(timeout) = request.lock else {
+        return Ok(None);
+    };
+    let systems: Vec<System> = providers
+        .values()
+        .map(|p| System::new(p.vendor(), &p.url))
+        .collect();
+    ApplyLock::acquire(&systems, timeout).map(Some)
 }
 
 /// Parses the targets and connects the providers they include.
@@ -298,6 +325,31 @@ fn known_provider(
     Err(miette::miette!(
         help = format!("the file's providers are: {}", names.join(", ")),
         "{option} names provider \"{provider}\", which the file does not define"
+    ))
+}
+
+/// A `--rotate PROVIDER/KEY` whose key matches no account of the file is
+/// a typo, as a `--target` is: it would rotate nothing, silently.
+fn check_rotate_matches(desired: &Desired, rotate: &[plan::Rotate]) -> miette::Result<()> {
+    let missing: Vec<String> = rotate
+        .iter()
+        .filter_map(|r| {
+            let key = r.key.as_ref()?;
+            let found = desired
+                .entries
+                .iter()
+                .any(|e| r.matches(&e.provider, &e.key));
+            (!found).then(|| format!("{}/{}", r.provider, key.as_str()))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(miette::miette!(
+        code = "headcount::rotate",
+        help = "check the spelling: --rotate rotates the passwords of accounts the file lists; a key is the account's login (Thulium), username (CCP) or name (DNL)",
+        "--rotate {} matches no account in the file",
+        missing.join(", ")
     ))
 }
 

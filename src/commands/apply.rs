@@ -7,7 +7,6 @@ use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::drivers::retry::RetryPolicy;
 use crate::interrupt::Interrupt;
 use crate::journal::{self, Journal, RunContext};
-use crate::lock::ApplyLock;
 use crate::plan::render;
 use crate::plan::saved::{Made, SavedPlan};
 use crate::progress::Progress;
@@ -15,12 +14,13 @@ use crate::workflow::{self, PlanRequest, Planned};
 
 pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let progress = Progress::detect(true);
-    // Held until the report is written: a second apply on this file waits or refuses.
-    let _lock = ApplyLock::acquire(&args.refresh.file.file, args.lock_timeout)?;
+    // `planned` holds the vendor systems' locks until the report is
+    // written: a second apply against them waits or refuses.
     let planned = match &args.plan_file {
         Some(path) => saved_plan(path, &args).await?,
         None => {
             let mut request = super::plan::request(&args.refresh, args.force, &args.rotate);
+            request.lock = Some(args.lock_timeout);
             request.allow = args.allow.kinds.clone();
             workflow::make_plan(&request, &Progress::detect(false)).await?
         }
@@ -179,7 +179,7 @@ fn journal_written(journal: &Journal) -> miette::Result<()> {
 /// Human text: standard output, or standard error under `--format json`.
 fn say(json: bool, text: &str) -> miette::Result<()> {
     if json {
-        eprint!("{text}");
+        crate::output::eprint(text);
         Ok(())
     } else {
         crate::output::print(text)
@@ -238,6 +238,7 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
         allow: allow.kinds.clone(),
         at: None,
         expect_source: Some(saved.source.clone()),
+        lock: Some(args.lock_timeout),
     };
     let planned = workflow::make_plan(&request, &Progress::detect(false)).await?;
     if let Some(today) = planned.options.at {
@@ -254,10 +255,10 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
             at: planned.options.at,
         };
         saved.check(&SavedPlan::new(&planned.plan, &planned.remote, &made))?;
-        eprintln!(
+        crate::output::eprintln(&format!(
             "The saved plan {} matches the file and the providers; applying it.",
             path.display()
-        );
+        ));
     }
     Ok(planned)
 }

@@ -20,7 +20,7 @@ pub async fn run(args: DriftArgs) -> miette::Result<u8> {
         Some(path) => {
             crate::output::write_file(path, &text, "the drift report")?;
             if !report.in_sync || args.verbose {
-                eprintln!("{}", report.summary_line());
+                crate::output::eprintln(&report.summary_line());
             }
         }
         None if quiet => {}

@@ -43,7 +43,7 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
     match &args.out {
         Some(path) => {
             crate::output::write_file(path, &yaml, "the imported entries")?;
-            eprintln!("Imported {what} into {}.", path.display());
+            crate::output::eprintln(&format!("Imported {what} into {}.", path.display()));
         }
         None => crate::output::print(&yaml)?,
     }

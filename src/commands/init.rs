@@ -96,10 +96,10 @@ pub fn run(args: InitArgs) -> miette::Result<u8> {
     })?;
     file.write_all(STARTER.as_bytes())
         .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
-    eprintln!(
+    crate::output::eprintln(&format!(
         "Wrote a starter desired-state file to {}. Edit the providers, then run: headcount validate -f {}",
         path.display(),
         path.display()
-    );
+    ));
     Ok(super::EXIT_OK)
 }

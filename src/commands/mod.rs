@@ -59,11 +59,26 @@ pub fn needs_approval(plan: &crate::plan::Plan) -> Option<u8> {
 /// Runs one command to completion.
 pub fn run(cli: Cli) -> miette::Result<u8> {
     set_color(cli.color);
+    crate::redact::register_credential_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| miette::miette!("could not start the async runtime: {e}"))?;
-    runtime.block_on(dispatch(cli.command))
+    runtime.block_on(async {
+        if matches!(
+            cli.command,
+            Command::Validate(_)
+                | Command::Plan(_)
+                | Command::Apply(_)
+                | Command::Drift(_)
+                | Command::Doctor(_)
+                | Command::Upcoming(_)
+                | Command::Import(_)
+        ) {
+            crate::interrupt::watch_reads();
+        }
+        dispatch(cli.command).await
+    })
 }
 
 async fn dispatch(command: Command) -> miette::Result<u8> {
@@ -87,10 +102,11 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
 
 /// Renders a diagnostic to standard error (colour only on a terminal).
 pub fn print_error(report: &miette::Report) {
-    eprint!("{}", render_report(report.as_ref(), stderr_color(), 100));
+    crate::output::eprint(&render_report(report.as_ref(), stderr_color(), 100));
 }
 
-/// Renders a diagnostic as text; used by `main` and by snapshot tests.
+/// Renders a diagnostic as text, every secret redacted
+/// ([`crate::redact`]); used by `main` and by snapshot tests.
 pub fn render_report(diagnostic: &dyn miette::Diagnostic, color: bool, width: usize) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -102,5 +118,5 @@ pub fn render_report(diagnostic: &dyn miette::Diagnostic, color: bool, width: us
     if handler.render_report(&mut out, diagnostic).is_err() {
         out = format!("Error: {diagnostic}\n");
     }
-    out
+    crate::redact::redact(&out).into_owned()
 }

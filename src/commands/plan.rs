@@ -28,7 +28,7 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
     }
     if let Some(code) = super::needs_approval(plan) {
         if args.out.is_some() {
-            eprintln!("The plan was not saved: it needs approval.");
+            crate::output::eprintln("The plan was not saved: it needs approval.");
         }
         return Ok(code);
     }
@@ -43,12 +43,12 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
             at: planned.options.at,
         };
         SavedPlan::new(plan, &planned.remote, &made).write(out)?;
-        eprintln!(
+        crate::output::eprintln(&format!(
             "Saved the plan to {}. Apply exactly this plan with: headcount apply {} -f {}",
             out.display(),
             out.display(),
             args.refresh.file.file.display()
-        );
+        ));
     }
     Ok(if args.detailed_exitcode && plan.has_drift() {
         super::EXIT_CHANGES
@@ -70,5 +70,6 @@ pub(crate) fn request(refresh: &RefreshArgs, force: bool, rotate: &[String]) -> 
         allow: Vec::new(),
         at: None,
         expect_source: None,
+        lock: None,
     }
 }

@@ -1,8 +1,6 @@
 //! `headcount validate`: every problem of the desired-state file at once,
 //! as text, as JSON, or as GitHub workflow commands (annotations).
 
-use std::io::Write;
-
 use miette::Diagnostic;
 use serde_json::json;
 
@@ -35,7 +33,7 @@ pub async fn run(args: ValidateArgs) -> miette::Result<u8> {
                 }),
             };
             // A closed stdout (`| head`) is not a validation failure.
-            let _ = writeln!(anstream::stdout(), "{report:#}");
+            let _ = crate::output::print(&format!("{report:#}\n"));
             Ok(exit(&loaded))
         }
         ValidateFormat::Github => {
@@ -54,7 +52,7 @@ pub async fn run(args: ValidateArgs) -> miette::Result<u8> {
                     out.push('\n');
                 }
             }
-            let _ = anstream::stdout().write_all(out.as_bytes());
+            let _ = crate::output::print(&out);
             Ok(exit(&loaded))
         }
     }
@@ -76,13 +74,13 @@ fn text(name: &str, loaded: Result<Desired, LoadError>) -> u8 {
         Ok(state) => {
             for warning in secret_file_warnings(&state) {
                 let text = super::render_report(warning.as_ref(), color, 100);
-                let _ = anstream::stderr().write_all(text.as_bytes());
+                crate::output::eprint(&text);
             }
-            let _ = writeln!(
-                anstream::stdout(),
-                "{name} is valid: {}.",
+            // A closed stdout (`| head`) is not a validation failure.
+            let _ = crate::output::print(&format!(
+                "{name} is valid: {}.\n",
                 desired::validate::describe(&state)
-            );
+            ));
             super::EXIT_OK
         }
         Err(err) => {
@@ -92,7 +90,7 @@ fn text(name: &str, loaded: Result<Desired, LoadError>) -> u8 {
             }
             text.push_str(&err.summary());
             text.push('\n');
-            let _ = anstream::stderr().write_all(text.as_bytes());
+            crate::output::eprint(&text);
             super::EXIT_ERROR
         }
     }

@@ -70,13 +70,25 @@ impl Problem {
 /// mask as long as the secret would tell its length).
 pub const SECRET_MASK: &str = "********";
 
-/// A file's name and text, as snippets show it (plaintext secrets masked).
+/// What the part of a long line left out of a snippet shows as.
+pub const CUT_MARK: &str = "…";
+
+/// A line longer than this (in bytes) is shown as windows around the
+/// places problems point at: miette cannot render a label past column
+/// 65,535, and a line of thousands of characters is no help to read.
+pub const LONG_LINE: usize = 400;
+
+/// Bytes kept on each side of a place on a long line.
+const WINDOW: usize = 80;
+
+/// A file's name and text, with the ranges snippets must not show:
+/// plaintext secrets found in the file, and every registered secret
+/// ([`crate::redact`]) wherever it occurs.
 #[derive(Clone)]
 pub struct SourceText {
     pub name: String,
-    pub text: Arc<str>,
-    /// The masked ranges of the original text, in order, without overlap;
-    /// each shows as [`SECRET_MASK`].
+    text: Arc<str>,
+    /// Sorted, without overlap.
     masks: Vec<Span>,
 }
 
@@ -89,40 +101,137 @@ impl fmt::Debug for SourceText {
 }
 
 impl SourceText {
-    /// The text with each byte range in `secrets` replaced by
-    /// [`SECRET_MASK`]; spans of the original text are moved to match
-    /// ([`SourceText::span`]).
+    /// The text with each byte range in `secrets`, and every registered
+    /// secret, to be shown as [`SECRET_MASK`].
     pub fn masked(name: impl Into<String>, text: &str, secrets: &[Span]) -> SourceText {
-        let mut spans: Vec<Span> = secrets
+        let spans = secrets
             .iter()
-            .map(|&s| {
+            .copied()
+            .chain(crate::redact::spans(text))
+            .map(|s| {
                 let span = clamp_span(s, text);
                 (span.offset(), span.len())
-            })
-            .filter(|&(_, len)| len > 0)
-            .collect();
-        spans.sort_unstable();
-        let mut masks: Vec<Span> = Vec::with_capacity(spans.len());
-        for (offset, len) in spans {
-            match masks.last_mut() {
-                Some(last) if offset < last.0 + last.1 => {
-                    last.1 = last.1.max(offset + len - last.0);
-                }
-                _ => masks.push((offset, len)),
-            }
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for &(offset, len) in &masks {
-            out.push_str(&text[at..offset]);
-            out.push_str(SECRET_MASK);
-            at = offset + len;
-        }
-        out.push_str(&text[at..]);
+            });
         SourceText {
             name: name.into(),
+            text: Arc::from(text),
+            masks: merged(spans),
+        }
+    }
+}
+
+/// Sorted, non-overlapping, non-empty spans covering `spans`.
+fn merged(spans: impl Iterator<Item = Span>) -> Vec<Span> {
+    let mut spans: Vec<Span> = spans.filter(|&(_, len)| len > 0).collect();
+    spans.sort_unstable();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for (offset, len) in spans {
+        match out.last_mut() {
+            Some(last) if offset <= last.0 + last.1 => {
+                last.1 = last.1.max(offset + len - last.0);
+            }
+            _ => out.push((offset, len)),
+        }
+    }
+    out
+}
+
+/// A range of the original text replaced in the shown text.
+#[derive(Clone, Copy, Debug)]
+struct Edit {
+    span: Span,
+    with: &'static str,
+}
+
+/// A file's text as snippets show it: secrets masked, long lines cut to
+/// windows around the places the problems point at.
+#[derive(Clone)]
+struct Shown {
+    text: Arc<str>,
+    /// In the original text's order, without overlap.
+    edits: Arc<[Edit]>,
+    /// A line is still longer than [`MAX_SHOWN_LINE`] (places all along a
+    /// long line keep it whole): each problem then gets windows of its own.
+    too_long: bool,
+}
+
+/// The longest line a snippet may show, in bytes.
+const MAX_SHOWN_LINE: usize = 4 * LONG_LINE;
+
+impl Shown {
+    /// `source` shown with windows around `places` (spans of the original).
+    fn new(source: &SourceText, places: &[Span]) -> Shown {
+        let text = &*source.text;
+        let mut cuts = Vec::new();
+        let mut line_start = 0;
+        for line in text.split_inclusive('\n') {
+            let body = line.trim_end_matches(['\n', '\r']).len();
+            if body > LONG_LINE {
+                cuts.extend(long_line_cuts(text, (line_start, body), places));
+            }
+            line_start += line.len();
+        }
+        let edits: Vec<Edit> = if cuts.is_empty() {
+            source
+                .masks
+                .iter()
+                .map(|&span| Edit {
+                    span,
+                    with: SECRET_MASK,
+                })
+                .collect()
+        } else {
+            // A cut that meets a mask takes it in whole: the secret is left
+            // out either way, and no part of it shows at a window's edge.
+            let cut_spans = merged(cuts.iter().copied());
+            let mut all: Vec<Edit> = Vec::new();
+            let mut masks = source.masks.iter().peekable();
+            for cut in merged(
+                cut_spans.iter().copied().chain(
+                    source
+                        .masks
+                        .iter()
+                        .copied()
+                        .filter(|m| cut_spans.iter().any(|c| overlaps(*c, *m))),
+                ),
+            ) {
+                while let Some(&&mask) = masks.peek() {
+                    if mask.0 >= cut.0 {
+                        break;
+                    }
+                    all.push(Edit {
+                        span: mask,
+                        with: SECRET_MASK,
+                    });
+                    masks.next();
+                }
+                while masks.peek().is_some_and(|m| m.0 < cut.0 + cut.1) {
+                    masks.next();
+                }
+                all.push(Edit {
+                    span: cut,
+                    with: CUT_MARK,
+                });
+            }
+            all.extend(masks.map(|&span| Edit {
+                span,
+                with: SECRET_MASK,
+            }));
+            all
+        };
+        let mut out = String::with_capacity(text.len().min(1 << 20));
+        let mut at = 0;
+        for edit in &edits {
+            out.push_str(&text[at..edit.span.0]);
+            out.push_str(edit.with);
+            at = edit.span.0 + edit.span.1;
+        }
+        out.push_str(&text[at..]);
+        let too_long = out.split('\n').any(|line| line.len() > MAX_SHOWN_LINE);
+        Shown {
             text: Arc::from(out),
-            masks,
+            edits: edits.into(),
+            too_long,
         }
     }
 
@@ -134,20 +243,122 @@ impl SourceText {
     }
 
     /// A position of the original text in the shown text (a position inside
-    /// a mask moves to the mask's end).
+    /// an edit moves to the edit's end).
     fn position(&self, original: usize) -> usize {
         let (mut added, mut removed) = (0, 0);
-        for &(offset, len) in &self.masks {
+        for edit in self.edits.iter() {
+            let (offset, len) = edit.span;
             if original <= offset {
                 break;
             }
             if original < offset + len {
-                return offset + added + SECRET_MASK.len() - removed;
+                return offset + added + edit.with.len() - removed;
             }
-            added += SECRET_MASK.len();
+            added += edit.with.len();
             removed += len;
         }
         original + added - removed
+    }
+
+    /// A position of the shown text in the original text (a position inside
+    /// a replacement moves to the start of what it replaced).
+    fn original(&self, shown: usize) -> usize {
+        let (mut added, mut removed) = (0usize, 0usize);
+        for edit in self.edits.iter() {
+            let (offset, len) = edit.span;
+            let shown_at = offset + added - removed;
+            if shown < shown_at {
+                break;
+            }
+            if shown < shown_at + edit.with.len() {
+                return offset;
+            }
+            added += edit.with.len();
+            removed += len;
+        }
+        shown + removed - added
+    }
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    a.0 < b.0 + b.1 && b.0 < a.0 + a.1
+}
+
+/// The ranges of a long line (`(start, length)` without its line break)
+/// left out of snippets: all but [`WINDOW`] bytes around each place on it,
+/// or all but its first [`WINDOW`] bytes when nothing points at it.
+fn long_line_cuts(text: &str, (start, len): Span, places: &[Span]) -> Vec<Span> {
+    let end = start + len;
+    let mut keep: Vec<Span> = places
+        .iter()
+        .filter(|(at, _)| (start..=end).contains(at))
+        .map(|&(at, n)| {
+            let from = at.saturating_sub(WINDOW).max(start);
+            let to = (at + n.min(WINDOW) + WINDOW).min(end);
+            (from, to - from)
+        })
+        .collect();
+    if keep.is_empty() {
+        keep.push((start, WINDOW.min(len)));
+    }
+    let keep = merged(keep.into_iter());
+    let mut cuts = Vec::new();
+    let mut at = start;
+    for (from, n) in keep {
+        let from = floor_boundary(text, from);
+        if from > at {
+            cuts.push((at, from - at));
+        }
+        at = ceil_boundary(text, from + n).max(at);
+    }
+    if end > at {
+        cuts.push((at, end - at));
+    }
+    cuts
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_boundary(text: &str, mut at: usize) -> usize {
+    while at < text.len() && !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The shown text as miette reads it, with each snippet's column counted
+/// in the original text (a window of a long line starts at its column,
+/// not at 1).
+struct ShownCode(Shown);
+
+impl SourceCode for ShownCode {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let shown = &self.0;
+        let inner = shown
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        let at = inner.span().offset();
+        let line_start = at.saturating_sub(inner.column());
+        let column = shown
+            .original(at)
+            .saturating_sub(shown.original(line_start));
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
     }
 }
 
@@ -156,7 +367,7 @@ pub struct FileDiagnostic {
     message: String,
     code: String,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<NamedSource<ShownCode>>,
     labels: Vec<LabeledSpan>,
     related: Vec<FileDiagnostic>,
     advice: bool,
@@ -221,10 +432,10 @@ impl FileDiagnostic {
         &self.message
     }
 
-    fn build(problem: &Problem, sources: &[SourceText]) -> FileDiagnostic {
+    fn build(problem: &Problem, sources: &[(String, Shown)]) -> FileDiagnostic {
         let source = problem.file.and_then(|i| sources.get(i));
         let labels = match source {
-            Some(src) => problem
+            Some((_, src)) => problem
                 .labels
                 .iter()
                 .enumerate()
@@ -243,12 +454,12 @@ impl FileDiagnostic {
             .elsewhere
             .iter()
             .filter_map(|(file, span, text)| {
-                let src = sources.get(*file)?;
+                let (name, src) = sources.get(*file)?;
                 Some(FileDiagnostic {
                     message: text.clone(),
                     code: format!("headcount::file::{}", problem.code),
                     help: None,
-                    source: Some(NamedSource::new(&src.name, src.text.clone())),
+                    source: Some(NamedSource::new(name, ShownCode(src.clone()))),
                     labels: vec![LabeledSpan::new_primary_with_span(
                         Some(text.clone()),
                         src.span(*span),
@@ -262,7 +473,9 @@ impl FileDiagnostic {
             message: problem.message.clone(),
             code: format!("headcount::file::{}", problem.code),
             help: problem.help.clone(),
-            source: source.map(|s| NamedSource::new(&s.name, s.text.clone()).with_language("yaml")),
+            source: source.map(|(name, s)| {
+                NamedSource::new(name, ShownCode(s.clone())).with_language("yaml")
+            }),
             labels,
             related,
             advice: false,
@@ -293,12 +506,53 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn new(subject: impl Into<String>, problems: &[Problem], sources: &[SourceText]) -> Self {
+        let places = |problems: &[Problem], index: usize| -> Vec<Span> {
+            problems
+                .iter()
+                .flat_map(|p| {
+                    let here = p.labels.iter().filter(move |_| p.file == Some(index));
+                    let elsewhere = p.elsewhere.iter().filter(|(f, ..)| *f == index);
+                    here.map(|(span, _)| *span)
+                        .chain(elsewhere.map(|(_, span, _)| *span))
+                })
+                .collect()
+        };
+        let shared: Vec<(String, Shown)> = sources
+            .iter()
+            .enumerate()
+            .map(|(index, source)| {
+                (
+                    source.name.clone(),
+                    Shown::new(source, &places(problems, index)),
+                )
+            })
+            .collect();
+        let diagnostics = problems
+            .iter()
+            .map(|problem| {
+                if !shared.iter().any(|(_, s)| s.too_long) {
+                    return FileDiagnostic::build(problem, &shared);
+                }
+                // Windows around this problem's places only.
+                let own: Vec<(String, Shown)> = sources
+                    .iter()
+                    .zip(&shared)
+                    .enumerate()
+                    .map(|(index, (source, (name, shown)))| {
+                        let shown = if shown.too_long {
+                            Shown::new(source, &places(std::slice::from_ref(problem), index))
+                        } else {
+                            shown.clone()
+                        };
+                        (name.clone(), shown)
+                    })
+                    .collect();
+                FileDiagnostic::build(problem, &own)
+            })
+            .collect();
         LoadError {
             subject: subject.into(),
-            diagnostics: problems
-                .iter()
-                .map(|p| FileDiagnostic::build(p, sources))
-                .collect(),
+            diagnostics,
         }
     }
 
@@ -365,14 +619,14 @@ mod tests {
         let text = "a: 1\npassword: \"hünter2-very-long\"\nb: 2\nc: x\n";
         let start = text.find('"').unwrap();
         let len = "\"hünter2-very-long\"".len();
-        let masked = SourceText::masked("f.yaml", text, &[(start, len)]);
+        let masked = Shown::new(&SourceText::masked("f.yaml", text, &[(start, len)]), &[]);
         assert_eq!(
             masked.text.as_ref(),
             "a: 1\npassword: ********\nb: 2\nc: x\n"
         );
-        let short = SourceText::masked("f.yaml", "p: ab\n", &[(3, 2)]);
+        let short = Shown::new(&SourceText::masked("f.yaml", "p: ab\n", &[(3, 2)]), &[]);
         assert_eq!(short.text.as_ref(), "p: ********\n");
-        let show = |src: &SourceText, span: Span| {
+        let show = |src: &Shown, span: Span| {
             let s = src.span(span);
             src.text[s.offset()..s.offset() + s.len()].to_string()
         };
@@ -382,6 +636,37 @@ mod tests {
         assert_eq!(show(&masked, (0, 1)), "a");
         let c = text.find("c: x").unwrap();
         assert_eq!(show(&masked, (c, 4)), "c: x");
+        assert_eq!(masked.original(masked.position(c)), c);
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_problem() {
+        let mut text = String::from("version: 1\nx: [");
+        for i in 0..20_000 {
+            text.push_str(&format!("{i}, "));
+        }
+        let at = text.len() - 40;
+        text.push_str("oops]\n");
+        let source = SourceText::masked("f.yaml", &text, &[]);
+        let problem = Problem::new(0, "x", "bad").label((at, 4), "here");
+        let err = LoadError::new("f.yaml", &[problem], &[source]);
+        let shown = crate::commands::render_report(&err.diagnostics()[0], false, 100);
+        assert!(
+            shown.contains(&format!("[f.yaml:2:{}]", at - 11 + 1)),
+            "{shown}"
+        );
+        assert!(shown.contains(CUT_MARK), "{shown}");
+        assert!(shown.lines().all(|l| l.len() < 1000), "{shown}");
+        // A problem at every item of the line: each still gets its window.
+        let problems: Vec<Problem> = (0..2000)
+            .map(|i| Problem::new(0, "x", "bad").label((16 + i * 40, 2), "here"))
+            .collect();
+        let source = SourceText::masked("f.yaml", &text, &[]);
+        let err = LoadError::new("f.yaml", &problems, &[source]);
+        for d in [&err.diagnostics()[0], &err.diagnostics()[1999]] {
+            let shown = crate::commands::render_report(d, false, 100);
+            assert!(shown.lines().all(|l| l.len() < 1000), "{shown}");
+        }
     }
 
     #[test]

@@ -44,7 +44,9 @@ fn read_inputs(path: &Path) -> Result<(String, Inputs), LoadError> {
         LoadError::new(&subject, &[p], &[])
     })?;
     let paths = if meta.is_dir() {
-        let files = yaml_files(path).map_err(|p| LoadError::new(&subject, &[*p], &[]))?;
+        super::source::admit_dir(path).map_err(|p| LoadError::new(&subject, &[*p], &[]))?;
+        let files =
+            super::source::yaml_entries(path).map_err(|p| LoadError::new(&subject, &p, &[]))?;
         if files.is_empty() {
             let p = Problem::general("empty_dir", format!("{subject} has no *.yaml or *.yml files")).help(
                 "put the desired state in files ending in .yaml (or .yml), or pass one file with `-f FILE`",
@@ -585,44 +587,9 @@ pub(crate) fn offset_at(text: &str, line: u32, column: u32) -> usize {
     offset + col
 }
 
-fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
-    let read = std::fs::read_dir(dir).map_err(|e| {
-        Box::new(Problem::general(
-            "read",
-            format!("cannot list {}: {}", dir.display(), io_reason(&e)),
-        ))
-    })?;
-    let mut files = Vec::new();
-    for entry in read {
-        let entry = entry.map_err(|e| {
-            Box::new(Problem::general(
-                "read",
-                format!("cannot list {}: {}", dir.display(), io_reason(&e)),
-            ))
-        })?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
 fn read_limited(path: &Path) -> Result<Vec<u8>, Box<Problem>> {
     let name = path.display().to_string();
-    let unreadable = |e: std::io::Error| {
-        Box::new(
-            Problem::general("read", format!("cannot read {name}: {}", io_reason(&e)))
-                .help("check the path and its permissions"),
-        )
-    };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let file = super::source::open(path)?;
     let mut size = 0;
     if let Ok(meta) = file.metadata() {
         if meta.len() > MAX_FILE_BYTES {

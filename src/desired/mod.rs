@@ -10,6 +10,7 @@ pub mod load;
 pub mod schema;
 pub mod secret;
 pub mod settings;
+pub mod source;
 pub mod types;
 pub mod validate;
 pub mod values;

@@ -94,7 +94,10 @@ impl SecretRef {
         match self {
             SecretRef::File(path) => {
                 let meta = std::fs::metadata(path).ok()?;
-                (!meta.is_file()).then(|| describe(&meta.file_type()))
+                if !meta.is_file() {
+                    return Some(describe(&meta.file_type()));
+                }
+                crate::files::pseudo_path(path).map(|_| PSEUDO_FILE)
             }
             SecretRef::Env(_) => None,
         }
@@ -109,7 +112,10 @@ impl SecretRef {
                     name: name.clone(),
                     purpose: purpose.into(),
                 }),
-                Ok(v) => Ok(SecretString::from(v)),
+                Ok(v) => {
+                    crate::redact::register(&v);
+                    Ok(SecretString::from(v))
+                }
                 Err(std::env::VarError::NotPresent) => Err(SecretError::EnvUnset {
                     name: name.clone(),
                     purpose: purpose.into(),
@@ -131,6 +137,7 @@ impl SecretRef {
                         purpose: purpose.into(),
                     });
                 }
+                crate::redact::register(trimmed);
                 Ok(SecretString::from(trimmed.to_string()))
             }
         }
@@ -160,14 +167,27 @@ fn read_secret_file(path: &Path, purpose: &str) -> Result<String, SecretError> {
         purpose: purpose.into(),
         limit: MAX_SECRET_FILE_BYTES / 1024,
     };
+    // /proc/self/environ is a "regular file" of size 0 holding every
+    // credential of the process: the kernel's pseudo-files are never read.
+    let pseudo = || SecretError::FileNotRegular {
+        path: shown(),
+        purpose: purpose.into(),
+        what: PSEUDO_FILE,
+    };
     let meta = std::fs::metadata(path).map_err(io_error)?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
+    }
+    if crate::files::pseudo_path(path).is_some() {
+        return Err(pseudo());
     }
     let file = open_without_blocking(path).map_err(io_error)?;
     let meta = file.metadata().map_err(io_error)?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
+    }
+    if crate::files::on_pseudo_filesystem(&file) {
+        return Err(pseudo());
     }
     if meta.len() > MAX_SECRET_FILE_BYTES {
         return Err(too_large());
@@ -181,6 +201,9 @@ fn read_secret_file(path: &Path, purpose: &str) -> Result<String, SecretError> {
     }
     Ok(text)
 }
+
+/// What a kernel pseudo-file is called in messages.
+const PSEUDO_FILE: &str = "a kernel pseudo-file (under /proc, /sys or /dev)";
 
 /// Opens for reading; on Unix with `O_NONBLOCK`, so that a path swapped for
 /// a FIFO after the check cannot block the open (regular files ignore it).
@@ -309,6 +332,14 @@ mod tests {
             SecretRef::File(edge).resolve("x"),
             Err(SecretError::FileTooLarge { .. })
         ));
+        #[cfg(target_os = "linux")]
+        {
+            // procfs says size 0; the environment of the process is behind it.
+            let err = SecretRef::File("/proc/self/environ".into())
+                .resolve("x")
+                .unwrap_err();
+            assert!(err.to_string().contains("kernel pseudo-file"), "{err}");
+        }
         #[cfg(unix)]
         {
             // An endless device.

@@ -366,7 +366,12 @@ pub fn secret_ref(name: &str, node: &Node) -> Result<SecretRef, SecretProblem> {
         let key_text = key.key_text().unwrap_or_default();
         let parsed = match key_text.as_str() {
             "env" => match value.as_str() {
-                Some(var) if is_env_name(var) => SecretRef::Env(var.to_string()),
+                Some(var) if is_env_name(var) => {
+                    // Its value is a secret from now on, whatever happens
+                    // to the rest of the file (see crate::redact).
+                    crate::redact::register_env(var);
+                    SecretRef::Env(var.to_string())
+                }
                 Some(var) => {
                     return Err(SecretProblem::Invalid(
                         Invalid::new(

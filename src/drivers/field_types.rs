@@ -58,6 +58,7 @@ fn what(value: &Value) -> &'static str {
         Value::Int(_) => "a number",
         Value::Str(_) => "text",
         Value::List(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -114,5 +115,15 @@ mod tests {
         assert!(err.contains("`surname` is a list"), "{err}");
         let flag = record(&[("username", Value::Bool(true))]);
         assert!(check(&ccp::SCHEMA, &[flag]).is_err());
+    }
+
+    /// An object where text is documented is refused like a list, not
+    /// planned over as its JSON text.
+    #[test]
+    fn an_object_in_a_text_field_is_refused() {
+        let wire = serde_json::json!({"first": "Jan", "last": "K"});
+        let value = crate::drivers::wire::read_value(crate::model::FieldType::String, &wire);
+        let err = check(&thulium::SCHEMA, &[record(&[("surname", value)])]).unwrap_err();
+        assert!(err.contains("`surname` is an object"), "{err}");
     }
 }

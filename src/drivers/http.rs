@@ -298,8 +298,21 @@ pub async fn read_scope<F: std::future::Future>(read: F) -> F::Output {
 /// Loads the certificate authorities of a provider's `ca_file`.
 fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
     let shown = path.display();
+    let pseudo = || {
+        format!("ca_file {shown} is a kernel pseudo-file (under /proc, /sys or /dev), not a certificate file; headcount never reads those")
+    };
+    if crate::files::pseudo_path(path).is_some() {
+        return Err(pseudo());
+    }
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read ca_file {shown}: {e}"))?;
+    match file.metadata() {
+        Ok(meta) if !meta.is_file() => {
+            return Err(format!("ca_file {shown} is not a regular file"));
+        }
+        _ if crate::files::on_pseudo_filesystem(&file) => return Err(pseudo()),
+        _ => {}
+    }
     let mut pem = Vec::new();
     file.take(MAX_CA_FILE_BYTES + 1)
         .read_to_end(&mut pem)
@@ -359,7 +372,9 @@ fn certificate_words(problem: &rustls::CertificateError) -> String {
             "its certificate is malformed or its signature is invalid".into()
         }
         // webpki's errors display as their names.
-        C::Other(other) if other.to_string() == "CaUsedAsEndEntity" => "it presents a certificate authority's own certificate as its server certificate (a CA certificate cannot identify a server: the server needs a certificate issued by that CA)".into(),
+        // What `openssl req -x509` makes: a self-signed certificate marked
+        // as an authority's.
+        C::Other(other) if other.to_string() == "CaUsedAsEndEntity" => "its certificate is self-signed (no authority this machine trusts issued it): it presents a certificate authority's own certificate as its server certificate (a CA certificate cannot identify a server: the server needs a certificate issued by a CA)".into(),
         other => format!("its certificate was refused ({other})"),
     }
 }

@@ -145,7 +145,7 @@ pub(crate) fn yaml_value(ty: FieldType, value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::Str(s) if s.is_empty() => None,
-        Value::Str(s) => Some(scalar(s)),
+        Value::Str(s) | Value::Object(s) => Some(scalar(s)),
         Value::Bool(b) => Some(b.to_string()),
         Value::Int(i) if matches!(ty, FieldType::String) => Some(scalar(&i.to_string())),
         Value::Int(i) => Some(i.to_string()),

@@ -613,17 +613,18 @@ fn update(
     if fields.is_empty() && rotated.is_empty() {
         return None;
     }
-    let only_deactivates = fields.len() == 1
-        && fields[0].name == schema.active_field
-        && fields[0]
-            .after
-            .as_ref()
-            .map(|v| normalize(FieldType::Boolean, v))
-            == Some(Value::Bool(false));
+    // An edit that suspends the account is a deactivation, whatever else
+    // it changes: the summary counts it as the safety threshold does (a
+    // person's suspension is one deactivation per account).
+    let deactivates = fields.iter().any(|f| {
+        f.name == schema.active_field
+            && f.after.as_ref().map(|v| normalize(FieldType::Boolean, v))
+                == Some(Value::Bool(false))
+    });
     sent_besides_changes(&mut fields, schema, record, rotated);
     let remote = record.clone();
     Some(Change {
-        op: if only_deactivates {
+        op: if deactivates {
             Op::Deactivate { remote }
         } else {
             Op::Update { remote }

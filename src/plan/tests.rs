@@ -1107,6 +1107,41 @@ fn active_false_in_the_file_keeps_a_suspended_account_suspended() {
     assert_eq!(plan.unchanged, 3);
 }
 
+/// Issue 27: suspending a person's accounts, one of them with another field
+/// changed too, is counted as one deactivation per account by the summary,
+/// as by the safety threshold.
+#[test]
+fn a_suspension_counts_as_a_deactivation_in_the_summary_and_the_threshold() {
+    let (d, mut r) = suspended_world(Some(false));
+    for records in r.providers.values_mut() {
+        for record in records.iter_mut() {
+            for name in ["active", "is_active"] {
+                if record.fields.get(name).is_some() {
+                    record.fields.insert(name, Value::Bool(true));
+                }
+            }
+            if record.fields.get("name") == Some(&s("Jan")) {
+                record.fields.insert("name", s("Old name"));
+            }
+        }
+    }
+    let plan = compute(&d, &r, &PlanOptions::default());
+    let summary = plan.summary();
+    assert_eq!(
+        (summary.update, summary.deactivate),
+        (0, 3),
+        "{:?}",
+        plan.changes
+    );
+    // The guardrails count them as deactivations too, never as updates.
+    for breach in &plan.breaches {
+        assert_ne!(breach.kind, ChangeKind::Updates, "{:?}", plan.breaches);
+        if breach.kind == ChangeKind::Deactivations {
+            assert_eq!(breach.count, 1, "{:?}", plan.breaches);
+        }
+    }
+}
+
 /// The plan at one instant differs by the file's `timezone:`: 23:30 UTC on
 /// 6 December is already the 7th (the start) in Warsaw, still the 6th in
 /// Los Angeles; across Warsaw's DST change the day begins an hour earlier.

@@ -180,6 +180,20 @@ async fn a_ca_certificate_used_as_the_server_certificate_is_named_as_such() {
     assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
 }
 
+/// Issue 27: a plain self-signed certificate (`openssl req -x509`, the
+/// usual test server's) is named as self-signed and untrusted, not as
+/// malformed.
+#[tokio::test]
+async fn a_plain_self_signed_certificate_is_named_as_such() {
+    let (addr, _) = tls_server("selfsigned.pem", "selfsigned.key").await;
+    let cfg = config(&format!("https://localhost:{}", addr.port()));
+    let err = connect(cfg).list().await.unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.kind, ErrorKind::Certificate, "{text}");
+    assert!(text.contains("self-signed"), "{text}");
+    assert!(!text.contains("malformed"), "{text}");
+}
+
 /// `ca_file` trusts a private CA: the same server is then read.
 #[tokio::test]
 async fn ca_file_trusts_a_private_certificate_authority() {

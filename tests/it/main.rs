@@ -11,6 +11,7 @@ mod common;
 mod doctor;
 mod drivers;
 mod edits;
+mod hostile;
 mod http;
 mod journal;
 mod lifecycle;

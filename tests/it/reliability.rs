@@ -1227,7 +1227,8 @@ fn two_applies_at_once_are_serialised_on_one_checkout_and_create_no_duplicate_fr
     let w = World::start(fleet_seed(n, 4), FaultSettings::default());
     let text = fleet_yaml(&w.base(), n, 5, 4);
     let file = w.write("fleet.yaml", &text);
-    // A second checkout of the same repository: another lock file.
+    // A second checkout of the same repository: the same vendor systems,
+    // so the same locks (issue 27: the lock is not per path).
     std::fs::create_dir(w.dir.path().join("other")).unwrap();
     let other = w.write("other/fleet.yaml", &text);
     w.faults(0.0, &FaultKind::ALL, 5);
@@ -1275,11 +1276,16 @@ fn two_applies_at_once_are_serialised_on_one_checkout_and_create_no_duplicate_fr
     assert_eq!(refused, 0, "the lock kept the applies apart");
     assert_eq!(check_final_state(w.sb(), n), 0);
 
-    // Two checkouts: no shared lock; the vendor refuses the second creates.
+    // Two checkouts on one machine: the same locks, so the second waits too.
     w.sb().reset().unwrap();
     w.faults(0.0, &FaultKind::ALL, 5);
     let (codes, refused) = reports(spawn(&file, "c.json"), spawn(&other, "d.json"));
     w.faults(0.0, &FaultKind::ALL, 0);
+    assert_eq!(codes, vec![0, 0]);
+    assert_eq!(
+        refused, 0,
+        "one lock per vendor system, whatever the checkout"
+    );
     let check = hc(
         &w,
         &["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode"],

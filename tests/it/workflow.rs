@@ -513,23 +513,37 @@ fn a_saved_plan_made_with_force_needs_force_on_apply_and_a_second_apply_waits_fo
     );
     assert!(world.writes().is_empty());
 
-    // Another apply holds the lock: this one refuses, naming it.
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(world.dir.path().join("headcount.yaml.lock"))
+    // Another apply holds the lock of the Thulium system: this one
+    // refuses, naming it.
+    let runtime = world.dir.path().join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    let lock_dir = runtime.join("headcount");
+    std::fs::create_dir(&lock_dir).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&lock_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let thulium = url::Url::parse(&world.sandbox.thulium_url()).unwrap();
+    let lock = headcount::lock::ApplyLock::acquire_in(
+        &lock_dir,
+        &[headcount::lock::System::new("thulium", &thulium)],
+        std::time::Duration::ZERO,
+    )
+    .unwrap();
+    let out = world
+        .command(&[])
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args(["apply", "plan.json", "-f", f, "--force"])
+        .output()
         .unwrap();
-    lock.lock().unwrap();
-    let out = world.run(&["apply", "plan.json", "-f", f, "--force"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("another apply is running"),
+        stderr(&out).contains("another apply is running against thulium"),
         "{}",
         stderr(&out)
     );
     assert!(world.writes().is_empty());
-    lock.unlock().unwrap();
+    drop(lock);
 
     let out = world.run(&["apply", "plan.json", "-f", f, "--force"]);
     assert_eq!(
