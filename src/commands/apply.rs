@@ -88,7 +88,6 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
                 ))
             })
             .collect(),
-        ..ApplyOptions::default()
     };
     say(json, "\n")?;
     let report = apply::execute(plan, drivers, &options).await;

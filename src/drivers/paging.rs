@@ -423,7 +423,7 @@ impl Totalled<'_> {
 /// past the total when the last page read was full (every single page is).
 pub fn totalled_requests(accounts: usize, page: usize) -> u64 {
     let pages = accounts.div_ceil(page.max(1)).max(1);
-    let last_full = accounts > 0 && (accounts <= page || accounts % page.max(1) == 0);
+    let last_full = accounts > 0 && (accounts <= page || accounts.is_multiple_of(page.max(1)));
     (pages + usize::from(last_full)) as u64
 }
 
@@ -432,7 +432,7 @@ pub fn totalled_requests(accounts: usize, page: usize) -> u64 {
 /// page and the empty one that confirms it (an empty first page ends it).
 pub fn open_requests(accounts: usize, page: usize) -> u64 {
     let full = accounts / page.max(1);
-    let short = usize::from(accounts % page.max(1) != 0);
+    let short = usize::from(!accounts.is_multiple_of(page.max(1)));
     (full + short + 1) as u64
 }
 
