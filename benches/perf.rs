@@ -270,7 +270,10 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         s.latency_ms
     );
     rows.push([
-        format!("`validate` wall time of that file ({} accounts)", fmt_count(3 * total)),
+        format!(
+            "`validate` wall time of that file ({} accounts)",
+            fmt_count(3 * total)
+        ),
         secs(validate_wall),
         String::new(),
         String::new(),
