@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "headcount", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  headcount demo                          # everything, against the built-in sandbox\n  headcount validate -f headcount.yaml\n  headcount plan --detailed-exitcode\n  headcount apply --auto-approve\n\nExit codes: 0 success or no changes, 1 error (a usage error too), 2 changes present (plan --detailed-exitcode)\nor drift found (drift)."
+    after_help = "Examples:\n  headcount demo                          # everything, against the built-in sandbox\n  headcount validate -f headcount.yaml\n  headcount plan --detailed-exitcode\n  headcount apply --auto-approve\n\nExit codes: 0 success or no changes, 1 error (a usage error too), 2 changes present (plan --detailed-exitcode)\nor drift found (drift), 3 needs approval (a guardrail: run again with --allow KIND)."
 )]
 pub struct Cli {
     /// When to colour the output: auto (a terminal, and NO_COLOR unset), always, never.
@@ -51,6 +51,11 @@ pub enum Command {
         after_help = "Examples:\n  headcount drift\n  headcount drift --format json --output drift.json"
     )]
     Drift(DriftArgs),
+    /// The joiners, movers and leavers due in the coming days (reads only the file).
+    #[command(
+        after_help = "Examples:\n  headcount upcoming\n  headcount upcoming --days 7 --format markdown"
+    )]
+    Upcoming(UpcomingArgs),
     /// Write a provider's existing accounts (or every provider's, as people) as file entries.
     #[command(
         after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml"
@@ -138,6 +143,27 @@ pub struct PlanArgs {
     /// Send the password of these accounts again (PROVIDER or PROVIDER/KEY; KEY may hold * and ?). Repeatable.
     #[arg(long = "rotate", value_name = "PROVIDER[/KEY]")]
     pub rotate: Vec<String>,
+    #[command(flatten)]
+    pub allow: AllowArgs,
+    /// Evaluate the file's `start:`/`end:` as of this day (YYYY-MM-DD) instead of today, for a preview.
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub at: Option<jiff::civil::Date>,
+}
+
+/// `--allow KIND`: lift the guardrail on one kind of change.
+#[derive(Debug, Clone, Args)]
+pub struct AllowArgs {
+    /// Let the plan go over the limits on these kinds of change: creates, updates,
+    /// password-resets, deactivations (repeatable, or a comma list). A plan over a
+    /// limit that is not allowed exits 3 (needs approval).
+    /// In CI, `HEADCOUNT_ALLOW` (e.g. from the pull request's `headcount: allow KIND` labels).
+    #[arg(long = "allow", value_name = "KIND", value_delimiter = ',', env = "HEADCOUNT_ALLOW", value_parser = crate::plan::ChangeKind::parse)]
+    pub kinds: Vec<crate::plan::ChangeKind>,
+}
+
+/// A day as `--at` takes it.
+fn parse_day(text: &str) -> Result<jiff::civil::Date, String> {
+    crate::calendar::parse_day(text)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -157,6 +183,8 @@ pub struct ApplyArgs {
     #[arg(long = "rotate", value_name = "PROVIDER[/KEY]")]
     pub rotate: Vec<String>,
     /// Write the apply report as JSON.
+    #[command(flatten)]
+    pub allow: AllowArgs,
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Wait this long for another apply on the same file to finish (e.g. 30s, 5m); 0 refuses at once.
@@ -186,6 +214,24 @@ pub struct DriftArgs {
     /// Print the report even when there is no drift.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Evaluate the file's `start:`/`end:` as of this day (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub at: Option<jiff::civil::Date>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpcomingArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// How many days ahead to look (today included).
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u16).range(0..=3660))]
+    pub days: u16,
+    /// Count from this day (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub at: Option<jiff::civil::Date>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -258,6 +304,8 @@ pub enum SchemaKind {
     File,
     /// The JSON plan (`plan --format json`).
     Plan,
+    /// The JSON of `upcoming --format json`.
+    Upcoming,
 }
 
 #[derive(Debug, Clone, Args)]

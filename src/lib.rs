@@ -5,6 +5,7 @@
 //! executes them. [`sandbox`] simulates the vendors' APIs on loopback.
 
 pub mod apply;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod desired;
@@ -18,4 +19,5 @@ pub mod plan;
 pub mod progress;
 pub mod refresh;
 pub mod sandbox;
+pub mod upcoming;
 pub mod workflow;

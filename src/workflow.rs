@@ -28,6 +28,10 @@ pub struct PlanRequest {
     pub force: bool,
     /// `--rotate` values (`PROVIDER` or `PROVIDER/KEY-GLOB`), unparsed.
     pub rotate: Vec<String>,
+    /// `--allow` values: the guardrails lifted.
+    pub allow: Vec<plan::ChangeKind>,
+    /// `--at DAY`: evaluate the file's calendar as of this day instead of today.
+    pub at: Option<jiff::civil::Date>,
     /// When applying a saved plan: the input it was made from. A file that
     /// changed since is refused before any provider is read.
     pub expect_source: Option<saved::Source>,
@@ -64,9 +68,10 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
             .into());
         }
     }
-    let (options, drivers) = connect(&desired.providers, request)?;
+    let (mut options, drivers) = connect(&desired.providers, request)?;
     let remote = refresh::read_all(&drivers, progress).await?;
     check_targets_exist(&desired, &remote, &options.targets)?;
+    options.at = Some(request.at.unwrap_or_else(|| today(&desired.timezone)));
     let mut plan = plan::compute(&desired, &remote, &options);
     check_secrets(&mut plan);
     Ok(Planned {
@@ -86,6 +91,8 @@ fn connect(
 ) -> miette::Result<(PlanOptions, refresh::Drivers)> {
     let options = PlanOptions {
         force: request.force,
+        allow: request.allow.clone(),
+        at: request.at,
         targets: parse_targets(providers, &request.targets)?,
         rotate: parse_rotate(providers, &request.rotate)?,
     };
@@ -116,6 +123,12 @@ pub fn check_secrets(plan: &mut Plan) {
         }
     }
     plan.problems.extend(problems);
+}
+
+/// Today in the file's time zone: the one place headcount reads the clock.
+/// Tests compute their dates through it too.
+pub fn today(zone: &desired::types::Zone) -> jiff::civil::Date {
+    crate::calendar::day_at(jiff::Timestamp::now(), &zone.tz)
 }
 
 /// Loads and validates the desired state.

@@ -18,7 +18,8 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let planned = match &args.plan_file {
         Some(path) => saved_plan(path, &args).await?,
         None => {
-            let request = super::plan::request(&args.refresh, args.force, &args.rotate);
+            let mut request = super::plan::request(&args.refresh, args.force, &args.rotate);
+            request.allow = args.allow.kinds.clone();
             workflow::make_plan(&request, &Progress::detect(false)).await?
         }
     };
@@ -39,6 +40,9 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
             "nothing was applied: the plan has {} problem(s)",
             plan.problems.len()
         ));
+    }
+    if let Some(code) = super::needs_approval(plan) {
+        return Ok(code);
     }
     if plan.changes.is_empty() {
         if json {
@@ -135,15 +139,25 @@ fn confirm(json: bool) -> miette::Result<()> {
 /// options, and refuses unless the result is exactly the saved plan.
 async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<Planned> {
     let saved = SavedPlan::read(path)?;
+    let allow = crate::plan::guardrails::Allowed {
+        all: false,
+        kinds: args.allow.kinds.clone(),
+    };
+    saved.check_allow(&allow.words())?;
     let request = PlanRequest {
         file: args.refresh.file.file.clone(),
         targets: saved.targets_for(&args.refresh.targets)?,
         parallelism: args.refresh.parallelism,
         force: args.force,
         rotate: saved.rotate_for(&args.rotate)?,
+        allow: allow.kinds.clone(),
+        at: None,
         expect_source: Some(saved.source.clone()),
     };
     let planned = workflow::make_plan(&request, &Progress::detect(false)).await?;
+    if let Some(today) = planned.options.at {
+        saved.check_day(today)?;
+    }
     if planned.plan.problems.is_empty() {
         let made = Made {
             source_path: &request.file,
@@ -151,6 +165,8 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
             targets: &request.targets,
             rotate: &request.rotate,
             force: args.force,
+            allow: allow.words(),
+            at: planned.options.at,
         };
         saved.check(&SavedPlan::new(&planned.plan, &planned.remote, &made))?;
         eprintln!(

@@ -6,11 +6,9 @@ use crate::progress::Progress;
 
 pub async fn run(args: DriftArgs) -> miette::Result<u8> {
     // force: the safety threshold is about applying; drift only reports.
-    let planned = crate::workflow::make_plan(
-        &super::plan::request(&args.refresh, true, &[]),
-        &Progress::detect(false),
-    )
-    .await?;
+    let mut request = super::plan::request(&args.refresh, true, &[]);
+    request.at = args.at;
+    let planned = crate::workflow::make_plan(&request, &Progress::detect(false)).await?;
     let report = DriftReport::from_plan(&planned.plan);
     let text = match args.format {
         Format::Text => report.text(),

@@ -10,6 +10,7 @@ pub mod init;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
+pub mod upcoming;
 pub mod validate;
 
 use std::io::IsTerminal;
@@ -23,6 +24,37 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 /// Changes present (`plan --detailed-exitcode`) or drift found (`drift`).
 pub const EXIT_CHANGES: u8 = 2;
+
+/// The plan goes over a guardrail not allowed: a person must approve it
+/// (`--allow KIND`). Distinct from an error (1) and from changes (2).
+pub const EXIT_NEEDS_APPROVAL: u8 = 3;
+
+/// When the plan goes over a limit not allowed: says which, by how much and
+/// how to allow it (standard error), and gives [`EXIT_NEEDS_APPROVAL`].
+pub fn needs_approval(plan: &crate::plan::Plan) -> Option<u8> {
+    let over = plan.needs_approval();
+    if over.is_empty() {
+        return None;
+    }
+    let mut kinds: Vec<&str> = over.iter().map(|b| b.kind.flag()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let report = miette::miette!(
+        code = "headcount::needs_approval",
+        help = format!(
+            "if the plan is right, run again with --allow {} (in CI: label the pull request `headcount: allow {}`); otherwise fix the file",
+            kinds.join(","),
+            kinds.join("`, `headcount: allow ")
+        ),
+        "the plan needs approval; nothing was applied:\n{}",
+        over.iter()
+            .map(|b| format!("  - {}", b.describe()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    print_error(&report);
+    Some(EXIT_NEEDS_APPROVAL)
+}
 
 /// Runs one command to completion.
 pub fn run(cli: Cli) -> miette::Result<u8> {
@@ -40,6 +72,7 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Drift(args) => drift::run(args).await,
+        Command::Upcoming(args) => upcoming::run(args),
         Command::Import(args) => import::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo(args) => demo::run(args).await,

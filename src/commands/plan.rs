@@ -8,8 +8,10 @@ use crate::workflow::{self, PlanRequest};
 
 pub async fn run(args: PlanArgs) -> miette::Result<u8> {
     let progress = Progress::detect(false);
-    let planned =
-        workflow::make_plan(&request(&args.refresh, args.force, &args.rotate), &progress).await?;
+    let mut request = request(&args.refresh, args.force, &args.rotate);
+    request.allow = args.allow.kinds.clone();
+    request.at = args.at;
+    let planned = workflow::make_plan(&request, &progress).await?;
     let plan = &planned.plan;
     let text = match args.format {
         Format::Text => render::text::render_with(plan, super::stdout_color(), args.verbose),
@@ -24,6 +26,12 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
             plan.problems.len()
         ));
     }
+    if let Some(code) = super::needs_approval(plan) {
+        if args.out.is_some() {
+            eprintln!("The plan was not saved: it needs approval.");
+        }
+        return Ok(code);
+    }
     if let Some(out) = &args.out {
         let made = Made {
             source_path: &args.refresh.file.file,
@@ -31,6 +39,8 @@ pub async fn run(args: PlanArgs) -> miette::Result<u8> {
             targets: &args.refresh.targets,
             rotate: &args.rotate,
             force: args.force,
+            allow: planned.options.allowed().words(),
+            at: planned.options.at,
         };
         SavedPlan::new(plan, &planned.remote, &made).write(out)?;
         eprintln!(
@@ -55,6 +65,8 @@ pub(crate) fn request(refresh: &RefreshArgs, force: bool, rotate: &[String]) -> 
         parallelism: refresh.parallelism,
         force,
         rotate: rotate.to_vec(),
+        allow: Vec::new(),
+        at: None,
         expect_source: None,
     }
 }

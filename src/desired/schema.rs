@@ -29,12 +29,28 @@ pub fn file_schema() -> Json {
         }),
     );
 
+    definitions.insert("limits".into(), limits());
     let mut properties = Map::new();
     properties.insert(
         "version".into(),
         json!({
             "description": "Version of the file format.",
             "const": VERSION,
+        }),
+    );
+    properties.insert(
+        "timezone".into(),
+        json!({
+            "description": "IANA time zone in which a day begins for `start:` and `end:` (default UTC).",
+            "type": "string",
+            "default": "UTC",
+        }),
+    );
+    properties.insert(
+        "limits".into(),
+        json!({
+            "description": "Guardrails for every provider (a provider's own `limits:` wins). Deactivations default to 25%.",
+            "$ref": "#/definitions/limits",
         }),
     );
     properties.insert(
@@ -213,8 +229,50 @@ fn setting(setting: &Setting, schema: &DriverSchema) -> Json {
             "type": "array",
             "items": { "type": "string", "minLength": 1 },
         }),
+        Rule::Limits => json!({ "description": description, "$ref": "#/definitions/limits" }),
     }
 }
+
+/// `limits:`, of the file or of a provider.
+fn limits() -> Json {
+    let limit = |what: &str| {
+        json!({
+            "description": format!("The most {what} a plan may make without `--allow`: a number of accounts, or a percentage of the provider's accounts (\"10%\")."),
+            "oneOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*%$" },
+            ],
+        })
+    };
+    json!({
+        "description": "Guardrails per kind of change; a plan over one exits 3 (needs approval) until `--allow KIND` (or `--force`).",
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {
+            "creates": limit("creates"),
+            "updates": limit("updates"),
+            "password_resets": limit("password resets"),
+            "deactivations": limit("deactivations"),
+            "min_population": {
+                "description": "Below this many accounts on a provider, percentage limits do not apply.",
+                "type": "integer",
+                "minimum": 0,
+            },
+        },
+    })
+}
+
+/// `start:` or `end:` of a person or an account.
+fn day(what: &str) -> Json {
+    json!({
+        "description": what,
+        "type": "string",
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    })
+}
+
+const START: &str = "First working day (ISO date, in the file's `timezone:`); before it nothing is created and existing accounts are kept inactive.";
+const END: &str = "Last working day (ISO date); from the day after, every account is deactivated (never deleted).";
 
 /// `defaults:` of a provider of `schema`'s vendor: the entry fields but the
 /// key (and `provider`), none required.
@@ -273,6 +331,8 @@ fn entry(schema: &DriverSchema) -> Json {
     for f in schema.fields {
         props.insert(f.name.into(), field(f));
     }
+    props.insert("start".into(), day(START));
+    props.insert("end".into(), day(END));
     // Other fields required on create may come from the provider's
     // `defaults:`, which a schema cannot follow; `headcount validate` checks them.
     let required = [schema.key_field];
@@ -335,6 +395,8 @@ fn person(account_refs: Vec<Json>) -> Json {
                 "type": "boolean",
                 "default": true,
             },
+            "start": day(START),
+            "end": day(END),
             "accounts": {
                 "description": "The person's account on each provider, by provider name (under `providers:`): that vendor's fields, as in `agents:`/`users:`; the provider's `defaults:` apply.",
                 "type": ["object", "null"],

@@ -59,6 +59,10 @@ pub enum Rule {
     Defaults,
     /// A list of account-key patterns (`*` and `?` globs).
     Patterns,
+    /// Guardrails per kind of change (`creates`, `updates`,
+    /// `password_resets`, `deactivations`: a count or a percentage) and
+    /// `min_population`.
+    Limits,
 }
 
 pub const TYPE: Setting = Setting {
@@ -119,7 +123,7 @@ pub const DEFAULT_MAX_DEACTIVATE_PERCENT: f64 = 25.0;
 
 pub const MAX_DEACTIVATE_PERCENT: Setting = Setting {
     name: "max_deactivate_percent",
-    description: "Refuse plans that deactivate more than this share (percent) of the provider's accounts, unless --force.",
+    description: "Needs approval (exit 3) for plans that deactivate more than this share (percent) of the provider's accounts, unless --allow deactivations or --force. `limits: { deactivations: ... }` says the same and wins.",
     required: false,
     rule: Rule::Number {
         min: 0.0,
@@ -157,6 +161,13 @@ pub const IGNORE: Setting = Setting {
     rule: Rule::Patterns,
 };
 
+pub const LIMITS: Setting = Setting {
+    name: "limits",
+    description: "Guardrails: the most creates, updates, password resets and deactivations a plan may make on this provider without `--allow` (a count such as 200, or a percentage of its accounts such as \"10%\"), and `min_population`, the number of accounts below which percentages do not apply. What it leaves out comes from the top-level `limits:`. A plan over a limit exits 3 (needs approval).",
+    required: false,
+    rule: Rule::Limits,
+};
+
 /// Every provider setting, in the order the schema lists them.
 pub const SETTINGS: &[Setting] = &[
     TYPE,
@@ -166,6 +177,7 @@ pub const SETTINGS: &[Setting] = &[
     PARALLELISM,
     TIMEOUT,
     MAX_DEACTIVATE_PERCENT,
+    LIMITS,
     INSECURE_HTTP,
     CA_FILE,
     DEFAULTS,

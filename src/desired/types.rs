@@ -9,6 +9,9 @@ use indexmap::IndexMap;
 pub use crate::model::FieldMap;
 use crate::model::{DriverSchema, Kind, Value};
 
+/// A calendar day (`start:`, `end:`, `plan --at`).
+pub use jiff::civil::Date;
+
 use super::SecretRef;
 
 /// Where something was written: file, line and column (1-based).
@@ -63,8 +66,15 @@ pub struct Provider {
     /// Per-request timeout.
     pub timeout: Option<Duration>,
     /// Safety threshold: refuse plans deactivating more than this share (percent) of the
-    /// provider's accounts unless `--force`. Default 25.
+    /// provider's accounts unless `--force`. Default 25. Kept for files that
+    /// set it: the deactivation limit when `limits:` does not give one.
     pub max_deactivate_percent: f64,
+    /// Whether the file wrote `max_deactivate_percent:` (it then outranks the
+    /// top-level `limits:`).
+    pub max_deactivate_percent_set: bool,
+    /// This provider's `limits:` (what it leaves out comes from the top-level
+    /// `limits:`, then the defaults).
+    pub limits: Limits,
     /// Allow `http://` to a host that is not loopback.
     pub insecure_http: bool,
     /// A PEM file of extra root certificates to trust (`ca_file:`), made
@@ -104,6 +114,10 @@ pub struct Entry {
     pub origin: Origin,
     /// The `people:` entry this account belongs to (its `id`), if any.
     pub person: Option<Arc<str>>,
+    /// First working day of the account: its own `start:`, else its person's.
+    pub start: Option<Date>,
+    /// Last working day of the account: its own `end:`, else its person's.
+    pub end: Option<Date>,
 }
 
 /// A whole validated desired state (one file or a directory of files).
@@ -116,6 +130,58 @@ pub struct Desired {
     pub entries: Vec<Entry>,
     /// Every `people:` entry, in file order.
     pub people: Vec<Person>,
+    /// `timezone:`: when a day begins for `start:` and `end:` (UTC unless set).
+    pub timezone: Zone,
+    /// The top-level `limits:`: guardrails for every provider.
+    pub limits: Limits,
+}
+
+/// A time zone of the IANA database, with the name the file gave it.
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub name: String,
+    pub tz: jiff::tz::TimeZone,
+}
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone {
+            name: "UTC".into(),
+            tz: jiff::tz::TimeZone::UTC,
+        }
+    }
+}
+
+/// A limit on one kind of change: a number of accounts, or a share of the
+/// provider's accounts.
+#[derive(
+    Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Limit {
+    Count(u64),
+    Percent(f64),
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Limit::Count(n) => write!(f, "{n}"),
+            Limit::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// `limits:` (of a provider, or of the file for every provider): what a
+/// plan may do without `--allow`. `None`: not set here.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Limits {
+    pub creates: Option<Limit>,
+    pub updates: Option<Limit>,
+    pub password_resets: Option<Limit>,
+    pub deactivations: Option<Limit>,
+    /// Below this many accounts on the provider, percentages do not apply.
+    pub min_population: Option<u64>,
 }
 
 /// One person (an entry of `people:`); their accounts are in
@@ -129,6 +195,10 @@ pub struct Person {
     pub email: Option<String>,
     /// `active: false` suspends every account of the person.
     pub active: bool,
+    /// First working day (`start:`).
+    pub start: Option<Date>,
+    /// Last working day (`end:`).
+    pub end: Option<Date>,
     pub origin: Origin,
 }
 

@@ -23,6 +23,7 @@ use super::types::{Desired, Origin};
 use super::values::{self, Invalid};
 use super::yaml::{Node, Value as Yaml};
 
+mod calendar;
 mod entry;
 mod people;
 mod provider;
@@ -79,6 +80,8 @@ pub fn check(mut files: Vec<ParsedFile>) -> Checked {
         providers,
         infos,
         sections,
+        timezone,
+        limits,
     } = checker.head(&files);
     let (entries, people) = checker.entries(&mut files, sections, &infos);
     Checked {
@@ -87,6 +90,8 @@ pub fn check(mut files: Vec<ParsedFile>) -> Checked {
             providers,
             entries,
             people,
+            timezone,
+            limits,
         },
         problems: checker.problems,
         secret_spans: checker.secret_spans,

@@ -4,8 +4,12 @@ use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
+use super::guardrails;
 use super::normalize::{is_active, normalize, same};
-use super::{Change, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted};
+use super::{
+    Breach, Change, ChangeKind, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted,
+};
+use crate::calendar::{self, Phase};
 use crate::desired::{Desired, Entry, Person, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
 
@@ -18,6 +22,12 @@ pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Pla
             .map(|p| (p.id.to_string(), p.display_name()))
             .collect(),
         not_carried: not_carried(desired, options),
+        at: options.at,
+        timezone: desired.timezone.name.clone(),
+        dated: desired
+            .entries
+            .iter()
+            .any(|e| e.start.is_some() || e.end.is_some()),
         ..Plan::default()
     };
     // People who have left: their accounts that do not exist stay so.
@@ -93,6 +103,7 @@ fn plan_provider(
         ));
     }
     let mut deactivations = 0usize;
+    let first_change = plan.changes.len();
 
     for entry in desired
         .entries
@@ -103,6 +114,27 @@ fn plan_provider(
         if !options.includes(&provider.name, &entry.key) {
             continue;
         }
+        // Outside its working period an account is not created, and one
+        // that exists is wanted inactive.
+        let phase = options.at.map_or(Phase::During, |day| {
+            calendar::phase(entry.start, entry.end, day)
+        });
+        let off_duty: Entry;
+        let (entry, reason) = match phase {
+            Phase::During => (entry, entry.start.map(calendar::starts)),
+            Phase::Before(_) | Phase::After(_) if !by_key.contains_key(entry.key.as_str()) => {
+                continue;
+            }
+            Phase::Before(start) => {
+                off_duty = inactive_copy(schema, entry);
+                (&off_duty, Some(calendar::starts(start)))
+            }
+            Phase::After(end) => {
+                off_duty = inactive_copy(schema, entry);
+                (&off_duty, Some(calendar::left(end)))
+            }
+        };
+        let calendar_caused = !matches!(phase, Phase::During);
         match by_key.get(entry.key.as_str()) {
             // An inactive person's account that does not exist: nothing to
             // suspend, nothing to create.
@@ -110,9 +142,10 @@ fn plan_provider(
                 .person
                 .as_deref()
                 .is_some_and(|id| inactive.contains(id)) => {}
-            None => plan
-                .changes
-                .push(create(provider, entry, &absent_everywhere)),
+            None => plan.changes.push(Change {
+                reason,
+                ..create(provider, entry, &absent_everywhere)
+            }),
             Some(record) => {
                 for spec in schema.fields {
                     if spec.access == Access::CreateOnly
@@ -135,7 +168,15 @@ fn plan_provider(
                     }
                 };
                 match update(provider, entry, record, &mut unreturned, &rotated) {
-                    Some(change) => {
+                    Some(mut change) => {
+                        // A re-activation on or after `start:`, or anything
+                        // done to an account outside its period.
+                        let reactivates = change.fields.iter().any(|f| {
+                            f.name == schema.active_field && f.after == Some(Value::Bool(true))
+                        });
+                        if calendar_caused || reactivates {
+                            change.reason = reason;
+                        }
                         if let Some(problem) = missing_update_secret(schema, entry) {
                             plan.problems.push(Problem {
                                 provider: provider.name.clone(),
@@ -222,22 +263,71 @@ fn plan_provider(
         }
     }
 
-    if deactivations > 0 && !records.is_empty() {
-        let share = deactivations as f64 * 100.0 / records.len() as f64;
-        if share > provider.max_deactivate_percent && !options.force {
-            plan.problems.push(Problem {
+    guard(
+        plan,
+        desired,
+        provider,
+        first_change,
+        deactivations,
+        records.len(),
+        options,
+    );
+}
+
+/// Checks the provider's changes (from `first`) against its guardrails.
+fn guard(
+    plan: &mut Plan,
+    desired: &Desired,
+    provider: &Provider,
+    first: usize,
+    deactivations: usize,
+    population: usize,
+    options: &PlanOptions,
+) {
+    let changes = &plan.changes[first..];
+    let creates = changes
+        .iter()
+        .filter(|c| matches!(c.op, Op::Create))
+        .count();
+    let updates = changes
+        .iter()
+        .filter(|c| matches!(c.op, Op::Update { .. }) && !sets_inactive(provider.schema, c))
+        .count();
+    let resets = changes
+        .iter()
+        .filter(|c| !matches!(c.op, Op::Create) && c.fields.iter().any(|f| f.sensitive))
+        .count();
+    let allowed = options.allowed();
+    let floor = guardrails::min_population(desired, provider);
+    for (kind, count) in [
+        (ChangeKind::Creates, creates),
+        (ChangeKind::Updates, updates),
+        (ChangeKind::PasswordResets, resets),
+        (ChangeKind::Deactivations, deactivations),
+    ] {
+        let Some(limit) = guardrails::limit_for(&desired.limits, provider, kind) else {
+            continue;
+        };
+        if let Some(over_by) = guardrails::check(limit, count, population, floor) {
+            plan.breaches.push(Breach {
                 provider: provider.name.clone(),
-                key: None,
-                message: format!(
-                    "the plan deactivates {deactivations} of {} accounts of {} ({share:.0}%), above its safety threshold of {}%",
-                    records.len(),
-                    provider.name,
-                    provider.max_deactivate_percent
-                ),
-                help: "check the file lists every account you want to keep; if the plan is right, run again with --force or raise the provider's max_deactivate_percent".into(),
+                kind,
+                count,
+                population,
+                limit,
+                over_by,
+                allowed: allowed.allows(kind),
             });
         }
     }
+}
+
+/// The entry with its vendor's active field set to false (an account
+/// outside its working period).
+fn inactive_copy(schema: &DriverSchema, entry: &Entry) -> Entry {
+    let mut copy = entry.clone();
+    copy.fields.insert(schema.active_field, Value::Bool(false));
+    copy
 }
 
 /// The secret fields `--rotate` asks to send again for this entry: its
@@ -416,6 +506,7 @@ fn create(provider: &Provider, entry: &Entry, unreturned: &[&str]) -> Change {
         fields,
         secrets: entry_secrets(entry, |_| true),
         person: entry.person.as_deref().map(str::to_string),
+        reason: None,
     }
 }
 
@@ -480,6 +571,7 @@ fn update(
             schema.field(name).is_some_and(|f| f.required_on_update) || rotated.contains(&name)
         }),
         person: entry.person.as_deref().map(str::to_string),
+        reason: None,
     })
 }
 
@@ -582,6 +674,7 @@ fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
         )],
         secrets: IndexMap::new(),
         person: None,
+        reason: None,
     }
 }
 

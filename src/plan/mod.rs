@@ -7,6 +7,7 @@
 
 pub mod diff;
 pub mod fingerprint;
+pub mod guardrails;
 pub mod normalize;
 pub mod render;
 pub mod saved;
@@ -18,6 +19,7 @@ use crate::desired::SecretRef;
 use crate::model::{Kind, RemoteRecord, Value};
 
 pub use diff::compute;
+pub use guardrails::{Breach, ChangeKind};
 
 /// What the providers hold: every account of each provider that was read.
 #[derive(Clone, Debug, Default)]
@@ -54,8 +56,13 @@ impl Target {
 /// Options of the planner.
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
-    /// Allow deactivating more than a provider's safety threshold.
+    /// `--force`: every guardrail lifted.
     pub force: bool,
+    /// `--allow KIND`: the guardrails lifted for these kinds of change.
+    pub allow: Vec<ChangeKind>,
+    /// The day the file is evaluated for (`start:`/`end:`); `None` ignores
+    /// the dates. The workflow passes today in the file's time zone, or `--at`.
+    pub at: Option<jiff::civil::Date>,
     /// When not empty, only these providers/accounts are planned.
     pub targets: Vec<Target>,
     /// Accounts whose write-only secrets (passwords) are sent again
@@ -95,6 +102,14 @@ impl Rotate {
 }
 
 impl PlanOptions {
+    /// What `--allow` and `--force` lift.
+    pub fn allowed(&self) -> guardrails::Allowed {
+        guardrails::Allowed {
+            all: self.force,
+            kinds: self.allow.clone(),
+        }
+    }
+
     /// Whether the provider is planned at all.
     pub fn includes_provider(&self, provider: &str) -> bool {
         self.targets.is_empty() || self.targets.iter().any(|t| t.provider == provider)
@@ -231,6 +246,9 @@ pub struct Change {
     /// The person (`people:` id) the account belongs to; `None` for a
     /// plain entry or an unlisted account.
     pub person: Option<String>,
+    /// Why, when the calendar causes the change: `starts 2026-12-07`,
+    /// `left 2026-11-30`.
+    pub reason: Option<String>,
 }
 
 impl Change {
@@ -298,6 +316,13 @@ pub struct Plan {
     /// their accounts' vendors has no field for ("ccp: no field for
     /// surname"), so the reader knows what is not sent.
     pub not_carried: IndexMap<String, Vec<String>>,
+    /// The day the file was evaluated for, and the zone days are counted in.
+    pub at: Option<jiff::civil::Date>,
+    pub timezone: String,
+    /// Whether the file gives any `start:` or `end:` (the day is then shown).
+    pub dated: bool,
+    /// The guardrails the plan goes over (allowed or not).
+    pub breaches: Vec<Breach>,
 }
 
 /// Changes of one person (id and shown name), or of no person (`None`).
@@ -338,6 +363,12 @@ impl Plan {
             .iter()
             .filter(|c| c.action() != Action::Create && c.fields.iter().any(|f| f.sensitive))
             .count()
+    }
+
+    /// Limits gone over and not allowed: the plan needs a person's approval
+    /// (`--allow`), exit 3.
+    pub fn needs_approval(&self) -> Vec<&Breach> {
+        self.breaches.iter().filter(|b| !b.allowed).collect()
     }
 
     pub fn has_changes(&self) -> bool {

@@ -24,8 +24,9 @@ use super::{Plan, Remote};
 /// Marks a file as a headcount saved plan.
 pub const KIND: &str = "headcount-saved-plan";
 /// Version of the saved-plan format. Version 1 (before 0.2) carried
-/// provider settings and secret references and is no longer read.
-pub const FORMAT_VERSION: u32 = 2;
+/// provider settings and secret references and is no longer read; version
+/// 2 had no `at` (the day the plan was made for) nor `allow`.
+pub const FORMAT_VERSION: u32 = 3;
 /// Largest saved plan read (a plan of 100,000 creates is about 60 MB).
 pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -44,6 +45,11 @@ pub struct SavedPlan {
     pub rotate: Vec<String>,
     /// The plan was made with `--force`; apply must be given `--force` too.
     pub force: bool,
+    /// `--allow` kinds the plan was made with; apply must be given the same.
+    pub allow: Vec<String>,
+    /// The day the file's calendar was evaluated for (YYYY-MM-DD); apply
+    /// refuses the plan on another day.
+    pub at: String,
     /// A digest of every listing read, by provider name.
     pub listings: IndexMap<String, String>,
     /// The changes, in the order apply starts them.
@@ -67,6 +73,9 @@ pub struct Made<'a> {
     pub targets: &'a [String],
     pub rotate: &'a [String],
     pub force: bool,
+    /// `--allow` kinds, sorted ([`super::guardrails::Allowed::words`]).
+    pub allow: Vec<String>,
+    pub at: Option<jiff::civil::Date>,
 }
 
 /// Errors reading or writing a saved plan.
@@ -122,6 +131,18 @@ pub enum Refusal {
         given: String,
         saved: String,
     },
+    #[error("the saved plan was made for {saved}, today is {today}; nothing was applied")]
+    #[diagnostic(
+        code(headcount::apply::other_day),
+        help("the file's `start:` and `end:` may call for other changes today: make a new plan (`headcount plan --out FILE`), review it, and apply that")
+    )]
+    OtherDay { saved: String, today: String },
+    #[error("--allow {given} differs from the saved plan's ({saved}); nothing was applied")]
+    #[diagnostic(
+        code(headcount::apply::allow),
+        help("the plan was reviewed with exactly these guardrails lifted: give apply the same --allow as plan")
+    )]
+    Allow { given: String, saved: String },
 }
 
 impl SavedPlan {
@@ -138,6 +159,8 @@ impl SavedPlan {
             targets: made.targets.to_vec(),
             rotate: made.rotate.to_vec(),
             force: made.force,
+            allow: made.allow.clone(),
+            at: made.at.map(|d| d.to_string()).unwrap_or_default(),
             listings: remote
                 .providers
                 .iter()
@@ -224,6 +247,36 @@ impl SavedPlan {
             });
         }
         same_option("--rotate", given, &self.rotate, "none")
+    }
+
+    /// The saved plan must be applied on the day it was made for.
+    pub fn check_day(&self, today: jiff::civil::Date) -> Result<(), Refusal> {
+        let today = today.to_string();
+        if self.at != today {
+            return Err(Refusal::OtherDay {
+                saved: self.at.clone(),
+                today,
+            });
+        }
+        Ok(())
+    }
+
+    /// Apply must lift exactly the guardrails the plan was made with.
+    pub fn check_allow(&self, given: &[String]) -> Result<(), Refusal> {
+        if given != self.allow.as_slice() {
+            let show = |w: &[String]| {
+                if w.is_empty() {
+                    "none".to_string()
+                } else {
+                    w.join(",")
+                }
+            };
+            return Err(Refusal::Allow {
+                given: show(given),
+                saved: show(&self.allow),
+            });
+        }
+        Ok(())
     }
 
     /// Compares the saved plan with the plan made again now (`now`, from

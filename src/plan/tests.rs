@@ -6,6 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use proptest::prelude::*;
 
+use super::ChangeKind;
 use super::*;
 use crate::desired::{Desired, Entry, FieldMap, Origin, Provider, SecretRef, UnlistedPolicy};
 use crate::drivers::{ccp, dnl, thulium};
@@ -29,6 +30,8 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         parallelism: None,
         timeout: None,
         max_deactivate_percent: 25.0,
+        max_deactivate_percent_set: false,
+        limits: Default::default(),
         insecure_http: false,
         ca_file: None,
         ignore: Vec::new(),
@@ -55,6 +58,8 @@ fn entry(
             .collect(),
         origin: origin(10),
         person: None,
+        start: None,
+        end: None,
     }
 }
 
@@ -76,6 +81,8 @@ fn desired(providers: Vec<Provider>, entries: Vec<Entry>) -> Desired {
         providers: providers.into_iter().map(|p| (p.name.clone(), p)).collect(),
         entries,
         people: Vec::new(),
+        timezone: Default::default(),
+        limits: Default::default(),
     }
 }
 
@@ -259,16 +266,65 @@ fn write_only_fields_never_cause_an_update() {
 }
 
 #[test]
-fn safety_threshold_refuses_mass_deactivation_without_force() {
+fn safety_threshold_needs_approval_for_mass_deactivation() {
     let (d, r) = sample();
     let plan = compute(&d, &r, &PlanOptions::default());
-    assert_eq!(plan.problems.len(), 1, "{:?}", plan.problems);
+    assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+    let over = plan.needs_approval();
+    assert_eq!(over.len(), 1, "{:?}", plan.breaches);
+    // 25% of 6 accounts is 1: 4 deactivations are 3 over.
+    assert_eq!(over[0].kind, ChangeKind::Deactivations);
     assert!(
-        plan.problems[0].message.contains("deactivates 4 of 6"),
+        over[0].describe().contains("4 deactivations of 6 accounts"),
         "{}",
-        plan.problems[0].message
+        over[0].describe()
     );
-    assert!(plan.problems[0].help.contains("--force"));
+    assert_eq!(over[0].over_by, 3);
+    assert!(over[0].how_to_allow().contains("--allow deactivations"));
+    // --allow deactivations lifts it; --allow creates does not; --force does.
+    let allowed = |allow: Vec<ChangeKind>, force: bool| {
+        let options = PlanOptions {
+            allow,
+            force,
+            ..PlanOptions::default()
+        };
+        compute(&d, &r, &options).needs_approval().is_empty()
+    };
+    assert!(allowed(vec![ChangeKind::Deactivations], false));
+    assert!(!allowed(vec![ChangeKind::Creates], false));
+    assert!(allowed(Vec::new(), true));
+}
+
+#[test]
+fn limits_per_kind_and_the_population_floor() {
+    use crate::desired::types::{Limit, Limits};
+    let (mut d, r) = sample();
+    // Creates limited to 0 for every provider: the sample's create needs approval.
+    d.limits = Limits {
+        creates: Some(Limit::Count(0)),
+        deactivations: Some(Limit::Percent(100.0)),
+        ..Limits::default()
+    };
+    let plan = compute(&d, &r, &PlanOptions::default());
+    let kinds: Vec<ChangeKind> = plan.needs_approval().iter().map(|b| b.kind).collect();
+    assert!(kinds.contains(&ChangeKind::Creates), "{:?}", plan.breaches);
+    // The provider's own max_deactivate_percent outranks the file's limits.
+    for p in d.providers.values_mut() {
+        p.max_deactivate_percent = 10.0;
+        p.max_deactivate_percent_set = true;
+    }
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert!(plan
+        .needs_approval()
+        .iter()
+        .any(|b| b.kind == ChangeKind::Deactivations && b.limit == Limit::Percent(10.0)));
+    // Below the population floor a percentage does not apply.
+    d.limits.min_population = Some(1000);
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert!(plan
+        .needs_approval()
+        .iter()
+        .all(|b| b.kind != ChangeKind::Deactivations));
 }
 
 #[test]
@@ -438,6 +494,7 @@ fn markdown_is_cut_under_the_comment_limit() {
             )],
             secrets: IndexMap::new(),
             person: None,
+            reason: None,
         });
     }
     let md = render::markdown::render(&plan);
@@ -594,6 +651,8 @@ fn saved(plan: &Plan, remote: &Remote) -> saved::SavedPlan {
         targets: &[],
         rotate: &[],
         force: false,
+        allow: Vec::new(),
+        at: None,
     };
     saved::SavedPlan::new(plan, remote, &made)
 }
@@ -904,4 +963,69 @@ fn active_false_in_the_file_keeps_a_suspended_account_suspended() {
     let plan = plan_of(&d, &r);
     assert!(plan.changes.is_empty(), "{:?}", plan.changes);
     assert_eq!(plan.unchanged, 3);
+}
+
+/// The plan at one instant differs by the file's `timezone:`: 23:30 UTC on
+/// 6 December is already the 7th (the start) in Warsaw, still the 6th in
+/// Los Angeles; across Warsaw's DST change the day begins an hour earlier.
+#[test]
+fn a_start_is_due_when_the_day_begins_in_the_files_zone() {
+    use crate::calendar::{day_at, zone};
+    let mut joiner = entry(
+        "thulium",
+        &thulium::SCHEMA,
+        &[
+            ("login", s("newbie")),
+            ("name", s("New")),
+            ("surname", s("Joiner")),
+            ("number", s("5700")),
+        ],
+        &["password"],
+    );
+    let d_for = |start: &str, tz: &str, e: &mut Entry| {
+        e.start = Some(start.parse().unwrap());
+        let mut d = desired(
+            vec![provider(
+                "thulium",
+                &thulium::SCHEMA,
+                UnlistedPolicy::Report,
+            )],
+            vec![e.clone()],
+        );
+        d.timezone = zone(tz).unwrap();
+        d
+    };
+    let mut r = Remote::default();
+    r.providers.insert("thulium".into(), Vec::new());
+    let creates_at = |d: &Desired, instant: &str| {
+        let at = day_at(instant.parse().unwrap(), &d.timezone.tz);
+        let options = PlanOptions {
+            at: Some(at),
+            ..PlanOptions::default()
+        };
+        let plan = compute(d, &r, &options);
+        plan.changes
+            .iter()
+            .filter(|c| c.action() == Action::Create)
+            .map(|c| c.reason.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let warsaw = d_for("2026-12-07", "Europe/Warsaw", &mut joiner);
+    let la = d_for("2026-12-07", "America/Los_Angeles", &mut joiner);
+    assert_eq!(
+        creates_at(&warsaw, "2026-12-06T23:30:00Z"),
+        ["starts 2026-12-07"]
+    );
+    assert!(creates_at(&la, "2026-12-06T23:30:00Z").is_empty());
+    assert_eq!(
+        creates_at(&la, "2026-12-07T08:00:00Z"),
+        ["starts 2026-12-07"]
+    );
+    // Summer time from 29 March 2026: the 30th begins at 22:00 UTC on the 29th.
+    let spring = d_for("2026-03-30", "Europe/Warsaw", &mut joiner);
+    assert!(creates_at(&spring, "2026-03-29T21:59:59Z").is_empty());
+    assert_eq!(
+        creates_at(&spring, "2026-03-29T22:00:00Z"),
+        ["starts 2026-03-30"]
+    );
 }

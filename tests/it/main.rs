@@ -1,8 +1,9 @@
 //! The integration tests: one binary, a module per subject, sharing one
 //! sandbox harness (`common`).
 
-mod common;
+mod calendar;
 mod ci_examples;
+mod common;
 mod drivers;
 mod http;
 mod lifecycle;

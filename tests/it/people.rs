@@ -294,12 +294,12 @@ fn an_inactive_person_without_an_account_gets_none_and_a_removed_person_is_unlis
         ),
     );
     let out = world.run(&["plan", "-f", file.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     assert_contains(
         &stdout(&out),
         &[
             "~ surname = \"Kowalski\" -> \"Kowalska\"",
-            "the plan deactivates 1 of 1 accounts of thulium (100%), above its safety threshold of 25%",
+            "Needs approval: 1 deactivation of 1 account on thulium (100%): over its limit of 25% by 1",
         ],
     );
 

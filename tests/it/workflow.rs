@@ -505,9 +505,9 @@ fn a_saved_plan_made_with_force_needs_force_on_apply_and_a_second_apply_waits_fo
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     world.sandbox.clear_requests();
     let out = world.run(&["apply", "plan.json", "-f", f]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
-        stdout(&out).contains("above its safety threshold"),
+        stdout(&out).contains("Needs approval: 3 deactivations"),
         "{}",
         stdout(&out)
     );
@@ -598,14 +598,19 @@ fn unlisted_deactivation_is_guarded_by_the_safety_threshold() {
     let f = path_str(&file);
     // 1 of 3 DNL accounts (33%) is above the default 25%.
     let out = world.run(&["plan", "-f", f]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
-        stdout(&out).contains("above its safety threshold of 25%"),
+        stdout(&out).contains("over its limit of 25% by 1"),
         "{}",
         stdout(&out)
     );
+    assert!(
+        stderr(&out).contains("--allow deactivations"),
+        "{}",
+        stderr(&out)
+    );
     let out = world.run(&["apply", "-f", f, "--auto-approve"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(world.writes().is_empty());
 
     let out = world.run(&["apply", "-f", f, "--auto-approve", "--force"]);

@@ -250,6 +250,16 @@ impl Checker {
             other_vendor_hint(schema, field)
         });
 
+        // The account's own period; what it leaves out is its person's.
+        let (own_start, own_end) = self.period(&fields, &who);
+        let (start, end) = match person {
+            Some(p) => (own_start.or(p.start), own_end.or(p.end)),
+            None => (own_start, own_end),
+        };
+        if own_start.is_some() || own_end.is_some() {
+            self.ordered(start, end, &who);
+        }
+
         // Sized exactly: 100,000 entries keep these maps until the plan is made.
         let secret_count = fields
             .iter()
@@ -443,6 +453,8 @@ impl Checker {
                 secrets,
                 origin: self.origin(origin),
                 person: person.map(|p| p.id.clone()),
+                start: start.map(|(d, _)| d),
+                end: end.map(|(d, _)| d),
             },
             key_span,
         ))
@@ -644,6 +656,7 @@ impl Checker {
                 provider
                     .into_iter()
                     .chain(schema.fields.iter().map(|f| f.name))
+                    .chain(super::calendar::PERIOD_FIELDS)
                     .collect()
             })
             .clone()
@@ -702,6 +715,9 @@ pub(super) struct PersonCtx<'n> {
     pub(super) active: Option<(bool, &'n Node)>,
     /// The attributes the person writes, valid or not.
     pub(super) given: Vec<PersonAttr>,
+    /// `start:` and `end:` as written, with their nodes.
+    pub(super) start: super::calendar::Dated<'n>,
+    pub(super) end: super::calendar::Dated<'n>,
 }
 
 impl PersonCtx<'_> {

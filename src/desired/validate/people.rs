@@ -19,7 +19,9 @@ use super::provider::ProviderInfo;
 use super::{find, span, Checker};
 
 /// The fields a person takes.
-pub const PERSON_FIELDS: &[&str] = &["id", "name", "surname", "email", "active", "accounts"];
+pub const PERSON_FIELDS: &[&str] = &[
+    "id", "name", "surname", "email", "active", "start", "end", "accounts",
+];
 
 static NAME: FieldSpec = FieldSpec::new("name", FieldType::String, "Given name.");
 static SURNAME: FieldSpec = FieldSpec::new("surname", FieldType::String, "Family name.");
@@ -149,6 +151,7 @@ impl Checker {
                 }
             }
         });
+        let (start, end) = self.period(&fields, &who);
         let given = [
             ("name", PersonAttr::Name),
             ("surname", PersonAttr::Surname),
@@ -167,6 +170,8 @@ impl Checker {
             surname: surname.clone(),
             email: email.as_ref().map(|(_, n)| *n),
             active,
+            start,
+            end,
         };
 
         let mut accounts = Vec::new();
@@ -199,6 +204,8 @@ impl Checker {
             surname: surname.map(|(s, _)| s),
             email: email.map(|(s, _)| s),
             active: active.is_none_or(|(a, _)| a),
+            start: start.map(|(d, _)| d),
+            end: end.map(|(d, _)| d),
             origin: self.origin(item),
         };
         Some((person, accounts))

@@ -95,9 +95,14 @@ impl Checker {
             .integer(&fields, &settings::PARALLELISM)
             .and_then(|n| u32::try_from(n).ok());
         let timeout = self.duration(&fields, &settings::TIMEOUT);
-        let max_deactivate_percent = self
-            .number(&fields, &settings::MAX_DEACTIVATE_PERCENT)
-            .unwrap_or(settings::DEFAULT_MAX_DEACTIVATE_PERCENT);
+        let max_deactivate_percent = self.number(&fields, &settings::MAX_DEACTIVATE_PERCENT);
+        let max_deactivate_percent_set = max_deactivate_percent.is_some();
+        let max_deactivate_percent =
+            max_deactivate_percent.unwrap_or(settings::DEFAULT_MAX_DEACTIVATE_PERCENT);
+        let limits = match find(&fields, settings::LIMITS.name) {
+            Some((_, node)) => self.limits(node, &format!("provider `{name}`")),
+            None => Default::default(),
+        };
         let insecure_http = self
             .flag(&fields, &settings::INSECURE_HTTP)
             .unwrap_or(false);
@@ -134,6 +139,8 @@ impl Checker {
                 parallelism,
                 timeout,
                 max_deactivate_percent,
+                max_deactivate_percent_set,
+                limits,
                 insecure_http,
                 ca_file,
                 ignore,

@@ -9,7 +9,7 @@ use crate::model::Kind;
 
 use super::super::diagnostics::{Problem, Span};
 use super::super::settings;
-use super::super::types::Provider;
+use super::super::types::{Limits, Provider, Zone};
 use super::super::yaml::Value as Yaml;
 use super::provider::ProviderInfo;
 use super::{find, span, Checker, Fields, ParsedFile, KINDS, VERSION};
@@ -57,10 +57,14 @@ pub(super) struct Head {
     pub(super) providers: IndexMap<String, Provider>,
     pub(super) infos: IndexMap<String, ProviderInfo>,
     pub(super) sections: Vec<Section>,
+    /// `timezone:` (UTC unless a file sets it).
+    pub(super) timezone: Zone,
+    /// The top-level `limits:`.
+    pub(super) limits: Limits,
 }
 
 fn top_level_fields() -> Vec<&'static str> {
-    let mut fields = vec!["version", "providers"];
+    let mut fields = vec!["version", "timezone", "limits", "providers"];
     fields.extend(KINDS.iter().map(|k| k.section()));
     fields.push(super::PEOPLE);
     fields
@@ -72,11 +76,49 @@ impl Checker {
         let tops = self.tops(files);
         let (providers, infos) = self.providers(&tops);
         let sections = self.sections(files, &tops);
+        let (timezone, limits) = self.calendar(&tops);
         Head {
             providers,
             infos,
             sections,
+            timezone,
+            limits,
         }
+    }
+
+    /// `timezone:` and `limits:`, each given in one file at most.
+    fn calendar(&mut self, tops: &[Fields<'_>]) -> (Zone, Limits) {
+        let mut timezone = None;
+        let mut limits = None;
+        let mut seen: HashMap<&str, (usize, Span)> = HashMap::new();
+        for (i, fields) in tops.iter().enumerate() {
+            self.file = i;
+            for name in ["timezone", "limits"] {
+                let Some((key, value)) = find(fields, name) else {
+                    continue;
+                };
+                if let Some((first_file, first_span)) = seen.get(name).copied() {
+                    self.push(
+                        Problem::new(
+                            i,
+                            "duplicate_key",
+                            format!("`{name}` is given in two files"),
+                        )
+                        .label(span(key), "given again here")
+                        .elsewhere(first_file, first_span, "first given here")
+                        .help(format!("give `{name}:` once, in one of the files")),
+                    );
+                    continue;
+                }
+                seen.insert(name, (i, span(key)));
+                if name == "timezone" {
+                    timezone = self.timezone(value);
+                } else {
+                    limits = Some(self.limits(value, "the file"));
+                }
+            }
+        }
+        (timezone.unwrap_or_default(), limits.unwrap_or_default())
     }
 
     /// Each file's top-level fields; `version:` checked (once across files).

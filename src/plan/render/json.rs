@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Kind, Value};
-use crate::plan::{Action, Plan, Summary};
+use crate::plan::{Action, ChangeKind, Plan, Summary};
 
 /// Version of the JSON plan format; bumped on incompatible changes.
 /// 2: changes carry `fingerprint`, fields `sent_only` and `note`, the
@@ -40,6 +40,40 @@ pub struct JsonPlan {
     /// `id` and the name shown for them. Changes name theirs in `person`.
     #[serde(default)]
     pub people: Vec<JsonPerson>,
+    /// The day the file's `start:` and `end:` were evaluated for
+    /// (YYYY-MM-DD), when the file gives any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The file's `timezone:` (IANA name), when the file gives dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Guardrails the plan goes over. One not `allowed` means the plan
+    /// needs approval (exit 3) until `--allow KIND`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrails: Vec<JsonBreach>,
+    /// A guardrail not allowed is gone over: nothing is applied until a
+    /// person allows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub needs_approval: bool,
+}
+
+/// A limit a plan goes over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonBreach {
+    pub provider: String,
+    pub kind: ChangeKind,
+    /// Changes of this kind on the provider.
+    pub count: usize,
+    /// The provider's accounts.
+    pub population: usize,
+    /// `200` or `25%`.
+    pub limit: String,
+    pub over_by: usize,
+    /// Lifted by `--allow` (or `--force`).
+    pub allowed: bool,
+    /// What lifts it.
+    pub allow_with: String,
 }
 
 /// A person of the file, as the plan names them.
@@ -74,6 +108,10 @@ pub struct JsonChange {
     /// a plain entry of `agents:`/`users:` and for unlisted accounts.
     #[serde(default)]
     pub person: Option<String>,
+    /// Why, when the file's calendar causes the change (`starts
+    /// 2026-12-07`, `left 2026-11-30`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub fields: Vec<JsonField>,
 }
 
@@ -137,6 +175,7 @@ impl JsonPlan {
                     key: c.key.clone(),
                     fingerprint: c.fingerprint(),
                     person: c.person.clone(),
+                    reason: c.reason.clone(),
                     fields: c
                         .fields
                         .iter()
@@ -191,6 +230,23 @@ impl JsonPlan {
                     not_sent: plan.not_carried.get(id).cloned().unwrap_or_default(),
                 })
                 .collect(),
+            at: plan.at.filter(|_| plan.dated).map(|d| d.to_string()),
+            timezone: plan.dated.then(|| plan.timezone.clone()),
+            guardrails: plan
+                .breaches
+                .iter()
+                .map(|b| JsonBreach {
+                    provider: b.provider.clone(),
+                    kind: b.kind,
+                    count: b.count,
+                    population: b.population,
+                    limit: b.limit.to_string(),
+                    over_by: b.over_by,
+                    allowed: b.allowed,
+                    allow_with: format!("--allow {}", b.kind),
+                })
+                .collect(),
+            needs_approval: !plan.needs_approval().is_empty(),
         }
     }
 }

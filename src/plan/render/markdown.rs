@@ -44,6 +44,41 @@ pub fn render(plan: &Plan) -> String {
 fn header(plan: &Plan) -> String {
     let s = plan.summary();
     let mut out = String::from("### headcount plan\n\n");
+    let over = plan.needs_approval();
+    if !over.is_empty() {
+        out.push_str("#### :raised_hand: Needs approval\n\n");
+        for b in &over {
+            let _ = writeln!(out, "- {}", escape(&b.describe()));
+        }
+        let mut kinds: Vec<&str> = over.iter().map(|b| b.kind.flag()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let labels: Vec<String> = kinds
+            .iter()
+            .map(|k| format!("`headcount: allow {k}`"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nNothing is applied until a person allows it: if the plan is right, label this pull request {} (or run `headcount apply --allow {}`).\n",
+            labels.join(" and "),
+            kinds.join(",")
+        );
+    }
+    for b in plan.breaches.iter().filter(|b| b.allowed) {
+        let _ = writeln!(
+            out,
+            "_Allowed:_ {} (`--allow {}`)\n",
+            escape(&b.describe()),
+            b.kind
+        );
+    }
+    if let (true, Some(at)) = (plan.dated, plan.at) {
+        let _ = writeln!(
+            out,
+            "_`start:` and `end:` as of {at} ({})._\n",
+            escape(&plan.timezone)
+        );
+    }
     if plan.changes.is_empty() && plan.unlisted.is_empty() {
         out.push_str("**No changes.** The providers match the file.\n\n");
     } else if plan.changes.is_empty() {
@@ -136,12 +171,16 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
 
 fn change_block(c: &Change) -> String {
     let mut block = format!(
-        "<details><summary><code>{}</code> {}/{} <b>{}</b> will be {}</summary>\n\n```diff\n",
+        "<details><summary><code>{}</code> {}/{} <b>{}</b> will be {}{}</summary>\n\n```diff\n",
         c.action().symbol(),
         escape(&c.provider),
         c.kind,
         escape(&c.key),
-        c.action().verb()
+        c.action().verb(),
+        c.reason
+            .as_deref()
+            .map(|r| format!(" <i>({})</i>", escape(r)))
+            .unwrap_or_default()
     );
     // A reason shared by several fields sent unchanged is said once.
     let mut said: Option<&str> = None;

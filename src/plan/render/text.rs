@@ -27,6 +27,16 @@ pub fn render(plan: &Plan, color: bool) -> String {
 pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
     let p = Painter { color, verbose };
     let mut out = String::new();
+    if let (true, Some(at)) = (plan.dated, plan.at) {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                DIM,
+                &format!("# start: and end: as of {at} ({})", plan.timezone)
+            )
+        );
+    }
     if plan.changes.is_empty() && plan.unlisted.is_empty() {
         let _ = writeln!(
             out,
@@ -116,6 +126,29 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
         }
     }
 
+    if !plan.breaches.is_empty() {
+        out.push('\n');
+        for b in &plan.breaches {
+            if b.allowed {
+                let _ = writeln!(
+                    out,
+                    "{} {} (allowed by --allow {})",
+                    p.paint(UPDATE, "Allowed:"),
+                    b.describe(),
+                    b.kind
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{} {}",
+                    p.paint(DELETE, "Needs approval:"),
+                    b.describe()
+                );
+                let _ = writeln!(out, "  help: {}", b.how_to_allow());
+            }
+        }
+    }
+
     let s = plan.summary();
     if !plan.changes.is_empty() {
         let resets = match s.password_resets {
@@ -157,8 +190,15 @@ fn render_change(out: &mut String, p: &Painter, change: &Change) {
         p.paint(
             BOLD,
             &format!(
-                "# {}/{} \"{}\" {title}",
-                change.provider, change.kind, change.key
+                "# {}/{} \"{}\" {title}{}",
+                change.provider,
+                change.kind,
+                change.key,
+                change
+                    .reason
+                    .as_deref()
+                    .map(|r| format!("  # {r}"))
+                    .unwrap_or_default()
             )
         )
     );
