@@ -569,6 +569,7 @@ mod tests {
             fields: vec![FieldChange::set("login", None, Value::Str(key.into()))],
             secrets: IndexMap::new(),
             person: None,
+            notes: Vec::new(),
             reason: None,
         }
     }

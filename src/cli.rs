@@ -33,9 +33,9 @@ pub enum ColorWhen {
 pub enum Command {
     /// Check the desired-state file and report every problem at once (needs no credentials).
     #[command(
-        after_help = "Examples:\n  headcount validate\n  headcount validate -f config/   # every *.yaml in config/"
+        after_help = "Examples:\n  headcount validate\n  headcount validate -f config/   # every *.yaml and *.yml in config/\n  headcount validate --format github   # annotations on the pull request's lines"
     )]
-    Validate(FileArgs),
+    Validate(ValidateArgs),
     /// Read the providers and show what apply would change.
     #[command(
         after_help = "Examples:\n  headcount plan\n  generate-accounts | headcount plan -f -\n  headcount plan --format markdown > plan.md\n  headcount plan --out plan.json --detailed-exitcode"
@@ -48,7 +48,7 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Read-only check for changes made outside the file (for cron). Exit 2 when drift is found.
     #[command(
-        after_help = "Examples:\n  headcount drift\n  headcount drift --format json --output drift.json"
+        after_help = "Examples:\n  headcount drift\n  headcount drift --format json --out drift.json"
     )]
     Drift(DriftArgs),
     /// The joiners, movers and leavers due in the coming days (reads only the file).
@@ -58,9 +58,14 @@ pub enum Command {
     Upcoming(UpcomingArgs),
     /// Write a provider's existing accounts (or every provider's, as people) as file entries.
     #[command(
-        after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml"
+        after_help = "Examples:\n  headcount import --provider thulium\n  headcount import --provider ccp --out users.yaml\n  headcount import --people --out people.yaml\n  headcount import --people --unmanaged -f config/ --out config/adopted.yaml"
     )]
     Import(ImportArgs),
+    /// Read-only checks of each provider against what headcount relies on (run it first).
+    #[command(
+        after_help = "Examples:\n  headcount doctor\n  headcount doctor --provider thulium --format markdown"
+    )]
+    Doctor(DoctorArgs),
     /// Serve a simulation of the Thulium, CCP and DNL APIs on loopback.
     #[command(
         after_help = "Examples:\n  headcount sandbox --port 8787\n  headcount sandbox --port 0 --latency-ms 20 --fault-rate 0.1"
@@ -91,7 +96,7 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct FileArgs {
-    /// Desired-state file, a directory whose *.yaml files form one desired state, or `-` (standard input).
+    /// Desired-state file, a directory whose *.yaml (and *.yml) files form one desired state, or `-` (standard input).
     #[arg(
         short = 'f',
         long = "file",
@@ -100,6 +105,24 @@ pub struct FileArgs {
         env = "HEADCOUNT_FILE"
     )]
     pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Output format: `json` (one object: valid, and each problem with its
+    /// file, line and column), `github` (workflow commands that annotate the
+    /// lines of a pull request: `::error file=F,line=L,col=C::message`).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,7 +152,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Save the plan (no secrets) for `headcount apply FILE`.
-    #[arg(long = "out", value_name = "FILE")]
+    #[arg(long = "out", visible_alias = "output", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 2 when there are changes or unlisted accounts reported (drift), 0 when there are none, 1 on error.
     #[arg(long)]
@@ -209,7 +232,7 @@ pub struct DriftArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "out", visible_alias = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print the report even when there is no drift.
     #[arg(short, long)]
@@ -235,6 +258,29 @@ pub struct UpcomingArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Check only this provider (name from the file).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Maximum concurrent requests to each provider.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallelism: u32,
+    /// Also send one edit that changes nothing to one existing account of
+    /// each provider, to find out whether the vendor has the edit endpoint
+    /// (Thulium: `PUT /api/agents/{login}` with an empty body, which
+    /// Thulium's PUT convention reads as "leave every field unchanged").
+    /// The only write doctor ever sends; vendors with no edit known to
+    /// change nothing (CCP, DNL) are not probed.
+    #[arg(long)]
+    pub probe_edits: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     #[command(flatten)]
     pub file: FileArgs,
@@ -251,8 +297,13 @@ pub struct ImportArgs {
     /// accounts joined to no other are written as plain entries.
     #[arg(long)]
     pub people: bool,
+    /// Only the accounts the file (`-f`) does not list nor ignore: the
+    /// unlisted accounts a plan reports, as entries to adopt. Written as a
+    /// file of their own, beside the others of a `-f DIR` desired state.
+    #[arg(long)]
+    pub unmanaged: bool,
     /// Write to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, visible_alias = "output", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Overwrite FILE if it exists.
     #[arg(long)]
@@ -289,6 +340,11 @@ pub struct SandboxArgs {
     /// How the simulated Thulium pages `GET /api/agents`: with limit (default 100, max 1000) and offset, or not at all.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = crate::sandbox::ThuliumPaging::Paged)]
     pub thulium_paging: crate::sandbox::ThuliumPaging,
+    /// A vendor behaviour no public document fixes, as NAME=VALUE
+    /// (repeatable), e.g. thulium.page_cap=100, thulium.offset=ignored,
+    /// ccp.total=short:50. Every name and value: docs/sandbox.md.
+    #[arg(long = "behaviour", value_name = "NAME=VALUE")]
+    pub behaviours: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -309,6 +309,11 @@ pub struct DriverSchema {
     /// the whole user). The planner lists them in the change, so that the
     /// plan shows everything apply sends. Empty: an edit sends what changes.
     pub edit_echoes: &'static [EditEcho],
+    /// Fields the vendor holds (its read carries them) that its edit does
+    /// not send, where no document says whether the edit keeps or blanks
+    /// them (CCP's `last_name`, `middle_name`): the plan notes them on every
+    /// edit. Empty: nothing to note.
+    pub edit_leaves_out: &'static [&'static str],
     /// Which of its fields carry a person's attributes (`people:`); the
     /// active state is [`DriverSchema::active_field`].
     pub person: PersonFields,

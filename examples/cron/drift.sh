@@ -24,7 +24,7 @@ FILE=${HEADCOUNT_FILE:-headcount.yaml}
 REPORT=${DRIFT_REPORT:-drift.json}
 
 # One read of the providers; the stable JSON report is kept for tooling.
-headcount drift -f "$FILE" --format json --output "$REPORT"
+headcount drift -f "$FILE" --format json --out "$REPORT"
 code=$?
 
 case $code in

@@ -45,6 +45,7 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
         return Ok(code);
     }
     if plan.changes.is_empty() {
+        say(json, &manual_reminder(plan))?;
         if json {
             crate::output::print(&report_json(&Report::default())?)?;
         }
@@ -65,6 +66,7 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     let report = apply::execute(plan, drivers, &options).await;
     drop(interrupt);
     print_report(&report, json)?;
+    say(json, &manual_reminder(plan))?;
     let report_text = report_json(&report)?;
     if let Some(path) = &args.report {
         crate::output::write_file(path, &report_text, "the report")?;
@@ -90,6 +92,17 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
         Ok(super::EXIT_OK)
     } else {
         Ok(super::EXIT_ERROR)
+    }
+}
+
+/// What apply left to a person: the plan's steps to make by hand
+/// (`edits: manual`), which it never sends. Empty when there are none.
+fn manual_reminder(plan: &crate::plan::Plan) -> String {
+    match plan.manual.len() {
+        0 => String::new(),
+        n => format!(
+            "\n{n} manual step(s) not sent (`edits: manual`): make them in the vendor's panel, listed under \"Manual steps\" above; drift reports them until they are done.\n"
+        ),
     }
 }
 

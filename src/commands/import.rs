@@ -1,5 +1,8 @@
 //! `headcount import --provider NAME`: a provider's accounts as file
-//! entries; `--people`: every provider's, joined into people.
+//! entries; `--people`: every provider's, joined into people;
+//! `--unmanaged`: only the accounts the file neither lists nor ignores.
+
+use std::collections::HashSet;
 
 use crate::desired::{Desired, Provider};
 use crate::model::RemoteRecord;
@@ -19,10 +22,24 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
         }
     }
     let desired = crate::workflow::load(&args.file.file)?;
-    let (yaml, what) = match &args.provider {
-        Some(name) => one_provider(&desired, name, args.parallelism).await?,
-        None => people(&desired, args.parallelism).await?,
+    let scope = Scope {
+        desired: &desired,
+        parallelism: args.parallelism,
+        claimed: args.unmanaged.then(|| claimed(&desired)),
     };
+    let (mut yaml, what) = match &args.provider {
+        Some(name) => one_provider(&scope, name).await?,
+        None => people(&scope).await?,
+    };
+    if args.unmanaged {
+        yaml.insert_str(
+            0,
+            &format!(
+                "# Only the accounts {} does not list nor ignore (`import --unmanaged`).\n",
+                args.file.file.display()
+            ),
+        );
+    }
     match &args.out {
         Some(path) => {
             crate::output::write_file(path, &yaml, "the imported entries")?;
@@ -33,19 +50,39 @@ pub async fn run(args: ImportArgs) -> miette::Result<u8> {
     Ok(super::EXIT_OK)
 }
 
-/// A provider's accounts, its `ignore:` patterns applied.
-async fn read(provider: &Provider, parallelism: u32) -> miette::Result<Vec<RemoteRecord>> {
-    let driver = refresh::connect(provider, parallelism)?;
+/// What to read, and which accounts to leave out.
+struct Scope<'a> {
+    desired: &'a Desired,
+    parallelism: u32,
+    /// With `--unmanaged`: the (provider, key) of every account the file
+    /// lists, a person's included.
+    claimed: Option<HashSet<(&'a str, &'a str)>>,
+}
+
+/// The accounts the file lists, by provider name and key (the planner
+/// matches keys exactly, so this does too).
+fn claimed(desired: &Desired) -> HashSet<(&str, &str)> {
+    desired
+        .entries
+        .iter()
+        .map(|e| (e.provider.as_str(), e.key.as_str()))
+        .collect()
+}
+
+/// A provider's accounts, its `ignore:` patterns applied (and with
+/// `--unmanaged`, those the file lists left out).
+async fn read(scope: &Scope<'_>, provider: &Provider) -> miette::Result<Vec<RemoteRecord>> {
+    let driver = refresh::connect(provider, scope.parallelism)?;
     let mut records = refresh::read_one(&driver).await?;
     records.retain(|r| provider.ignored_by(&r.key).is_none());
+    if let Some(claimed) = &scope.claimed {
+        records.retain(|r| !claimed.contains(&(provider.name.as_str(), r.key.as_str())));
+    }
     Ok(records)
 }
 
-async fn one_provider(
-    desired: &Desired,
-    name: &str,
-    parallelism: u32,
-) -> miette::Result<(String, String)> {
+async fn one_provider(scope: &Scope<'_>, name: &str) -> miette::Result<(String, String)> {
+    let desired = scope.desired;
     let provider = desired.providers.get(name).ok_or_else(|| {
         let names: Vec<&str> = desired.providers.keys().map(String::as_str).collect();
         miette::miette!(
@@ -53,7 +90,7 @@ async fn one_provider(
             "the file defines no provider named \"{name}\""
         )
     })?;
-    let records = read(provider, parallelism).await?;
+    let records = read(scope, provider).await?;
     let yaml = export::entries_yaml(&provider.name, provider.schema, &records);
     let what = format!(
         "{} {}(s) from {}",
@@ -64,7 +101,8 @@ async fn one_provider(
     Ok((yaml, what))
 }
 
-async fn people(desired: &Desired, parallelism: u32) -> miette::Result<(String, String)> {
+async fn people(scope: &Scope<'_>) -> miette::Result<(String, String)> {
+    let desired = scope.desired;
     if desired.providers.is_empty() {
         return Err(miette::miette!(
             help = "define the providers under `providers:` first",
@@ -73,7 +111,7 @@ async fn people(desired: &Desired, parallelism: u32) -> miette::Result<(String, 
     }
     let mut read_all = Vec::with_capacity(desired.providers.len());
     for provider in desired.providers.values() {
-        read_all.push(read(provider, parallelism));
+        read_all.push(read(scope, provider));
     }
     let records = futures::future::try_join_all(read_all).await?;
     let sources: Vec<export::people::Source<'_>> = desired

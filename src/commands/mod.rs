@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod completions;
 pub mod demo;
+pub mod doctor;
 pub mod drift;
 pub mod import;
 pub mod init;
@@ -74,6 +75,7 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Drift(args) => drift::run(args).await,
         Command::Upcoming(args) => upcoming::run(args),
         Command::Import(args) => import::run(args).await,
+        Command::Doctor(args) => doctor::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Schema(args) => schema::run(args),

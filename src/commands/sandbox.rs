@@ -4,8 +4,8 @@ use std::io::Write;
 
 use crate::cli::SandboxArgs;
 use crate::sandbox::{
-    parse_kinds, FaultSettings, Sandbox, SandboxError, SandboxOptions, Seed, ThuliumPaging,
-    CCP_API_KEY, DNL_PASSWORD, DNL_USER, THULIUM_PASSWORD, THULIUM_USER,
+    parse_kinds, Behaviours, FaultSettings, Sandbox, SandboxError, SandboxOptions, Seed,
+    ThuliumPaging, CCP_API_KEY, DNL_PASSWORD, DNL_USER, THULIUM_PASSWORD, THULIUM_USER,
 };
 
 /// Builds the sandbox options from the command line.
@@ -20,6 +20,7 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         Some(path) => Seed::load(path)?,
         None => Seed::default(),
     };
+    let behaviours = Behaviours::from_assignments(&args.behaviours)?;
     Ok(SandboxOptions {
         port: args.port,
         faults,
@@ -27,6 +28,7 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         seed,
         dnl_sparse_reads: args.dnl_sparse_reads,
         thulium_paging: args.thulium_paging,
+        behaviours,
     })
 }
 
@@ -42,8 +44,9 @@ pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
          thulium  url: {thulium}   HTTP Basic user {THULIUM_USER:?} password {THULIUM_PASSWORD:?}   ({t} agents)\n\
          ccp      url: {ccp}   api_key {CCP_API_KEY:?}   ({c} users)\n\
          dnl      url: {dnl}   email_or_name {DNL_USER:?} password {DNL_PASSWORD:?}   ({d} users)\n\
-         control  url: {base}/_sandbox/ (state, counts, faults, modes, listing, requests, reset: docs/sandbox.md)\n\
+         control  url: {base}/_sandbox/ (state, counts, faults, behaviours, listing, requests, reset: docs/sandbox.md)\n\
          faults: rate {rate} kinds {kinds} latency {latency} ms; Thulium list: {paging}\n\
+         behaviours: {behaviours}\n\
          \n\
          Press Ctrl-C to stop.\n",
         base = sandbox.base_url(),
@@ -59,6 +62,14 @@ pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
         paging = match sandbox.listing().get("thulium").and_then(|l| l.paging) {
             Some(ThuliumPaging::IgnoresParameters) => "ignores limit and offset",
             _ => "paged with limit and offset",
+        },
+        behaviours = {
+            let changed = sandbox.behaviours().changed();
+            if changed.is_empty() {
+                "the defaults".to_string()
+            } else {
+                changed.join(" ")
+            }
         },
     )
 }

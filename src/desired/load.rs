@@ -65,8 +65,8 @@ fn read_inputs(path: &Path) -> Result<(String, Inputs), LoadError> {
     let paths = if meta.is_dir() {
         let files = yaml_files(path).map_err(|p| LoadError::new(&subject, &[*p], &[]))?;
         if files.is_empty() {
-            let p = Problem::general("empty_dir", format!("{subject} has no *.yaml files")).help(
-                "put the desired state in files ending in .yaml, or pass one file with `-f FILE`",
+            let p = Problem::general("empty_dir", format!("{subject} has no *.yaml or *.yml files")).help(
+                "put the desired state in files ending in .yaml (or .yml), or pass one file with `-f FILE`",
             );
             return Err(LoadError::new(&subject, &[p], &[]));
         }
@@ -304,7 +304,7 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || !name.ends_with(".yaml") {
+        if name.starts_with('.') || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
             continue;
         }
         let path = entry.path();
@@ -320,7 +320,7 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Box<Problem>> {
 const STDIN: &str = "-";
 
 /// Reads one input, at most [`MAX_FILE_BYTES`]: the file `-f` names, one
-/// `*.yaml` of a directory, or standard input for `-`. Every byte headcount
+/// `*.yaml` or `*.yml` of a directory, or standard input for `-`. Every byte headcount
 /// reads of a desired state is read here.
 fn read_file(path: &Path) -> Result<Vec<u8>, Box<Problem>> {
     let name = match path == Path::new(STDIN) {
@@ -412,7 +412,9 @@ mod tests {
         let err = load(&dir.path().join("nope.yaml")).unwrap_err();
         assert!(err.diagnostics()[0].message().contains("no such file"));
         let err = load(dir.path()).unwrap_err();
-        assert!(err.diagnostics()[0].message().contains("no *.yaml files"));
+        assert!(err.diagnostics()[0]
+            .message()
+            .contains("no *.yaml or *.yml files"));
     }
 
     #[test]

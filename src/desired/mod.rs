@@ -18,4 +18,6 @@ pub mod yaml;
 pub use diagnostics::{FileDiagnostic, LoadError};
 pub use load::{load, load_bytes, load_str, load_with_digest, MAX_FILE_BYTES};
 pub use secret::{SecretError, SecretRef};
-pub use types::{Credential, Desired, Entry, FieldMap, Origin, Person, Provider, UnlistedPolicy};
+pub use types::{
+    Credential, Desired, EditsPolicy, Entry, FieldMap, Origin, Person, Provider, UnlistedPolicy,
+};

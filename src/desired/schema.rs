@@ -476,7 +476,7 @@ mod tests {
         let ccp_user = &s["definitions"]["ccp_user"];
         assert_eq!(
             ccp_user["properties"]["level"]["enum"],
-            json!(["admin", "agent"])
+            json!(["admin", "manager", "leader", "agent"])
         );
         assert_eq!(
             ccp_user["properties"]["password"]["$ref"],

@@ -96,6 +96,16 @@ pub const UNLISTED: Setting = Setting {
     },
 };
 
+pub const EDITS: Setting = Setting {
+    name: "edits",
+    description: "How this provider's updates and deactivations are made: `api` sends them through the vendor's edit endpoint; `manual` plans them as steps for a person to make in the vendor's own panel, which apply never sends and drift reports until they are done. For Thulium, whose agent edit endpoint (PUT /api/agents/{login}) no public document names, `headcount doctor --probe-edits` finds out whether the system has one.",
+    required: false,
+    rule: Rule::Choice {
+        values: &["api", "manual"],
+        default: "api",
+    },
+};
+
 pub const PARALLELISM: Setting = Setting {
     name: "parallelism",
     description: "Maximum concurrent requests to this provider.",
@@ -174,6 +184,7 @@ pub const SETTINGS: &[Setting] = &[
     URL,
     AUTH,
     UNLISTED,
+    EDITS,
     PARALLELISM,
     TIMEOUT,
     MAX_DEACTIVATE_PERCENT,

@@ -41,6 +41,17 @@ pub enum UnlistedPolicy {
     Deactivate,
 }
 
+/// How a provider's updates and deactivations are made (`edits:`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EditsPolicy {
+    /// Sent through the vendor's edit endpoint (the default).
+    #[default]
+    Api,
+    /// Planned as steps to make by hand in the vendor's panel; never sent.
+    Manual,
+}
+
 /// A credential in a provider's `auth:` block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
@@ -61,6 +72,8 @@ pub struct Provider {
     /// Credentials by `auth:` field name.
     pub auth: IndexMap<String, Credential>,
     pub unlisted: UnlistedPolicy,
+    /// Whether updates and deactivations go through the API or by hand.
+    pub edits: EditsPolicy,
     /// Maximum concurrent requests (overrides `--parallelism` when lower).
     pub parallelism: Option<u32>,
     /// Per-request timeout.

@@ -86,6 +86,11 @@ const fn held(name: &'static str) -> EditEcho {
     }
 }
 
+/// CCP's user levels, highest first: the vendor's portal guide
+/// (GitHub phamhieptel4vn/api-docs, `portal_callcenter_guide/user.md`:
+/// "level chữ thường": lower case, one per user).
+pub const LEVELS: &[&str] = &["admin", "manager", "leader", "agent"];
+
 /// CCP's documented username pattern.
 pub const USERNAME_PATTERN: &str = r"^[a-zA-Z0-9\s.\-_]+$";
 
@@ -104,6 +109,7 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         email: Some("email"),
     },
     edit_echoes: EDIT_ECHOES,
+    edit_leaves_out: &["last_name", "middle_name"],
     auth: &[AuthFieldSpec {
         name: "api_key",
         secret: true,
@@ -113,7 +119,12 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         FieldSpec::new("username", FieldType::String, "User name; the natural key.")
             .required()
             .pattern(USERNAME_PATTERN),
-        FieldSpec::new("level", FieldType::Enum(&["admin", "agent"]), "User level.").required(),
+        FieldSpec::new(
+            "level",
+            FieldType::Enum(LEVELS),
+            "User level: admin, manager, leader or agent (the vendor's portal guide).",
+        )
+        .required(),
         FieldSpec::new("role_uuid", FieldType::String, "UUID of the user's role.").required(),
         FieldSpec::new(
             "password",
@@ -334,6 +345,10 @@ impl Ccp {
 impl Driver for Ccp {
     fn schema(&self) -> &'static DriverSchema {
         &SCHEMA
+    }
+
+    fn clock_skew_secs(&self) -> Option<i64> {
+        self.http().clock_skew_secs()
     }
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {

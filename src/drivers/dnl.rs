@@ -3,8 +3,9 @@
 //! login `POST /auth {"email_or_name","password"}`, list
 //! `GET /user/list?page=P&per_page=100` (P from 0; pages after the first
 //! fetched concurrently), create `POST /user/create`, edit
-//! `PATCH /user/{user_id}` with the changed fields (and `passwd` when the
-//! request carries the password: a rotation). Every answer carries
+//! `PATCH /user/{user_id}` with the changed fields, `name` and `user_type`
+//! as read (as the vendor's UI sends them), and `passwd` when the request
+//! carries the password (a rotation). Every answer carries
 //! `success`; `success: false` is an error even with HTTP 200. What each call
 //! rests on (seed, vendor UI code, inference) is in `docs/vendors.md`.
 
@@ -16,8 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value as Json};
 
 use crate::model::{
-    AuthFieldSpec, DriverSchema, FieldSpec, FieldType, Kind, PersonFields, RemoteRecord, Value,
-    WriteRequest,
+    AuthFieldSpec, DriverSchema, EchoValue, EditEcho, FieldSpec, FieldType, Kind, PersonFields,
+    RemoteRecord, Value, WriteRequest,
 };
 
 use super::http::{self, Auth, HttpClient, Request, Response, Session, TokenLogin, VendorMessage};
@@ -33,6 +34,25 @@ pub const PAGE_SIZE: usize = 100;
 /// The header carrying the session token.
 pub const TOKEN_HEADER: &str = "x-auth-token";
 
+/// What DNL's edit sends besides the changed fields: `name` and
+/// `user_type` as read, as the vendor's UI does (it PATCHes the whole form),
+/// so that a server which wants them on every edit gets them, and the plan
+/// lists them.
+const EDIT_ECHOES: &[EditEcho] = &[held("name"), held("user_type")];
+
+const fn held(name: &'static str) -> EditEcho {
+    EditEcho {
+        name,
+        value: EchoValue::Held,
+        why: "DNL's UI sends it on every edit: sent back as DNL holds it",
+    }
+}
+
+/// The list's order: by `user_id`, ascending, so that pages read one after
+/// another neither skip nor repeat a user (the vendor's UI always orders its
+/// list by `user_id`, descending).
+const LIST_ORDER: [(&str, &str); 2] = [("order_by", "user_id"), ("order_dir", "asc")];
+
 /// DNL's user fields as the `users:` section names them.
 pub static SCHEMA: DriverSchema = DriverSchema {
     vendor: "dnl",
@@ -47,7 +67,8 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         full_name: Some("fullname"),
         email: Some("email"),
     },
-    edit_echoes: &[],
+    edit_echoes: EDIT_ECHOES,
+    edit_leaves_out: &[],
     auth: &[
         AuthFieldSpec {
             name: "username",
@@ -372,7 +393,9 @@ impl Dnl {
         let context = format!("list users (page {page})");
         let req = Request::get(&["user", "list"], context.as_str())
             .query("page", page)
-            .query("per_page", per_page);
+            .query("per_page", per_page)
+            .query(LIST_ORDER[0].0, LIST_ORDER[0].1)
+            .query(LIST_ORDER[1].0, LIST_ORDER[1].1);
         let resp = self.session.send(&req).await?;
         let answer = resp.json_list(self.http(), &context, &["payload", "items"], &SHAPE)?;
         let payload = checked_payload(self.http(), &resp, &context, answer.body)?;
@@ -392,6 +415,10 @@ impl Dnl {
 impl Driver for Dnl {
     fn schema(&self) -> &'static DriverSchema {
         &SCHEMA
+    }
+
+    fn clock_skew_secs(&self) -> Option<i64> {
+        self.http().clock_skew_secs()
     }
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {

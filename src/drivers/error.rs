@@ -66,6 +66,10 @@ pub enum Hint {
     ShiftedListing,
     /// A listing with two accounts of one key.
     SharedKey,
+    /// Nothing listens at the provider's address (connection refused).
+    Refused,
+    /// The vendor has no edit endpoint (Thulium's undocumented agent PUT).
+    NoEditEndpoint,
 }
 
 impl DriverError {
@@ -128,11 +132,15 @@ impl DriverError {
     }
 
     /// Worth trying again (for an idempotent call).
+    ///
+    /// A refused connection is not: nothing listens at the address, and a
+    /// wrong url or port does not start listening within a retry's wait
+    /// (retrying it until the deadline took 40 s to say so).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,
             ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
-        )
+        ) && self.help != Hint::Refused
     }
 
     /// A one-line hint for the user about what to do next.
@@ -142,6 +150,8 @@ impl DriverError {
             Hint::UntrustedListing => return "nothing was planned for this provider: headcount does not plan from a listing it cannot trust; check the provider url, run again, and report the listing to the vendor if it persists",
             Hint::ShiftedListing => return "nothing was planned for this provider; run again when nobody edits its accounts, and report it to the vendor if it persists",
             Hint::SharedKey => return "headcount cannot tell which account the file means: rename or remove one of them on the vendor, then run again",
+            Hint::Refused => return "the vendor is unreachable: nothing listens at that address; check the provider's url (host and port) and that the service is up",
+            Hint::NoEditEndpoint => return "set `edits: manual` on this provider: its updates and deactivations are then planned as steps to make in the vendor's panel, and never sent (`headcount doctor --probe-edits` checks whether a system has the endpoint)",
         }
         match self.kind {
             ErrorKind::Auth => "check the provider's credentials (the environment variables named in its auth: block)",

@@ -21,7 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value as Json;
 use tokio::sync::{Mutex, Semaphore};
 
-use super::error::{redacted_snippet, DriverError, ErrorKind};
+use super::error::{redacted_snippet, DriverError, ErrorKind, Hint};
 use super::retry::{parse_retry_after, RetryPolicy};
 use super::ProviderConfig;
 use crate::model::DriverSchema;
@@ -146,6 +146,8 @@ pub struct HttpClient {
     parse_error: ErrorParser,
     /// Every configured credential, redacted from any error.
     credentials: Vec<SecretString>,
+    /// The server's clock (its last `Date` header) and when it was read.
+    server_date: std::sync::Mutex<Option<(std::time::SystemTime, std::time::SystemTime)>>,
 }
 
 /// Whether a URL's host is on this machine (plain http is allowed there).
@@ -282,6 +284,35 @@ fn certificate_words(problem: &rustls::CertificateError) -> String {
 }
 
 impl HttpClient {
+    /// Keeps the server's `Date` header (an HTTP date, whole seconds).
+    fn note_date(&self, headers: &HeaderMap) {
+        let date = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        if let Some(date) = date {
+            let mut slot = self
+                .server_date
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *slot = Some((date, std::time::SystemTime::now()));
+        }
+    }
+
+    /// The server's clock minus this machine's, in seconds, from the last
+    /// `Date` header received (none when no answer carried one).
+    pub fn clock_skew_secs(&self) -> Option<i64> {
+        let slot = self
+            .server_date
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (server, local) = (*slot)?;
+        Some(match server.duration_since(local) {
+            Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+            Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
+        })
+    }
+
     /// A client for one provider. Every credential the schema marks secret
     /// (and any credential it does not know) is redacted from errors; a plain
     /// user name is not, so vendor messages mentioning e.g. "admin" stay readable.
@@ -326,6 +357,7 @@ impl HttpClient {
             )
         })?;
         Ok(HttpClient {
+            server_date: std::sync::Mutex::new(None),
             provider: name,
             base: config.url.clone(),
             client,
@@ -499,6 +531,7 @@ impl HttpClient {
             .map_err(|e| self.transport_error(req, &e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
+        self.note_date(&headers);
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -576,6 +609,15 @@ impl HttpClient {
         } else {
             format!("{what} ({detail})")
         };
+        if e.is_connect() && refused(e) {
+            return self
+                .error(
+                    ErrorKind::Transport,
+                    &req.context,
+                    format!("cannot connect to {}: connection refused", self.base),
+                )
+                .with_help(Hint::Refused);
+        }
         let mut err = self.error(kind, &req.context, message);
         if !req.idempotent && !before_sending {
             err = err.ambiguous();
@@ -887,6 +929,20 @@ pub fn credential(config: &ProviderConfig, name: &str) -> Result<SecretString, D
         )
         .with_context("connect")),
     }
+}
+
+/// Whether the connection was refused (nothing listens at the address).
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -424,6 +424,7 @@ mod tests {
             auth: &[],
             url_example: "",
             edit_echoes: &[],
+            edit_leaves_out: &[],
             person: crate::model::PersonFields::NONE,
         };
         static SHAPE: RecordShape = RecordShape {

@@ -111,6 +111,18 @@ pub trait Driver: Send + Sync {
     /// Every account of the provider, following the vendor's paging to the end.
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError>;
 
+    /// The vendor's clock minus this machine's, in seconds, from the last
+    /// answer's `Date` header (for `doctor`); none when unknown.
+    fn clock_skew_secs(&self) -> Option<i64> {
+        None
+    }
+
+    /// What the last listing showed of the vendor's paging, where the
+    /// driver observes it (Thulium's listing without a total).
+    fn paging_observed(&self) -> Option<paging::Observed> {
+        None
+    }
+
     /// One account by natural key, or `None` when it does not exist. Used to
     /// decide what to do after an ambiguous failure of a create.
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError>;
@@ -126,6 +138,25 @@ pub trait Driver: Send + Sync {
         remote: &RemoteRecord,
         request: &WriteRequest,
     ) -> Result<(), DriverError>;
+
+    /// Sends `remote` an edit that changes nothing, to find out whether the
+    /// vendor has the edit endpoint at all (`doctor --probe-edits`). `None`:
+    /// this vendor has no edit that changes nothing (its edit replaces the
+    /// record), so nothing is sent.
+    async fn probe_edit(&self, remote: &RemoteRecord) -> Result<Option<EditProbe>, DriverError> {
+        let _ = remote;
+        Ok(None)
+    }
+}
+
+/// What an edit that changes nothing found out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditProbe {
+    /// The vendor took it as an edit.
+    Exists,
+    /// The vendor answered this status (404 for an account that exists, or
+    /// 405): it has no such endpoint.
+    Missing { status: u16 },
 }
 
 /// A registry entry: the `type:` name, the static schema and a constructor.

@@ -18,20 +18,20 @@
 //!   every page but the last is full; and the number of items listed equals
 //!   the total (or exceeds it only when a later page reported the total grew:
 //!   accounts created meanwhile, as during an apply);
-//! - where the vendor reports none (Thulium): pages are read while they come
-//!   back full and the listing ends at the first short or empty page, or
-//!   when the vendor answers with the same whole list again (it ignores the
-//!   paging parameters); at most [`MAX_ACCOUNTS`] are read.
+//!   and when the last page read is full, one page past the total must be
+//!   empty (a total short by whole pages is refused, never taken as the
+//!   end: the accounts past it would be planned as creates);
+//! - where the vendor reports none (Thulium): see [`OpenListing`]: a
+//!   listing ends on an empty page, never on a short one, and a vendor
+//!   that ignores `offset` but honours `limit` is refused; at most
+//!   [`MAX_ACCOUNTS`] are read.
 //!
 //! Nothing is allocated from a number the vendor sent: collections grow with
 //! what was received, and what may be received is bounded above.
 //!
-//! What cannot be seen: with a reported total, a vendor whose total is lower
-//! than its real count by a whole number of pages lists exactly `total`
-//! items on full pages; only one more request would show the rest, and
-//! CCP and DNL do not spend it (their documented `total` is trusted as far
-//! as it is consistent). Without a total, a short page in the middle reads
-//! as the end of the list.
+//! The evidence costs at most two requests beyond the pages that carry
+//! items: the page past the end (always empty on a consistent vendor) and,
+//! without a total, one probe of one item when the vendor repeats its list.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -97,6 +97,13 @@ pub enum Problem {
     },
     /// The number of items listed is not the reported total.
     CountMismatch { total: usize, listed: usize },
+    /// Every item of the reported total was read on full pages, and the
+    /// page past them held more: the total is short.
+    TotalShort {
+        page: String,
+        total: usize,
+        more: usize,
+    },
 }
 
 fn plural(n: usize, noun: &str) -> String {
@@ -170,6 +177,10 @@ impl Problem {
             Problem::CountMismatch { total, listed } => format!(
                 "the vendor reported total {total} but listed {}",
                 plural(*listed, noun)
+            ),
+            Problem::TotalShort { page, total, more } => format!(
+                "the vendor reported total {total} and listed {total} {noun}s on full pages, but {page}, past that total, held {} more: its total is short, and the {noun}s past it would be planned as creates",
+                plural(*more, noun)
             ),
         }
     }
@@ -249,6 +260,44 @@ pub fn accept_totalled(
         return Err(Problem::CountMismatch { total, listed });
     }
     Ok(pages.into_iter().flatten().collect())
+}
+
+/// Checks the page read past the reported total `first_total` (which
+/// reported `now`): empty, or accounts created meanwhile (`now` counts
+/// them), appended to `records`.
+fn past_the_total(
+    records: &mut Vec<RemoteRecord>,
+    extra: Vec<RemoteRecord>,
+    first_total: usize,
+    now: usize,
+    page: &str,
+    param: &'static str,
+) -> Result<(), Problem> {
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    let repeated: Vec<&RemoteRecord> = extra
+        .iter()
+        .filter(|r| ids.contains(r.id.as_str()))
+        .collect();
+    if !repeated.is_empty() {
+        let whole = repeated.len() == extra.len();
+        return Err(repeats(page.to_string(), &repeated, whole, param));
+    }
+    if now > first_total && records.len() + extra.len() <= now {
+        records.extend(extra);
+        let pages = [std::mem::take(records)];
+        distinct(&pages, param, &|_| page.to_string())?;
+        let [all] = pages;
+        *records = all;
+        return Ok(());
+    }
+    Err(Problem::TotalShort {
+        page: page.to_string(),
+        total: first_total,
+        more: extra.len(),
+    })
 }
 
 /// The problem of a page repeating items already listed: all of them
@@ -337,31 +386,80 @@ impl Totalled<'_> {
         let refuse = |p: Problem| refuse(self.http, self.context, self.noun, &p);
         let step = first.0.len();
         let rest = pages_after_first(first.1, step).map_err(refuse)?;
+        let past = rest.end;
         let mut pages = Vec::with_capacity(rest.len() + 1);
         pages.push(first);
         pages.extend(
             super::wire::read_pages(rest, self.http.parallelism(), |i| fetch(i, step)).await?,
         );
-        accept_totalled(pages, step, self.param, |i| label(i, step)).map_err(refuse)
+        let first_total = pages.first().map_or(0, |(_, t)| *t);
+        let last_full = step > 0 && pages.last().is_some_and(|(r, _)| r.len() == step);
+        let mut records =
+            accept_totalled(pages, step, self.param, |i| label(i, step)).map_err(refuse)?;
+        if last_full {
+            // The total may be short by whole pages: every page read is
+            // full and adds up. One page past it must be empty, or hold
+            // accounts created meanwhile (its total grew to count them).
+            let (extra, now) = fetch(past, step).await?;
+            past_the_total(
+                &mut records,
+                extra,
+                first_total,
+                now,
+                &label(past, step),
+                self.param,
+            )
+            .map_err(refuse)?;
+        }
+        Ok(records)
     }
 }
 
 /// What to ask next while reading a listing without a total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
-    /// The page at this offset.
-    Page { offset: usize },
+    /// `limit` items at `offset`.
+    Page { offset: usize, limit: usize },
     /// One item from offset 0: does the vendor honour `limit`? (asked
-    /// once, when a full first page came back again whole).
+    /// once, when the items listed came back again whole).
     Probe,
     /// The listing is complete.
     Done,
 }
 
+/// What a listing without a total showed of the vendor's paging (for
+/// `doctor`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// The largest page the vendor served.
+    pub largest_page: usize,
+    /// It answered the items listed again at a later offset.
+    pub ignores_offset: bool,
+    /// It answered more items than `limit` asked.
+    pub ignores_limit: bool,
+    /// Requests made.
+    pub requests: usize,
+    /// The total it reported (`count` of an envelope), if any.
+    pub count: Option<usize>,
+}
+
 /// A listing without a reported total (Thulium), read page by page with
-/// `limit` and `offset`: pages are read while full; a short or empty page
-/// ends the listing; the same whole list again means the vendor ignores the
-/// paging parameters (then the first list is the listing, if consistent).
+/// `limit` and `offset`, that ends on evidence, never on a guess:
+///
+/// - each page is asked at `offset` = the items read so far;
+/// - a page shorter than asked is not the end: the next request confirms
+///   it. New items: the vendor serves smaller pages than asked (a cap, or a
+///   fixed page size), and the listing goes on at the size it serves; an
+///   empty page: the end;
+/// - the items listed coming back again whole: the vendor ignores `offset`.
+///   If it also ignores `limit` (more items than asked, or more than one
+///   when one item is asked: a plain unpaged endpoint), that answer was the
+///   whole list; if it honours `limit` but not `offset`, the listing is
+///   refused ([`Problem::IgnoresPaging`]): the rest cannot be reached;
+/// - part of a page repeated: refused ([`Problem::Repeated`]).
+///
+/// At most two requests beyond the pages that carry items: the empty page
+/// that confirms the end, and the probe of one item.
 pub struct OpenListing {
     limit: usize,
     pages: Vec<Vec<RemoteRecord>>,
@@ -370,6 +468,9 @@ pub struct OpenListing {
     listed: usize,
     /// The most items read ([`MAX_ACCOUNTS`]).
     ceiling: usize,
+    observed: Observed,
+    /// The total the vendor reported on its last page, if any.
+    count: Option<usize>,
     done: bool,
 }
 
@@ -386,12 +487,45 @@ impl OpenListing {
             seen: HashSet::new(),
             listed: 0,
             ceiling,
+            observed: Observed::default(),
+            count: None,
             done: false,
         }
     }
 
-    /// Takes the page read at `offset` and says what to ask next.
-    pub fn take(&mut self, offset: usize, page: Vec<RemoteRecord>) -> Result<Next, Problem> {
+    /// The first request.
+    pub fn first(&self) -> Next {
+        Next::Page {
+            offset: 0,
+            limit: self.limit,
+        }
+    }
+
+    /// What the listing showed of the vendor's paging so far.
+    pub fn observed(&self) -> Observed {
+        Observed {
+            count: self.count,
+            ..self.observed
+        }
+    }
+
+    /// Takes the page read at `offset` with `limit` (and the total it
+    /// reported, if any) and says what to ask next.
+    pub fn take(
+        &mut self,
+        offset: usize,
+        limit: usize,
+        page: Vec<RemoteRecord>,
+        count: Option<usize>,
+    ) -> Result<Next, Problem> {
+        self.observed.requests += 1;
+        if count.is_some() {
+            self.count = count;
+        }
+        if page.len() > limit {
+            self.observed.ignores_limit = true;
+        }
+        self.observed.largest_page = self.observed.largest_page.max(page.len());
         if page.is_empty() {
             self.done = true;
             return Ok(Next::Done);
@@ -401,46 +535,60 @@ impl OpenListing {
             .filter(|r| self.seen.contains(r.id.as_str()))
             .collect();
         if !repeated.is_empty() {
+            let label = format!("the page at offset {offset}");
             let whole = repeated.len() == page.len() && page.len() == self.listed;
             if whole && self.pages.len() == 1 {
-                // The same list whatever the offset: the vendor does not page.
-                if self.pages[0].len() > self.limit {
+                // The same list whatever the offset: the vendor ignores it.
+                self.observed.ignores_offset = true;
+                if self.observed.ignores_limit {
                     // It also ignored `limit`: this list is everything.
                     self.done = true;
                     return Ok(Next::Done);
                 }
-                // Exactly `limit` items twice: either the vendor holds that
-                // many and ignores both parameters, or it ignores `offset`
-                // only. One item asked from the start tells them apart.
+                // Does it honour `limit`? One item asked from the start
+                // tells a plain unpaged endpoint from a paged one that
+                // ignores `offset` (a list of one item is that item).
+                if self.listed == 1 {
+                    self.done = true;
+                    return Ok(Next::Done);
+                }
                 return Ok(Next::Probe);
             }
-            let label = format!("the page at offset {offset}");
             let whole = repeated.len() == page.len();
+            if whole {
+                self.observed.ignores_offset = true;
+            }
             return Err(repeats(label, &repeated, whole, "offset"));
         }
         let len = page.len();
         self.listed += len;
-        if self.listed > self.ceiling {
+        if self.listed > self.ceiling || self.pages.len() >= MAX_PAGES {
             return Err(Problem::Endless {
                 ceiling: self.ceiling,
             });
         }
         self.seen.extend(page.iter().map(|r| r.id.clone()));
         self.pages.push(page);
-        if len >= self.limit {
-            Ok(Next::Page {
-                offset: offset.saturating_add(len),
-            })
-        } else {
-            self.done = true;
-            Ok(Next::Done)
+        if len < limit && self.pages.len() > 1 {
+            // The page before was short too and this one brought new items:
+            // the vendor serves at most this many, whatever is asked.
+            self.limit = self.limit.min(self.observed.largest_page);
         }
+        // Full or short, the next page (at the items read so far) says
+        // whether there is more: an empty one is the end.
+        Ok(Next::Page {
+            offset: offset.saturating_add(len),
+            limit: self.limit,
+        })
     }
 
     /// Takes the answer to [`Next::Probe`]: more than one item means the
-    /// vendor ignores `limit` (and so returned its whole list each time).
+    /// vendor ignores `limit` (and so returned its whole list each time);
+    /// one means it honours `limit` but not `offset`: refused.
     pub fn take_probe(&mut self, page: &[RemoteRecord]) -> Result<Next, Problem> {
+        self.observed.requests += 1;
         if page.len() > 1 {
+            self.observed.ignores_limit = true;
             self.done = true;
             return Ok(Next::Done);
         }
@@ -451,11 +599,20 @@ impl OpenListing {
         })
     }
 
-    /// The records, once the listing is complete and consistent.
+    /// The records, once the listing is complete and consistent (and as
+    /// many as the total the vendor reported, when it reported one).
     pub fn finish(self) -> Result<Vec<RemoteRecord>, Problem> {
         debug_assert!(self.done, "finish before the listing ended");
         let label = |i: usize| format!("page {}", i + 1);
         distinct(&self.pages, "offset", &label)?;
+        if let Some(total) = self.count {
+            if total != self.listed {
+                return Err(Problem::CountMismatch {
+                    total,
+                    listed: self.listed,
+                });
+            }
+        }
         Ok(self.pages.into_iter().flatten().collect())
     }
 }
@@ -635,12 +792,12 @@ mod tests {
     ) -> (Result<usize, Problem>, Vec<(usize, usize)>) {
         let mut asked = Vec::new();
         let mut listing = OpenListing::new(limit);
-        let mut next = Next::Page { offset: 0 };
+        let mut next = listing.first();
         loop {
             let step = match next {
-                Next::Page { offset } => {
+                Next::Page { offset, limit } => {
                     asked.push((offset, limit));
-                    listing.take(offset, answer(offset, limit))
+                    listing.take(offset, limit, answer(offset, limit), None)
                 }
                 Next::Probe => {
                     asked.push((0, 1));
@@ -662,11 +819,10 @@ mod tests {
     }
 
     #[test]
-    fn without_a_total_pages_are_read_while_full() {
+    fn without_a_total_the_listing_ends_on_an_empty_page() {
         let (got, asked) = read_open(1000, paged(2500));
         assert_eq!(got, Ok(2500));
-        assert_eq!(asked, [(0, 1000), (1000, 1000), (2000, 1000)]);
-        // A full last page costs one more request, answered empty.
+        assert_eq!(asked, [(0, 1000), (1000, 1000), (2000, 1000), (2500, 1000)]);
         let (got, asked) = read_open(1000, paged(2000));
         assert_eq!(got, Ok(2000));
         assert_eq!(asked.len(), 3);
@@ -675,12 +831,26 @@ mod tests {
     }
 
     #[test]
-    fn a_vendor_that_ignores_the_parameters_is_read_once_and_believed() {
+    fn a_short_page_is_confirmed_and_a_capped_vendor_read_at_its_size() {
+        // 250 agents behind a 100-item cap (or a fixed 100-item page).
+        let capped = |offset: usize, limit: usize| paged(250)(offset, limit.min(100));
+        let (got, asked) = read_open(1000, capped);
+        assert_eq!(got, Ok(250));
+        assert_eq!(asked, [(0, 1000), (100, 1000), (200, 100), (250, 100)]);
+        let fixed = |offset: usize, _: usize| paged(250)(offset, 100);
+        assert_eq!(read_open(1000, fixed).0, Ok(250));
+    }
+
+    #[test]
+    fn a_vendor_that_ignores_the_parameters_is_believed_after_at_most_two_more_requests() {
         let everything = |_: usize, _: usize| run(0, 2500);
         let (got, asked) = read_open(1000, everything);
         assert_eq!(got, Ok(2500));
         assert_eq!(asked, [(0, 1000), (2500, 1000)]);
-        // Exactly `limit` agents: a probe of one item tells it apart.
+        // Fewer than asked: one probe of one item tells it apart.
+        let (got, asked) = read_open(1000, |_, _| run(0, 250));
+        assert_eq!(got, Ok(250));
+        assert_eq!(asked, [(0, 1000), (250, 1000), (0, 1)]);
         let (got, asked) = read_open(1000, |_, _| run(0, 1000));
         assert_eq!(got, Ok(1000));
         assert_eq!(asked, [(0, 1000), (1000, 1000), (0, 1)]);
@@ -695,6 +865,31 @@ mod tests {
             "the page at offset 1000 repeats 1000 agents already listed: the vendor seems to ignore `offset`"
         );
         assert_eq!(asked.len(), 3);
+        // Behind a cap too: 100 of 250, then the same 100.
+        let capped_first = |_: usize, limit: usize| run(0, limit.min(100));
+        let (got, asked) = read_open(1000, capped_first);
+        assert!(matches!(got, Err(Problem::IgnoresPaging { .. })), "{got:?}");
+        assert_eq!(asked, [(0, 1000), (100, 1000), (0, 1)]);
+    }
+
+    #[test]
+    fn a_reported_count_must_match_the_listing() {
+        let mut listing = OpenListing::new(1000);
+        assert_eq!(
+            listing.take(0, 1000, run(0, 3), Some(4)),
+            Ok(Next::Page {
+                offset: 3,
+                limit: 1000
+            })
+        );
+        assert_eq!(listing.take(3, 1000, Vec::new(), Some(4)), Ok(Next::Done));
+        assert_eq!(
+            listing.finish().map(|r| r.len()),
+            Err(Problem::CountMismatch {
+                total: 4,
+                listed: 3
+            })
+        );
     }
 
     #[test]
@@ -717,8 +912,8 @@ mod tests {
         let mut listing = OpenListing::with_ceiling(1000, 20_000);
         let mut offset = 0;
         let err = loop {
-            match listing.take(offset, endless(offset, 1000)) {
-                Ok(Next::Page { offset: o }) => offset = o,
+            match listing.take(offset, 1000, endless(offset, 1000), None) {
+                Ok(Next::Page { offset: o, .. }) => offset = o,
                 Ok(other) => panic!("ended with {other:?}"),
                 Err(e) => break e,
             }

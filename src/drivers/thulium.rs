@@ -25,10 +25,11 @@ use crate::model::{
     WriteRequest,
 };
 
+use super::error::Hint;
 use super::http::{self, Auth, HttpClient, Request, Session, VendorMessage};
-use super::listing::RecordShape;
+use super::listing::{self, RecordShape};
 use super::paging::{self, Next, OpenListing};
-use super::{wire, Driver, DriverError, ErrorKind, ProviderConfig, VendorEntry};
+use super::{wire, Driver, DriverError, EditProbe, ErrorKind, ProviderConfig, VendorEntry};
 
 /// Thulium's agent fields as the `agents:` section names them.
 pub static SCHEMA: DriverSchema = DriverSchema {
@@ -45,6 +46,7 @@ pub static SCHEMA: DriverSchema = DriverSchema {
         email: Some("email"),
     },
     edit_echoes: &[],
+    edit_leaves_out: &[],
     auth: &[
         AuthFieldSpec {
             name: "username",
@@ -126,6 +128,7 @@ fn connect(config: ProviderConfig) -> Result<Arc<dyn Driver>, DriverError> {
     let client = HttpClient::new(&config, &SCHEMA, parse_error)?;
     Ok(Arc::new(Thulium {
         session: Session::new(client, Auth::basic(&user, &password)),
+        observed: std::sync::Mutex::new(None),
     }))
 }
 
@@ -135,6 +138,8 @@ pub const PAGE_SIZE: usize = 1000;
 /// The Thulium driver.
 pub struct Thulium {
     session: Session,
+    /// What the last complete listing showed of the server's paging.
+    observed: std::sync::Mutex<Option<paging::Observed>>,
 }
 
 /// Reads Thulium's error body `{"request_id", "errors": [{"message", "code"}]}`.
@@ -192,28 +197,77 @@ pub fn request_body(request: &WriteRequest, with_secrets: bool) -> Map<String, J
 }
 
 impl Thulium {
-    /// One page of the agent list.
-    async fn page(&self, limit: usize, offset: usize) -> Result<Vec<RemoteRecord>, DriverError> {
+    /// One page of the agent list, and the total it reports (`count` of a
+    /// `{"result": [...]}` envelope), if any.
+    async fn page(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<RemoteRecord>, Option<usize>), DriverError> {
         let context = match offset {
             0 => "list agents".to_string(),
             _ => format!("list agents (offset {offset})"),
         };
+        let http = &self.session.http;
         let req = Request::get(&["api", "agents"], context.as_str())
             .query("limit", limit)
             .query("offset", offset);
         let resp = self.session.send(&req).await?;
-        let answer = resp.json_list(&self.session.http, &context, &[], &SHAPE)?;
-        if !answer.body.is_array() {
-            return Err(self
-                .session
-                .http
-                .protocol(&context, "expected a JSON array of agents"));
+        let answer = resp.json_list(http, &context, &[], &SHAPE)?;
+        let (answer, count) = match answer.body {
+            Json::Array(_) => (answer, None),
+            Json::Object(ref envelope) if envelope.get("result").is_some_and(Json::is_array) => {
+                let count = match envelope.get("count").or_else(|| envelope.get("total")) {
+                    None | Some(Json::Null) => None,
+                    Some(value) => Some(wire::count(value).ok_or_else(|| {
+                        http.protocol(&context, "the list's `count` is not a count of agents")
+                    })?),
+                };
+                let answer = listing::records_of(answer.body, &["result"], &SHAPE);
+                if let Some(records) = &answer.records {
+                    super::field_types::check(SHAPE.schema, records)
+                        .map_err(|msg| http.protocol(&context, msg))?;
+                }
+                (answer, count)
+            }
+            _ => {
+                return Err(http.protocol(
+                    &context,
+                    "expected a JSON array of agents, or {\"result\": [agents]}",
+                ))
+            }
+        };
+        let records = answer
+            .records
+            .ok_or_else(|| http.protocol(&context, "an agent in the list has no login"))?;
+        Ok((records, count))
+    }
+
+    /// Reads the whole agent list (see [`OpenListing`]), and what it
+    /// showed of the vendor's paging.
+    pub(crate) async fn read_listing(
+        &self,
+    ) -> Result<(Vec<RemoteRecord>, paging::Observed), DriverError> {
+        let context = "list agents";
+        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
+        let mut listing = OpenListing::new(PAGE_SIZE);
+        let mut next = listing.first();
+        loop {
+            next = match next {
+                Next::Page { offset, limit } => {
+                    let (page, count) = self.page(limit, offset).await?;
+                    listing.take(offset, limit, page, count).map_err(refuse)?
+                }
+                Next::Probe => {
+                    let (page, _) = self.page(1, 0).await?;
+                    listing.take_probe(&page).map_err(refuse)?
+                }
+                Next::Done => {
+                    let observed = listing.observed();
+                    return Ok((listing.finish().map_err(refuse)?, observed));
+                }
+            };
         }
-        answer.records.ok_or_else(|| {
-            self.session
-                .http
-                .protocol(&context, "an agent in the list has no login")
-        })
     }
 }
 
@@ -223,24 +277,24 @@ impl Driver for Thulium {
         &SCHEMA
     }
 
+    fn clock_skew_secs(&self) -> Option<i64> {
+        self.session.http.clock_skew_secs()
+    }
+
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
-        let context = "list agents";
-        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
-        let mut listing = OpenListing::new(PAGE_SIZE);
-        let mut next = Next::Page { offset: 0 };
-        loop {
-            next = match next {
-                Next::Page { offset } => {
-                    let page = self.page(PAGE_SIZE, offset).await?;
-                    listing.take(offset, page).map_err(refuse)?
-                }
-                Next::Probe => {
-                    let page = self.page(1, 0).await?;
-                    listing.take_probe(&page).map_err(refuse)?
-                }
-                Next::Done => return listing.finish().map_err(refuse),
-            };
-        }
+        let (records, observed) = self.read_listing().await?;
+        *self
+            .observed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(observed);
+        Ok(records)
+    }
+
+    fn paging_observed(&self) -> Option<paging::Observed> {
+        *self
+            .observed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn get_by_key(&self, key: &str) -> Result<Option<RemoteRecord>, DriverError> {
@@ -294,12 +348,56 @@ impl Driver for Thulium {
         let context = format!("edit agent \"{}\"", remote.key);
         wire::check_fields(&self.session.http, &SCHEMA, request, &context)?;
         let body = request_body(request, false);
-        let req =
-            Request::put(&["api", "agents", &remote.id], context.as_str()).json(Json::Object(body));
-        let resp = self.session.send(&req).await?;
-        // 204 has no body; anything sent must at least be JSON.
-        resp.json(&self.session.http, &context)?;
-        Ok(())
+        self.edit(remote, body, &context).await?
+    }
+
+    async fn probe_edit(&self, remote: &RemoteRecord) -> Result<Option<EditProbe>, DriverError> {
+        // Thulium's PUT convention (tickets, customers): a field left out is
+        // left unchanged, so an empty body changes nothing.
+        let context = format!("probe the edit endpoint on agent \"{}\"", remote.key);
+        match self.edit(remote, Map::new(), &context).await? {
+            Ok(()) => Ok(Some(EditProbe::Exists)),
+            Err(missing) => Ok(Some(EditProbe::Missing {
+                status: missing.status.unwrap_or_default(),
+            })),
+        }
+    }
+}
+
+impl Thulium {
+    /// `PUT /api/agents/{login}` with `body`. The inner error is a system
+    /// without the endpoint: 405, or 404 for an agent that a read finds
+    /// (no public Thulium document names the endpoint).
+    async fn edit(
+        &self,
+        remote: &RemoteRecord,
+        body: Map<String, Json>,
+        context: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        let req = Request::put(&["api", "agents", &remote.id], context).json(Json::Object(body));
+        let missing = match self.session.send(&req).await {
+            Ok(resp) => {
+                // 204 has no body; anything sent must at least be JSON.
+                resp.json(&self.session.http, context)?;
+                return Ok(Ok(()));
+            }
+            Err(e) if e.status == Some(405) => e,
+            Err(e) if e.status == Some(404) => {
+                // The agent is gone, or the system has no such endpoint.
+                match self.get_by_key(&remote.key).await {
+                    Ok(Some(_)) => e,
+                    _ => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let status = missing.status.unwrap_or_default();
+        let mut e = missing.with_help(Hint::NoEditEndpoint);
+        e.message = format!(
+            "this Thulium system has no agent edit endpoint: PUT /api/agents/{{login}} answered {status} (no public Thulium document names it), so nothing was changed; set `edits: manual` on the provider to plan its updates and deactivations as steps in the Thulium panel (Thulium said: {})",
+            e.message
+        );
+        Ok(Err(e))
     }
 }
 

@@ -7,10 +7,11 @@ use indexmap::IndexMap;
 use super::guardrails;
 use super::normalize::{is_active, normalize, same};
 use super::{
-    Breach, Change, ChangeKind, FieldChange, Op, Plan, PlanOptions, Problem, Remote, Unlisted,
+    Action, Breach, Change, ChangeKind, FieldChange, Op, Plan, PlanOptions, Problem, Remote,
+    Unlisted,
 };
 use crate::calendar::{self, Phase};
-use crate::desired::{Desired, Entry, Person, Provider, SecretRef, UnlistedPolicy};
+use crate::desired::{Desired, EditsPolicy, Entry, Person, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
 
 /// Computes the plan that makes the providers match the desired state.
@@ -58,6 +59,13 @@ fn plan_provider(
     inactive: &HashSet<&str>,
 ) {
     let schema = provider.schema;
+    // Edits made by hand need no secret from the file.
+    let manual = provider.edits == EditsPolicy::Manual;
+    let blocker = if manual {
+        None
+    } else {
+        deactivation_blocker(schema)
+    };
     if provider.insecure_http {
         plan.warnings.push(insecure_http_warning(provider));
     }
@@ -167,6 +175,17 @@ fn plan_provider(
                         Vec::new()
                     }
                 };
+                if manual && !rotated.is_empty() {
+                    plan.problems.push(Problem {
+                        provider: provider.name.clone(),
+                        key: Some(entry.key.clone()),
+                        message: format!(
+                            "--rotate {}/{}: rotating a password is an edit, and this provider's edits are made by hand (`edits: manual`)",
+                            provider.name, entry.key
+                        ),
+                        help: "leave the account out of --rotate and change the password in the vendor's panel".into(),
+                    });
+                }
                 match update(provider, entry, record, &mut unreturned, &rotated) {
                     Some(mut change) => {
                         // A re-activation on or after `start:`, or anything
@@ -177,7 +196,9 @@ fn plan_provider(
                         if calendar_caused || reactivates {
                             change.reason = reason;
                         }
-                        if let Some(problem) = missing_update_secret(schema, entry) {
+                        if let Some(problem) =
+                            missing_update_secret(schema, entry).filter(|_| !manual)
+                        {
                             plan.problems.push(Problem {
                                 provider: provider.name.clone(),
                                 key: Some(entry.key.clone()),
@@ -230,8 +251,8 @@ fn plan_provider(
             let mut note = None;
             let mut deactivation_planned = false;
             if provider.unlisted == UnlistedPolicy::Deactivate && active != Some(false) {
-                match deactivation_blocker(schema) {
-                    Some(reason) => note = Some(reason),
+                match &blocker {
+                    Some(reason) => note = Some(reason.clone()),
                     None => {
                         deactivations += 1;
                         deactivation_planned = true;
@@ -258,9 +279,19 @@ fn plan_provider(
                 "{}: {blocked} unlisted {} cannot be deactivated: {}",
                 provider.name,
                 plural(blocked, "account", "accounts"),
-                deactivation_blocker(schema).unwrap_or_default()
+                blocker.as_deref().unwrap_or_default()
             ));
         }
+    }
+
+    // Steps by hand are never sent, so no guardrail holds them back.
+    if manual {
+        deactivations = 0;
+        let (by_hand, sent): (Vec<Change>, Vec<Change>) = std::mem::take(&mut plan.changes)
+            .into_iter()
+            .partition(|c| c.provider == provider.name && c.action() != Action::Create);
+        plan.changes = sent;
+        plan.manual.extend(by_hand.into_iter().map(made_by_hand));
     }
 
     guard(
@@ -320,6 +351,28 @@ fn guard(
             });
         }
     }
+}
+
+/// An update or deactivation as a step for a person in the vendor's panel:
+/// the fields that change, nothing an API edit would send besides them.
+fn made_by_hand(mut change: Change) -> Change {
+    change.fields.retain(|f| !f.sent_only && !f.sensitive);
+    change.secrets.clear();
+    change.notes.clear();
+    change
+}
+
+/// The note every edit of the vendor carries when its edit leaves out
+/// fields the vendor holds (see [`DriverSchema::edit_leaves_out`]).
+fn leaves_out_notes(schema: &DriverSchema) -> Vec<String> {
+    if schema.edit_leaves_out.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "not sent: {} ({} holds them; no document says whether its edit keeps or blanks what it is not sent)",
+        schema.edit_leaves_out.join(", "),
+        schema.display_name
+    )]
 }
 
 /// The entry with its vendor's active field set to false (an account
@@ -506,6 +559,7 @@ fn create(provider: &Provider, entry: &Entry, unreturned: &[&str]) -> Change {
         fields,
         secrets: entry_secrets(entry, |_| true),
         person: entry.person.as_deref().map(str::to_string),
+        notes: Vec::new(),
         reason: None,
     }
 }
@@ -571,6 +625,7 @@ fn update(
             schema.field(name).is_some_and(|f| f.required_on_update) || rotated.contains(&name)
         }),
         person: entry.person.as_deref().map(str::to_string),
+        notes: leaves_out_notes(schema),
         reason: None,
     })
 }
@@ -659,6 +714,16 @@ fn sent_besides_changes(
 
 fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
     let schema = provider.schema;
+    let mut fields = vec![FieldChange::set(
+        schema.active_field,
+        record.fields.get(schema.active_field).cloned(),
+        Value::Bool(false),
+    )];
+    // What the vendor's edit sends besides (DNL's name and user_type). A
+    // secret an edit requires never gets here: such a vendor's unlisted
+    // accounts are not deactivated (see `deactivation_blocker`), unless
+    // by hand, where it is not sent.
+    sent_besides_changes(&mut fields, schema, record, &[]);
     Change {
         op: Op::Deactivate {
             remote: record.clone(),
@@ -667,13 +732,10 @@ fn deactivate(provider: &Provider, record: &RemoteRecord) -> Change {
         vendor: schema.vendor.to_string(),
         kind: schema.kind,
         key: record.key.clone(),
-        fields: vec![FieldChange::set(
-            schema.active_field,
-            record.fields.get(schema.active_field).cloned(),
-            Value::Bool(false),
-        )],
+        fields,
         secrets: IndexMap::new(),
         person: None,
+        notes: leaves_out_notes(schema),
         reason: None,
     }
 }

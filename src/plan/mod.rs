@@ -246,6 +246,9 @@ pub struct Change {
     /// The person (`people:` id) the account belongs to; `None` for a
     /// plain entry or an unlisted account.
     pub person: Option<String>,
+    /// Words for the reviewer about the change as a whole (what the
+    /// vendor holds that an edit does not send).
+    pub notes: Vec<String>,
     /// Why, when the calendar causes the change: `starts 2026-12-07`,
     /// `left 2026-11-30`.
     pub reason: Option<String>,
@@ -307,6 +310,10 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Things that stop the plan from being applied.
     pub problems: Vec<Problem>,
+    /// Updates and deactivations of providers whose edits are made by hand
+    /// (`edits: manual`): steps for a person to make in the vendor's panel.
+    /// Apply never sends them; they are drift until done.
+    pub manual: Vec<Change>,
     /// Accounts that match the file.
     pub unchanged: usize,
     /// The file's people, in file order: id and the name to show ("Jan
@@ -341,6 +348,10 @@ pub struct Summary {
     pub password_resets: usize,
     pub unchanged: usize,
     pub unlisted: usize,
+    /// Updates and deactivations to make by hand in a vendor's panel
+    /// (providers with `edits: manual`); apply does not send them.
+    #[serde(default)]
+    pub manual: usize,
 }
 
 impl Plan {
@@ -353,6 +364,7 @@ impl Plan {
             password_resets: self.password_resets(),
             unchanged: self.unchanged,
             unlisted: self.unlisted.len(),
+            manual: self.manual.len(),
         }
     }
 
@@ -377,11 +389,12 @@ impl Plan {
 
     /// Whether the providers differ from the file: a change to make, or an
     /// unlisted account reported (`unlisted: report`, the default, or
-    /// `deactivate`). One rule for `plan --detailed-exitcode`, `drift` and
-    /// the JSON outputs' `in_sync`; `unlisted: ignore` and `ignore:`
-    /// patterns keep accounts out of it.
+    /// `deactivate`), or a step to make by hand (`edits: manual`). One
+    /// rule for `plan --detailed-exitcode`, `drift` and the JSON outputs'
+    /// `in_sync`; `unlisted: ignore` and `ignore:` patterns keep accounts
+    /// out of it.
     pub fn has_drift(&self) -> bool {
-        self.has_changes() || !self.unlisted.is_empty()
+        self.has_changes() || !self.unlisted.is_empty() || !self.manual.is_empty()
     }
 
     /// The changes grouped for reading: each person's (people in file

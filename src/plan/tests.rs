@@ -27,6 +27,7 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         url: url::Url::parse("https://example.com").unwrap(),
         auth: IndexMap::new(),
         unlisted,
+        edits: crate::desired::EditsPolicy::Api,
         parallelism: None,
         timeout: None,
         max_deactivate_percent: 25.0,
@@ -327,6 +328,134 @@ fn limits_per_kind_and_the_population_floor() {
         .all(|b| b.kind != ChangeKind::Deactivations));
 }
 
+/// `edits: manual` is the provider's setting, not a vendor's: a CCP
+/// provider set so gets its edits and offboarding as steps by hand, with no
+/// password needed and nothing an API edit would send besides the change.
+#[test]
+fn under_edits_manual_updates_and_deactivations_are_steps_by_hand_never_changes() {
+    let mut ccp_provider = provider("ccp", &ccp::SCHEMA, UnlistedPolicy::Deactivate);
+    ccp_provider.edits = crate::desired::EditsPolicy::Manual;
+    ccp_provider.max_deactivate_percent = 100.0;
+    let d = desired(
+        vec![ccp_provider],
+        vec![
+            entry(
+                "ccp",
+                &ccp::SCHEMA,
+                &[("username", s("AgentSale03")), ("extension", s("104"))],
+                &[],
+            ),
+            entry(
+                "ccp",
+                &ccp::SCHEMA,
+                &[("username", s("New01")), ("level", s("leader"))],
+                &["password"],
+            ),
+        ],
+    );
+    let mut r = Remote::default();
+    r.providers.insert(
+        "ccp".into(),
+        vec![
+            record(
+                "u1",
+                "AgentSale03",
+                &[("extension", s("103")), ("is_active", s("true"))],
+            ),
+            record("u2", "Old", &[("is_active", s("true"))]),
+        ],
+    );
+    let plan = compute(&d, &r, &PlanOptions::default());
+    assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+    let changes: Vec<(Action, &str)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.action(), c.key.as_str()))
+        .collect();
+    assert_eq!(changes, [(Action::Create, "New01")]);
+    let manual: Vec<(Action, &str, Vec<&str>)> = plan
+        .manual
+        .iter()
+        .map(|c| {
+            (
+                c.action(),
+                c.key.as_str(),
+                c.fields.iter().map(|f| f.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        manual,
+        [
+            (Action::Update, "AgentSale03", vec!["extension"]),
+            (Action::Deactivate, "Old", vec!["is_active"]),
+        ]
+    );
+    assert!(plan
+        .manual
+        .iter()
+        .all(|c| c.secrets.is_empty() && c.notes.is_empty()));
+    assert!(plan.has_drift());
+    assert_eq!(plan.summary().manual, 2);
+    assert_eq!(plan.summary().update, 0);
+}
+
+#[test]
+fn every_ccp_edit_notes_the_fields_it_does_not_send_and_dnl_edits_echo_name_and_user_type() {
+    let d = desired(
+        vec![
+            provider("ccp", &ccp::SCHEMA, UnlistedPolicy::Report),
+            provider("dnl", &dnl::SCHEMA, UnlistedPolicy::Report),
+        ],
+        vec![
+            entry(
+                "ccp",
+                &ccp::SCHEMA,
+                &[("username", s("AgentSale03")), ("extension", s("104"))],
+                &["password"],
+            ),
+            entry(
+                "dnl",
+                &dnl::SCHEMA,
+                &[("name", s("dnhai")), ("email", s("new@example.net"))],
+                &[],
+            ),
+        ],
+    );
+    let mut r = Remote::default();
+    r.providers.insert(
+        "ccp".into(),
+        vec![record("u1", "AgentSale03", &[("extension", s("103"))])],
+    );
+    r.providers.insert(
+        "dnl".into(),
+        vec![record(
+            "7",
+            "dnhai",
+            &[("user_type", s("agent")), ("email", s("old@example.net"))],
+        )],
+    );
+    let plan = compute(&d, &r, &PlanOptions::default());
+    let ccp_edit = &plan.changes[0];
+    assert_eq!(ccp_edit.notes.len(), 1);
+    assert!(ccp_edit.notes[0].starts_with("not sent: last_name, middle_name (CCP holds them"));
+    let dnl_edit = &plan.changes[1];
+    assert!(dnl_edit.notes.is_empty());
+    let sent: Vec<(&str, bool, Option<&Value>)> = dnl_edit
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.sent_only, f.after.as_ref()))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("email", false, Some(&s("new@example.net"))),
+            ("name", true, Some(&s("dnhai"))),
+            ("user_type", true, Some(&s("agent"))),
+        ]
+    );
+}
+
 #[test]
 fn ccp_edit_without_password_is_a_plan_error_and_unlisted_ccp_cannot_be_deactivated() {
     let d = desired(
@@ -494,6 +623,7 @@ fn markdown_is_cut_under_the_comment_limit() {
             )],
             secrets: IndexMap::new(),
             person: None,
+            notes: Vec::new(),
             reason: None,
         });
     }

@@ -27,10 +27,11 @@ use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
+use super::behaviour::{served_size, Honour, Unsent};
 use super::listing::{self, Listed};
 use super::table::{
-    body_object, count_param, json_answer, json_type, page_size, row, stored_view, Conflict,
-    Password, Reply, Table, TokenCheck,
+    body_object, count_param, json_answer, json_type, row, stored_view, Conflict, Password, Reply,
+    Table, TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, CCP_API_KEY, TOKEN_TTL};
@@ -43,8 +44,10 @@ const MIN_LENGTH: &str = "String length must be greater than or equal to 1";
 /// The sandbox's tenant.
 const DOMAIN_UUID: &str = "5a1c4d0e-0000-4000-8000-00000000ccp0";
 const API_USER_UUID: &str = "5a1c4d0e-0000-4000-8000-0000000api00";
-const DEFAULT_LIMIT: usize = 10;
-const MAX_LIMIT: usize = 100;
+
+/// The four user levels of the vendor's portal guide (phamhieptel4vn/api-docs,
+/// `portal_callcenter_guide/user.md`), lower case as its import sheet requires.
+const LEVELS: &[&str] = &["admin", "manager", "leader", "agent"];
 
 fn username_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -240,6 +243,21 @@ impl Store {
     fn role_name(&self, role_uuid: &str) -> String {
         self.roles.get(role_uuid).cloned().unwrap_or_default()
     }
+
+    /// The lowest number from 100 up that no user holds as its extension
+    /// (how the vendor numbers is not documented).
+    fn free_extension(&self) -> String {
+        let taken: std::collections::HashSet<&str> = self
+            .users
+            .rows()
+            .iter()
+            .map(|u| u.extension.as_str())
+            .collect();
+        (100u64..)
+            .map(|n| n.to_string())
+            .find(|n| !taken.contains(n.as_str()))
+            .unwrap_or_default()
+    }
 }
 
 /// The simulated CCP.
@@ -296,6 +314,7 @@ fn check_user(
     body: &Map<String, Value>,
     user: &mut User,
     store: &Store,
+    blank_unsent: bool,
 ) -> Result<Option<String>, Response> {
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let wrong_type = |expected: &str, given: &Value| {
@@ -337,10 +356,11 @@ fn check_user(
     if let Some(l) = &level {
         if l.is_empty() {
             errors.push(("level", MIN_LENGTH.into()));
-        } else if l != "admin" && l != "agent" {
+        } else if !LEVELS.contains(&l.as_str()) {
             errors.push((
                 "level",
-                "Must be one of the following: \"admin\", \"agent\"".into(),
+                "Must be one of the following: \"admin\", \"manager\", \"leader\", \"agent\""
+                    .into(),
             ));
         }
     }
@@ -353,12 +373,10 @@ fn check_user(
     };
     let role_uuid = required("role_uuid", &mut errors);
     let password = required("password", &mut errors);
-    let confirm = required("confirm_password", &mut errors);
-    if let (Some(p), Some(c)) = (&password, &confirm) {
-        if !p.is_empty() && !c.is_empty() && p != c {
-            errors.push(("confirm_password", "Does not match password".into()));
-        }
-    }
+    // Required (the vendor's table), but never compared with `password`:
+    // the vendor's own create example sends a different one, and no
+    // document names a check.
+    required("confirm_password", &mut errors);
     let email = string("email", &mut errors);
     let first_name = string("first_name", &mut errors);
     let extension = string("extension", &mut errors);
@@ -379,9 +397,6 @@ fn check_user(
     let is_create_extension = boolean("is_create_extension", false, &mut errors);
     let is_active = boolean("is_active", true, &mut errors);
     let enable_webrtc = boolean("enable_webrtc", false, &mut errors);
-    if is_create_extension && extension.as_deref() == Some("") {
-        errors.push(("extension", MIN_LENGTH.into()));
-    }
     if !errors.is_empty() {
         return Err(field_errors(errors));
     }
@@ -389,7 +404,12 @@ fn check_user(
     if user.role_uuid != role_uuid {
         user.role_name = store.role_name(&role_uuid);
     }
-    let extension = extension.unwrap_or_default();
+    let mut extension = extension.unwrap_or_default();
+    if is_create_extension && extension.is_empty() {
+        // The portal guide: "create extension" with no number given, and
+        // the system generates one.
+        extension = store.free_extension();
+    }
     if extension.is_empty() {
         user.extension_uuid.clear();
     } else if extension != user.extension || user.extension_uuid.is_empty() {
@@ -401,11 +421,15 @@ fn check_user(
     user.password = Password(password.unwrap_or_default());
     user.email = email.unwrap_or_default();
     user.first_name = first_name.unwrap_or_default();
-    if let Some(v) = last_name {
-        user.last_name = v;
+    match last_name {
+        Some(v) => user.last_name = v,
+        None if blank_unsent => user.last_name.clear(),
+        None => {}
     }
-    if let Some(v) = middle_name {
-        user.middle_name = v;
+    match middle_name {
+        Some(v) => user.middle_name = v,
+        None if blank_unsent => user.middle_name.clear(),
+        None => {}
     }
     user.extension = extension;
     user.user_enabled = is_active;
@@ -445,21 +469,39 @@ async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
     sim.check_auth(&headers)?;
-    let limit = count_param(&query, "limit", DEFAULT_LIMIT, invalid_count)?;
+    let behaviours = sim.state.behaviours();
+    let request = sim.state.next_list_request();
+    let limit = count_param(&query, "limit", 0, invalid_count)?;
     let offset = count_param(&query, "offset", 0, invalid_count)?;
-    let limit = page_size(limit, DEFAULT_LIMIT, MAX_LIMIT);
+    let limit = served_size(
+        Some(limit),
+        Honour::Honoured,
+        behaviours.ccp_page_default,
+        behaviours.ccp_page_cap,
+    );
     let fault = sim.state.listing().fault;
     let store = sim.state.accounts();
     let rows = store.users.rows();
-    let window = listing::window(fault, rows.len(), offset, limit);
-    let data = listing::render(&window.slots, |i| UserView::from(&rows[i]), twin_uuid);
+    let listed = listing::arranged_rows(
+        rows.len(),
+        |i| rows[i].user_enabled,
+        behaviours.ccp_inactive,
+        behaviours.ccp_order,
+        request,
+    );
+    let window = listing::window(fault, listed.len(), offset, limit);
+    let data = listing::render(
+        &window.slots,
+        |i| UserView::from(&rows[listed[i]]),
+        twin_uuid,
+    );
     Ok(json_answer(
         StatusCode::OK,
         &Page {
             data,
             limit,
             offset,
-            total: window.total,
+            total: behaviours.ccp_total.report(window.total),
         },
     ))
 }
@@ -507,7 +549,7 @@ async fn create(State(sim): State<Arc<Ccp>>, headers: HeaderMap, body: Bytes) ->
         user_uuid: uuid::Uuid::new_v4().to_string(),
         ..User::default()
     };
-    check_user(&body, &mut user, &store)?;
+    check_user(&body, &mut user, &store, false)?;
     if store.users.index_of_key(&user.username).is_some() {
         return Err(username_exists());
     }
@@ -527,7 +569,10 @@ async fn update(
     let index = index_of(&store, &uuid)?;
     let body = body_object(&body).ok_or_else(bad_body)?;
     let mut user = store.users.rows()[index].clone();
-    if check_user(&body, &mut user, &store)?.is_some_and(|u| u != uuid) {
+    // `ccp.put_unsent=blanked`: a PUT that replaces the whole record clears
+    // `last_name` and `middle_name` when the body leaves them out.
+    let blank_unsent = sim.state.behaviours().ccp_put_unsent == Unsent::Blanked;
+    if check_user(&body, &mut user, &store, blank_unsent)?.is_some_and(|u| u != uuid) {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "user_uuid does not match the user in the path",

@@ -28,6 +28,7 @@ pub(crate) fn router(shared: Arc<SandboxState>) -> Router {
         .route("/faults", get(faults).put(set_faults))
         .route("/faults/schedule", post(schedule))
         .route("/modes", get(modes).put(set_modes))
+        .route("/behaviours", get(behaviours).put(set_behaviours))
         .route("/expire-tokens", post(expire_tokens))
         .route("/requests", get(requests).delete(clear_requests))
         .route("/listing", get(listing))
@@ -143,6 +144,36 @@ async fn set_modes(State(shared): S, body: Bytes) -> Reply {
     let modes: Modes = json_body(&body)?;
     shared.set_modes(&modes)?;
     Ok(Json(shared.modes()).into_response())
+}
+
+fn behaviours_view(shared: &SandboxState) -> Value {
+    json!({
+        "values": shared.behaviours().values(),
+        "available": super::Behaviours::describe(),
+    })
+}
+
+async fn behaviours(State(shared): S) -> Response {
+    Json(behaviours_view(&shared)).into_response()
+}
+
+/// `PUT /_sandbox/behaviours`: `{"thulium.page_cap": "100", ...}` (a value
+/// may be a JSON string, number or boolean); the others keep their value.
+/// All or nothing: an unknown name or value is a 400 that changes nothing.
+async fn set_behaviours(State(shared): S, body: Bytes) -> Reply {
+    let body: serde_json::Map<String, Value> = json_body(&body)?;
+    let assignments: Vec<(String, String)> = body
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (name, value)
+        })
+        .collect();
+    shared.set_behaviours(&assignments)?;
+    Ok(Json(behaviours_view(&shared)).into_response())
 }
 
 async fn expire_tokens(State(shared): S) -> Response {

@@ -22,7 +22,6 @@
 //! vendor's database does not hold, and carry only `fullname`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -35,16 +34,15 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::behaviour::{served_size, Honour, Patch, Reads};
 use super::listing::{self, Listed};
 use super::table::{
-    self, body_object, count_param, json_answer, page_size, param, row, stored_view, Password,
-    Reply, Table, TokenCheck,
+    self, body_object, count_param, json_answer, param, row, stored_view, Password, Reply, Table,
+    TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
 
-const DEFAULT_PER_PAGE: usize = 10;
-const MAX_PER_PAGE: usize = 100;
 const USER_TYPES: &[&str] = &["admin", "agent", "client"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -503,15 +501,13 @@ impl Accounts for Store {
 #[derive(Default)]
 pub(crate) struct Dnl {
     state: VendorState<Store>,
-    /// Reads leave out what [`UserView`] leaves out in the sparse read mode
-    /// (writes still take it).
-    sparse_reads: AtomicBool,
 }
 
 impl Dnl {
     /// A user as reads return it (sparse or not).
     fn view<'a>(&self, user: &'a User) -> UserView<'a> {
-        UserView::new(user, self.sparse_reads.load(Ordering::Relaxed))
+        let sparse = self.state.behaviours().dnl_reads == Reads::Sparse;
+        UserView::new(user, sparse)
     }
 
     fn check_auth(&self, headers: &HeaderMap) -> Result<(), Response> {
@@ -606,9 +602,15 @@ async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
     sim.check_auth(&headers)?;
+    let behaviours = sim.state.behaviours();
     let page = count_param(&query, "page", 0, not_an_integer)?;
-    let per_page = count_param(&query, "per_page", DEFAULT_PER_PAGE, not_an_integer)?;
-    let per_page = page_size(per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE);
+    let per_page = count_param(&query, "per_page", 0, not_an_integer)?;
+    let per_page = served_size(
+        Some(per_page),
+        Honour::Honoured,
+        behaviours.dnl_page_default,
+        behaviours.dnl_page_cap,
+    );
     let user_type = filter(&query, "user_type", Kind::UserType)?;
     let active = filter(&query, "active", Kind::Bool)?;
     let descending = query
@@ -618,32 +620,27 @@ async fn list(
     let fault = sim.state.listing().fault;
     let store = sim.state.accounts();
     let rows = store.users.rows();
-    // Rows are in user_id order: unfiltered and ascending, the list is the
-    // rows themselves; otherwise the matching rows in the order asked.
-    let matching: Option<Vec<&User>> = if user_type.is_none() && active.is_none() && !descending {
-        None
-    } else {
-        let keep = |u: &&User| {
-            user_type
-                .as_ref()
-                .is_none_or(|t| *t == u.user_type.as_str())
-                && active.as_ref().is_none_or(|a| *a == u.active)
-        };
-        Some(if descending {
-            rows.iter().rev().filter(keep).collect()
-        } else {
-            rows.iter().filter(keep).collect()
-        })
+    // Rows are in user_id order: the listed rows (deactivated ones may be
+    // hidden), filtered, in the order asked.
+    let listed = listing::listed_rows(rows.len(), |i| rows[i].active, behaviours.dnl_inactive);
+    let keep = |i: &usize| {
+        let u = &rows[*i];
+        user_type
+            .as_ref()
+            .is_none_or(|t| *t == u.user_type.as_str())
+            && active.as_ref().is_none_or(|a| *a == u.active)
     };
-    let len = matching.as_ref().map_or(rows.len(), Vec::len);
-    let at = |i: usize| matching.as_ref().map_or(&rows[i], |m| m[i]);
-    let window = listing::window(fault, len, offset, per_page);
+    let mut matching: Vec<usize> = listed.into_iter().filter(keep).collect();
+    if descending {
+        matching.reverse();
+    }
+    let window = listing::window(fault, matching.len(), offset, per_page);
     let items = listing::render(
         &window.slots,
-        |i| sim.view(at(i)),
+        |i| sim.view(&rows[matching[i]]),
         listing::retag_number("user_id"),
     );
-    let total = window.total;
+    let total = behaviours.dnl_total.report(window.total);
     Ok(json_answer(
         StatusCode::OK,
         &Answer {
@@ -742,6 +739,18 @@ async fn update(
     let mut store = sim.state.accounts();
     let index = index_of(&store, &id)?;
     let body = body_object(&body).ok_or_else(bad_body)?;
+    // `dnl.patch=whole-form`: a server that wants the whole form, as the
+    // vendor's UI sends it, refuses a PATCH without name and user_type.
+    if sim.state.behaviours().dnl_patch == Patch::WholeForm {
+        let missing: Vec<(String, &str)> = ["name", "user_type"]
+            .into_iter()
+            .filter(|f| body.get(*f).is_none_or(Value::is_null))
+            .map(|f| (f.to_string(), MISSING))
+            .collect();
+        if !missing.is_empty() {
+            return Err(validation_errors(missing));
+        }
+    }
     let fields = check(&body, false)?;
     if let Some(name) = fields.get("name").and_then(Value::as_str) {
         if !store.users.key_free_for(name, index) {
@@ -786,15 +795,6 @@ impl VendorSim for Dnl {
 
     fn control(&self) -> &dyn Control {
         &self.state
-    }
-
-    fn set_sparse_reads(&self, on: bool) -> Result<(), String> {
-        self.sparse_reads.store(on, Ordering::Relaxed);
-        Ok(())
-    }
-
-    fn sparse_reads(&self) -> bool {
-        self.sparse_reads.load(Ordering::Relaxed)
     }
 
     fn fault_response(&self, status: StatusCode) -> Response {

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::behaviour::{ordered_index, Inactive, Order};
 use super::table::page_range;
 
 /// A list that does not add up.
@@ -105,6 +106,33 @@ impl ListingSettings {
         }
         self
     }
+}
+
+/// The stored rows (of `len`) a list shows, in stored order: every row, or
+/// only the active ones when deactivated accounts are hidden.
+pub(crate) fn listed_rows(
+    len: usize,
+    active: impl Fn(usize) -> bool,
+    inactive: Inactive,
+) -> Vec<usize> {
+    (0..len)
+        .filter(|&i| inactive == Inactive::Listed || active(i))
+        .collect()
+}
+
+/// The stored rows a list shows, in the order it shows them (see
+/// [`Order`]); `request` counts the list requests before this one.
+pub(crate) fn arranged_rows(
+    len: usize,
+    active: impl Fn(usize) -> bool,
+    inactive: Inactive,
+    order: Order,
+    request: u64,
+) -> Vec<usize> {
+    let listed = listed_rows(len, active, inactive);
+    (0..listed.len())
+        .map(|i| listed[ordered_index(order, listed.len(), i, request)])
+        .collect()
 }
 
 /// One listed item: a stored row, or a second account made from a row.

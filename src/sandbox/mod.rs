@@ -29,6 +29,7 @@
 
 // Vendor handlers return ready-made error responses as `Err` on the cold path;
 // boxing them would buy nothing.
+pub mod behaviour;
 #[allow(clippy::result_large_err)]
 mod ccp;
 #[allow(clippy::result_large_err)]
@@ -59,6 +60,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
+pub use behaviour::{BehaviourError, BehaviourInfo, Behaviours};
 pub use faults::{parse_kinds, FaultKind, FaultSettings, ScheduledFault};
 pub use listing::{ListingFault, ListingSettings, ThuliumPaging, HUGE_TOTAL};
 pub use seed::Seed;
@@ -89,18 +91,8 @@ pub(crate) trait VendorSim: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The vendor's routes (nested under `/{name}`).
     fn router(self: Arc<Self>) -> Router;
-    /// Its accounts, tokens and listing settings, for the control API.
+    /// Its accounts, tokens, listing settings and behaviours, for the control API.
     fn control(&self) -> &dyn Control;
-    /// Turns the sparse read mode on or off (reads leave out fields the
-    /// real vendor probably does not return); `Err` when the vendor has none.
-    fn set_sparse_reads(&self, on: bool) -> Result<(), String> {
-        let _ = on;
-        Err(format!("{} has no sparse read mode", self.name()))
-    }
-    /// Whether reads are sparse.
-    fn sparse_reads(&self) -> bool {
-        false
-    }
     /// The vendor's error body for an injected error status.
     fn fault_response(&self, status: StatusCode) -> Response;
 }
@@ -132,15 +124,18 @@ pub struct SandboxOptions {
     /// Accounts to start with.
     pub seed: Seed,
     /// Start with DNL's sparse read mode: reads carry `fullname` but not
-    /// `first_name`, `last_name`, `avatar_id` (see [`Modes`]).
+    /// `first_name`, `last_name`, `avatar_id` (see [`Modes`]); the same as
+    /// the behaviour `dnl.reads=sparse`.
     pub dnl_sparse_reads: bool,
+    /// The switchable vendor behaviours at startup (see [`Behaviours`]).
+    pub behaviours: Behaviours,
     /// How the simulated Thulium pages its agent list at startup.
     pub thulium_paging: ThuliumPaging,
 }
 
-/// Vendor behaviours that the documents leave open, switchable at run
+/// The older spelling of one behaviour (`dnl.reads`), switchable at run
 /// time (`GET`/`PUT /_sandbox/modes`). A field left out of a `PUT` keeps
-/// its value.
+/// its value. Every behaviour is in [`Behaviours`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Modes {
@@ -199,6 +194,14 @@ pub enum SandboxError {
     #[error("{vendor} account: {message}")]
     #[diagnostic(code(headcount::sandbox::account))]
     Account { vendor: String, message: String },
+    #[error(transparent)]
+    #[diagnostic(
+        code(headcount::sandbox::behaviour),
+        help(
+            "`headcount sandbox --help` and docs/sandbox.md list the behaviours and their values"
+        )
+    )]
+    Behaviour(#[from] BehaviourError),
     #[error("invalid listing settings for {vendor}: {message}")]
     #[diagnostic(
         code(headcount::sandbox::listing),
@@ -247,7 +250,8 @@ pub struct SandboxState {
     startup_thulium_paging: ThuliumPaging,
     log: Mutex<RequestLog>,
     seed: Seed,
-    startup_modes: Modes,
+    startup_behaviours: Behaviours,
+    behaviours: Mutex<Behaviours>,
 }
 
 impl SandboxState {
@@ -264,14 +268,47 @@ impl SandboxState {
             startup_thulium_paging: options.thulium_paging,
             log: Mutex::new(RequestLog::default()),
             seed: options.seed.clone(),
-            startup_modes: Modes {
-                dnl_sparse_reads: Some(options.dnl_sparse_reads),
-            },
+            startup_behaviours: Self::startup_behaviours(options),
+            behaviours: Mutex::new(Behaviours::default()),
         };
         state.load_seed()?;
-        state.set_modes(&state.startup_modes)?;
+        state.put_behaviours(state.startup_behaviours.clone());
         state.reset_listing()?;
         Ok(state)
+    }
+
+    fn startup_behaviours(options: &SandboxOptions) -> Behaviours {
+        let mut behaviours = options.behaviours.clone();
+        if options.dnl_sparse_reads {
+            behaviours.dnl_reads = behaviour::Reads::Sparse;
+        }
+        behaviours
+    }
+
+    fn put_behaviours(&self, behaviours: Behaviours) {
+        for vendor in &self.vendors {
+            vendor.control().set_behaviours(&behaviours);
+        }
+        *lock(&self.behaviours) = behaviours;
+    }
+
+    /// The current vendor behaviours.
+    pub fn behaviours(&self) -> Behaviours {
+        lock(&self.behaviours).clone()
+    }
+
+    /// Sets behaviours by name (`("thulium.page_cap", "100")`), all or
+    /// none: an unknown name or value changes nothing.
+    pub fn set_behaviours<N: AsRef<str>, V: AsRef<str>>(
+        &self,
+        assignments: &[(N, V)],
+    ) -> Result<Behaviours, SandboxError> {
+        let mut behaviours = self.behaviours();
+        for (name, value) in assignments {
+            behaviours.set(name.as_ref(), value.as_ref())?;
+        }
+        self.put_behaviours(behaviours.clone());
+        Ok(behaviours)
     }
 
     /// No listing fault, the startup Thulium paging mode.
@@ -455,25 +492,24 @@ impl SandboxState {
     /// The current [`Modes`], every field set.
     pub fn modes(&self) -> Modes {
         Modes {
-            dnl_sparse_reads: self.vendor("dnl").ok().map(|v| v.sparse_reads()),
+            dnl_sparse_reads: Some(self.behaviours().dnl_reads == behaviour::Reads::Sparse),
         }
     }
 
     /// Changes the [`Modes`] given at run time (the others keep their value).
     pub fn set_modes(&self, modes: &Modes) -> Result<(), SandboxError> {
         if let Some(on) = modes.dnl_sparse_reads {
-            self.vendor("dnl")?
-                .set_sparse_reads(on)
-                .map_err(|m| Self::account_error("dnl", m))?;
+            let reads = if on { "sparse" } else { "full" };
+            self.set_behaviours(&[("dnl.reads", reads)])?;
         }
         Ok(())
     }
 
     /// Back to the seed accounts, no tokens, empty log, startup faults,
-    /// modes and listing.
+    /// behaviours and listing.
     pub fn reset(&self) -> Result<(), SandboxError> {
         self.load_seed()?;
-        self.set_modes(&self.startup_modes)?;
+        self.put_behaviours(self.startup_behaviours.clone());
         self.reset_listing()?;
         self.clear_requests();
         let mut injector = lock(&self.injector);

@@ -315,14 +315,6 @@ pub(crate) fn count_param(
     }
 }
 
-/// The page size a list answers with: `default` for 0, at most `max`.
-pub(crate) fn page_size(asked: usize, default: usize, max: usize) -> usize {
-    match asked {
-        0 => default,
-        n => n.min(max),
-    }
-}
-
 /// Slices `len` items as a page: `offset..offset+limit`, clamped.
 pub(crate) fn page_range(len: usize, offset: usize, limit: usize) -> std::ops::Range<usize> {
     let start = offset.min(len);

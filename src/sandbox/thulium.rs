@@ -25,17 +25,13 @@ use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::behaviour::{served_size, EditEndpoint, Honour, ListShape};
 use super::listing::{self, ThuliumPaging};
 use super::table::{
-    body_object, count_param, json_answer, page_size, row, stored_view, Password, Reply, Table,
+    body_object, count_param, json_answer, row, stored_view, Password, Reply, Table,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, THULIUM_PASSWORD, THULIUM_USER};
-
-/// Agents per page when `limit` is not given (as Thulium's documented lists).
-const DEFAULT_LIMIT: usize = 100;
-/// The largest `limit` honoured (as Thulium's documented lists).
-const MAX_LIMIT: usize = 1000;
 
 const CODE_AUTH: u32 = 1001;
 const CODE_REQUIRED: u32 = 1002;
@@ -367,24 +363,49 @@ async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
     check_auth(&headers)?;
+    let behaviours = sim.state.behaviours();
+    let request = sim.state.next_list_request();
     let settings = sim.state.listing();
     let store = sim.state.accounts();
     let rows = store.agents.rows();
+    let listed = listing::arranged_rows(
+        rows.len(),
+        |i| rows[i].active,
+        behaviours.thulium_inactive,
+        behaviours.thulium_order,
+        request,
+    );
     let (offset, limit) = match settings.paging.unwrap_or_default() {
-        ThuliumPaging::IgnoresParameters => (0, rows.len().saturating_add(1)),
+        ThuliumPaging::IgnoresParameters => (0, listed.len().saturating_add(1)),
         ThuliumPaging::Paged => {
-            let limit = count_param(&query, "limit", DEFAULT_LIMIT, invalid_count)?;
-            let offset = count_param(&query, "offset", 0, invalid_count)?;
-            (offset, page_size(limit, DEFAULT_LIMIT, MAX_LIMIT))
+            let limit = count_param(&query, "limit", 0, invalid_count)?;
+            let offset = match behaviours.thulium_offset {
+                Honour::Honoured => count_param(&query, "offset", 0, invalid_count)?,
+                Honour::Ignored => 0,
+            };
+            let size = served_size(
+                Some(limit),
+                behaviours.thulium_limit,
+                behaviours.thulium_page_default,
+                behaviours.thulium_page_cap,
+            );
+            (offset, size)
         }
     };
-    let window = listing::window(settings.fault, rows.len(), offset, limit);
+    let window = listing::window(settings.fault, listed.len(), offset, limit);
     let views = listing::render(
         &window.slots,
-        |i| AgentView::from(&rows[i]),
+        |i| AgentView::from(&rows[listed[i]]),
         listing::retag_number("agent_id"),
     );
-    Ok(json_answer(StatusCode::OK, &views))
+    Ok(match behaviours.thulium_list {
+        ListShape::Array => json_answer(StatusCode::OK, &views),
+        ListShape::Envelope => json_answer(StatusCode::OK, &json!({ "result": views })),
+        ListShape::EnvelopeCount => json_answer(
+            StatusCode::OK,
+            &json!({ "result": views, "count": window.total }),
+        ),
+    })
 }
 
 /// The row of the agent `login`.
@@ -511,6 +532,13 @@ async fn update(
     Path(login): Path<String>,
     body: Bytes,
 ) -> Reply {
+    // `thulium.edit_endpoint`: no public document names this endpoint; a
+    // system without it answers as for any route it does not have.
+    match sim.state.behaviours().thulium_edit_endpoint {
+        EditEndpoint::Missing405 => return method_not_allowed(headers).await,
+        EditEndpoint::Missing404 => return unknown_uri(headers).await,
+        EditEndpoint::Present => {}
+    }
     check_auth(&headers)?;
     let mut store = sim.state.accounts();
     let index = index_of(&store, &login)?;

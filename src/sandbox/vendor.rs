@@ -3,10 +3,12 @@
 //! a vendor supplies its [`Accounts`] store and gets [`Control`] from
 //! [`VendorState`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
+use super::behaviour::Behaviours;
 use super::listing::ListingSettings;
 use super::lock;
 use super::table::{stored_view, Row, Table, Tokens};
@@ -41,6 +43,10 @@ pub(crate) struct VendorState<A> {
     /// authenticates every call, as Thulium does with HTTP Basic).
     tokens: Mutex<Tokens>,
     listing: Mutex<ListingSettings>,
+    /// The switchable behaviours (the vendor reads its own).
+    behaviours: Mutex<Behaviours>,
+    /// List requests answered so far (for an order that changes per read).
+    list_requests: AtomicU64,
 }
 
 impl<A: Accounts> VendorState<A> {
@@ -50,6 +56,16 @@ impl<A: Accounts> VendorState<A> {
 
     pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
         lock(&self.tokens)
+    }
+
+    /// The current behaviours.
+    pub(crate) fn behaviours(&self) -> Behaviours {
+        lock(&self.behaviours).clone()
+    }
+
+    /// Counts one list request; gives how many came before it.
+    pub(crate) fn next_list_request(&self) -> u64 {
+        self.list_requests.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -72,6 +88,8 @@ pub(crate) trait Control: Send + Sync {
     fn listing(&self) -> ListingSettings;
     /// Sets how its list answers behave (checked by the caller).
     fn set_listing(&self, settings: ListingSettings);
+    /// Sets the switchable behaviours (and restarts the list-request count).
+    fn set_behaviours(&self, behaviours: &Behaviours);
 }
 
 impl<A: Accounts> Control for VendorState<A> {
@@ -142,5 +160,10 @@ impl<A: Accounts> Control for VendorState<A> {
 
     fn set_listing(&self, settings: ListingSettings) {
         *lock(&self.listing) = settings;
+    }
+
+    fn set_behaviours(&self, behaviours: &Behaviours) {
+        *lock(&self.behaviours) = behaviours.clone();
+        self.list_requests.store(0, Ordering::Relaxed);
     }
 }

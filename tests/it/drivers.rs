@@ -48,6 +48,37 @@ fn ccp_config(server: &MockServer) -> ProviderConfig {
     config("ccp", &server.uri(), &[("api_key", "ccp-key-123")])
 }
 
+/// Answers every list page past the first (`param` not 0) with no items:
+/// the page a listing reads past the reported total to confirm its end.
+async fn mount_empty_past_first(
+    server: &MockServer,
+    list_path: &str,
+    param: &'static str,
+    body: Json,
+) {
+    struct PastFirst(&'static str);
+    impl wiremock::Match for PastFirst {
+        fn matches(&self, request: &Request) -> bool {
+            request
+                .url
+                .query_pairs()
+                .any(|(k, v)| k == self.0 && v != "0")
+        }
+    }
+    Mock::given(method("GET"))
+        .and(path(list_path))
+        .and(PastFirst(param))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+async fn ccp_empty_past_first(server: &MockServer) {
+    let empty = json!({"data": [], "limit": 100, "offset": 1, "total": 0});
+    mount_empty_past_first(server, "/v3/user", "offset", empty).await;
+}
+
 fn ccp(server: &MockServer) -> Arc<dyn Driver> {
     connect("ccp", ccp_config(server))
 }
@@ -262,6 +293,87 @@ async fn thulium_list_get_and_edit() {
     )
     .await
     .unwrap();
+}
+
+/// A 404 on the agent edit is told apart by reading the agent: found, the
+/// system has no edit endpoint (named, with the setting); gone, the agent
+/// was deleted meanwhile (the plain 404). An empty-body probe reports which.
+#[tokio::test]
+async fn thulium_edit_404_and_405_say_whether_the_edit_endpoint_exists() {
+    let server = MockServer::start().await;
+    let agent = json!({"login": "jkowalski", "name": "Jan", "surname": "Kowalski", "active": true, "number": 5634});
+    let not_found =
+        json!({"request_id": "r1", "errors": [{"message": "URI not found.", "code": 1005}]});
+    Mock::given(method("GET"))
+        .and(path("/api/agents/jkowalski"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(agent.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/agents/gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(not_found.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/agents/jkowalski"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(not_found.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/agents/gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(not_found))
+        .mount(&server)
+        .await;
+    let d = thulium(&server);
+    let remote = |key: &str| RemoteRecord {
+        id: key.into(),
+        key: key.into(),
+        fields: Default::default(),
+    };
+    let change = request("jkowalski", json!({"active": false}), None);
+    let e = d.update(&remote("jkowalski"), &change).await.unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown.contains(
+            "this Thulium system has no agent edit endpoint: PUT /api/agents/{login} answered 404"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("set `edits: manual`"), "{shown}");
+    assert!(e.hint().contains("edits: manual"), "{}", e.hint());
+    let e = d.update(&remote("gone"), &change).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert!(!e.to_string().contains("edit endpoint"), "{e}");
+    assert_eq!(
+        d.probe_edit(&remote("jkowalski")).await.unwrap(),
+        Some(drivers::EditProbe::Missing { status: 404 })
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/agents/jkowalski"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        thulium(&server)
+            .probe_edit(&remote("jkowalski"))
+            .await
+            .unwrap(),
+        Some(drivers::EditProbe::Exists)
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(405))
+        .mount(&server)
+        .await;
+    let e = thulium(&server)
+        .update(&remote("jkowalski"), &change)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("answered 405"), "{e}");
 }
 
 #[tokio::test]
@@ -788,6 +900,7 @@ async fn ccp_fetches_the_token_again_once_after_a_401() {
         )
         .mount(&server)
         .await;
+    ccp_empty_past_first(&server).await;
     let d = ccp(&server);
     let list = d.list().await.unwrap();
     assert_eq!(list.len(), 1);
@@ -795,7 +908,8 @@ async fn ccp_fetches_the_token_again_once_after_a_401() {
     // A second call reuses the new token.
     d.list().await.unwrap();
     assert_eq!(count(&server, "POST", "/v3/auth/token").await, 2);
-    assert_eq!(count(&server, "GET", "/v3/user").await, 3);
+    // 401, then the page and the (empty) page past the total, twice.
+    assert_eq!(count(&server, "GET", "/v3/user").await, 5);
 }
 
 #[tokio::test]
@@ -890,6 +1004,7 @@ async fn ccp_get_by_key_reads_the_list() {
         ))
         .mount(&server)
         .await;
+    ccp_empty_past_first(&server).await;
     let d = ccp(&server);
     let found = d.get_by_key("user0002").await.unwrap().unwrap();
     assert_eq!(found.id, "uuid-0002");
@@ -1035,6 +1150,8 @@ async fn dnl_logs_in_again_once_after_a_401() {
         ))
         .mount(&server)
         .await;
+    let empty = json!({"success": true, "payload": {"items": [], "total": 0, "page": 1}});
+    mount_empty_past_first(&server, "/api_dnl/v1/user/list", "page", empty).await;
     let list = dnl(&server).list().await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(count(&server, "POST", "/api_dnl/v1/auth").await, 2);
@@ -1457,6 +1574,7 @@ async fn ccp_edit_echoes_non_email_text_read_in_email() {
         .expect(1)
         .mount(&server)
         .await;
+    ccp_empty_past_first(&server).await;
     let driver = ccp(&server);
     let remote = driver.get_by_key("user0001").await.unwrap().unwrap();
     let req = ccp_edit_request(&remote, json!({"enable_webrtc": false}), "pw");

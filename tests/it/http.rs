@@ -385,3 +385,30 @@ fn plan_with(url: &str, provider_lines: &str) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Issue 28: a wrong port (nothing listens) fails on the first try, in
+/// words that name the url, instead of retrying until the deadline.
+#[tokio::test]
+async fn a_refused_connection_names_the_url_and_is_not_retried() {
+    // A port that was free a moment ago: nothing listens on it now.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let base = format!("http://127.0.0.1:{port}/thulium");
+    let mut cfg = config(&base);
+    cfg.retry.retries = 10;
+    let err = http::read_scope(connect(cfg).list()).await.unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.kind, ErrorKind::Transport, "{text}");
+    assert!(
+        text.contains(&format!("cannot connect to {base}: connection refused")),
+        "{text}"
+    );
+    assert!(!err.is_retryable(), "{text}");
+    assert!(!text.contains("gave up after"), "tried once: {text}");
+    assert!(
+        err.hint().contains("check the provider's url"),
+        "{}",
+        err.hint()
+    );
+}

@@ -1,10 +1,16 @@
 //! The integration tests: one binary, a module per subject, sharing one
 //! sandbox harness (`common`).
 
+mod behaviours;
 mod calendar;
+mod ci_drift_issue;
 mod ci_examples;
+mod ci_install;
+mod ci_schemas;
 mod common;
+mod doctor;
 mod drivers;
+mod edits;
 mod http;
 mod lifecycle;
 mod listing;

@@ -102,8 +102,13 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
         &text,
         &[
             "+ fullname   = \"Jan Kowalski\"",
-            "  # not sent: ccp: CCP has no field for surname\n",
+            "\n# not sent: ccp: CCP has no field for surname (1 person)\n",
         ],
+    );
+    assert_eq!(
+        text.matches("# not sent").count(),
+        1,
+        "once per plan: {text}"
     );
 
     let plan = json_plan(&world, &file);
@@ -193,6 +198,9 @@ fn a_person_is_onboarded_on_three_vendors_changed_everywhere_and_offboarded_in_o
                 .as_array()
                 .unwrap()
                 .iter()
+                // The fields that change (DNL's edit also sends name and
+                // user_type, unchanged).
+                .filter(|f| f["sent_only"] != true)
                 .map(|f| f["name"].as_str().unwrap().to_string())
                 .collect();
             (c["provider"].as_str().unwrap().to_string(), fields)
@@ -417,4 +425,88 @@ fn import_people_joins_accounts_by_email_and_key_and_plans_no_change() {
         stderr(&out)
     );
     assert!(stdout(&out).contains("No changes."), "{}", stdout(&out));
+}
+
+/// A tenant adopted as it is: the file lists one person; `import --people
+/// --unmanaged` writes every other account as a file beside it (nothing the
+/// file claims, nothing it ignores); the directory then plans no change,
+/// and a second run finds nothing left to adopt.
+#[test]
+fn import_unmanaged_writes_only_what_the_file_does_not_claim_and_plans_no_change() {
+    let world = world(json!({
+        "thulium": [
+            {"login": "jkowalski", "name": "Jan", "surname": "Kowalski", "number": 5634, "password": PASSWORD, "email": "jkowalski@example.com"},
+            {"login": "lone", "name": "Lone", "surname": "Agent", "number": 5601, "password": PASSWORD},
+            {"login": "api-bot", "name": "Bot", "surname": "Api", "number": 5699, "password": PASSWORD}
+        ],
+        "ccp": [
+            {"username": "jkowalski", "level": "agent", "role_uuid": "5b0c7e4e-6a43-4f0e-9d0b-2a7c1f9e8d11", "first_name": "Jan", "last_name": "Kowalski", "email": "jkowalski@example.com", "password": PASSWORD},
+            {"username": "sam.solo", "level": "agent", "role_uuid": "r-1", "email": "sam@example.com", "password": PASSWORD}
+        ],
+        "dnl": [
+            {"name": "jkowalski", "user_type": "agent", "first_name": "Jan", "last_name": "Kowalski", "fullname": "Jan Kowalski", "email": "jkowalski@example.com", "passwd": PASSWORD},
+            {"name": "anowak", "user_type": "admin", "fullname": "Anna Nowak", "passwd": PASSWORD}
+        ]
+    }));
+    let dir = world.dir.path().join("desired");
+    std::fs::create_dir(&dir).unwrap();
+    let text = world.providers("    ignore: [\"api-*\"]\n", "", "") + &person(true, "Kowalski");
+    std::fs::write(dir.join("headcount.yaml"), text).unwrap();
+
+    let out = world.run(&["plan", "-f", "desired", "--detailed-exitcode"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("unlisted"), "{}", stdout(&out));
+
+    let out = world.run(&["import", "--people", "--unmanaged", "-f", "desired"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let imported = stdout(&out);
+    for (claimed, why) in [
+        ("jkowalski", "listed by the file's person"),
+        ("api-bot", "ignored by the file"),
+    ] {
+        assert!(!imported.contains(claimed), "{why}: {imported}");
+    }
+    for unmanaged in ["login: lone", "username: sam.solo", "name: anowak"] {
+        assert!(imported.contains(unmanaged), "{unmanaged} in:\n{imported}");
+    }
+    // Appended as is: a file of its own in the directory.
+    std::fs::write(dir.join("adopted.yaml"), &imported).unwrap();
+
+    let mut cmd = world.command(&[]);
+    for name in [
+        "THULIUM_LONE_PASSWORD",
+        "CCP_SAM_SOLO_PASSWORD",
+        "DNL_ANOWAK_PASSWORD",
+    ] {
+        cmd.env(name, PASSWORD);
+    }
+    let out = cmd
+        .args(["plan", "-f", "desired", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}\n{imported}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("No changes."), "{}", stdout(&out));
+
+    let out = world.run(&[
+        "import",
+        "--provider",
+        "thulium",
+        "--unmanaged",
+        "-f",
+        "desired",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("agents: []"), "{}", stdout(&out));
 }

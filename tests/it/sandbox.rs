@@ -407,6 +407,60 @@ async fn ccp_replays_the_edit_user_page_and_its_error_examples() {
     assert_eq!(user["user_enabled"], "false");
 }
 
+/// The vendor's own create example (callcenter/user.md) sends a
+/// `confirm_password` that differs from `password`, and `is_create_extension`;
+/// the portal guide names four levels and says that a user created with an
+/// extension asked for and no number gets one generated.
+#[tokio::test]
+async fn ccp_takes_the_vendors_own_create_example_four_levels_and_generates_extensions() {
+    let sb = start(Seed::default()).await;
+    let c = client();
+    let users = format!("{}/v3/user", sb.ccp_url());
+    let token = ccp_token(&c, &sb).await;
+    let example = json!({
+        "username": "UserTest01", "email": "", "level": "agent",
+        "role_uuid": "34272d8f-5aa2-4a97-ae9a-be20d499dc2a",
+        "password": "User01231##1", "confirm_password": "UserTest",
+        "first_name": "UserTest", "extension": "214", "is_create_extension": true,
+        "is_active": true, "enable_webrtc": false
+    });
+    let (status, value) = body_of(c.post(&users).bearer_auth(&token).json(&example)).await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    assert_eq!(value["created"], true);
+    for (username, level) in [
+        ("Boss01", "manager"),
+        ("Lead01", "leader"),
+        ("Admin01", "admin"),
+    ] {
+        let mut body = example.clone();
+        body["username"] = json!(username);
+        body["level"] = json!(level);
+        body["extension"] = json!("");
+        let (status, value) = body_of(c.post(&users).bearer_auth(&token).json(&body)).await;
+        assert_eq!(status, StatusCode::OK, "{level}: {value}");
+    }
+    let (_, list) = body_of(c.get(&users).query(&[("limit", "10")]).bearer_auth(&token)).await;
+    let held: Vec<(String, String, String)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let text = |f: &str| u[f].as_str().unwrap_or_default().to_string();
+            (text("username"), text("level"), text("extension"))
+        })
+        .collect();
+    let extensions: std::collections::HashSet<&str> =
+        held.iter().map(|(_, _, e)| e.as_str()).collect();
+    assert_eq!(
+        extensions.len(),
+        4,
+        "every user has an extension of its own: {held:?}"
+    );
+    assert!(!extensions.contains(""), "{held:?}");
+    let levels: Vec<&str> = held.iter().map(|(_, l, _)| l.as_str()).collect();
+    assert_eq!(levels, ["agent", "manager", "leader", "admin"]);
+}
+
 #[tokio::test]
 async fn ccp_refuses_bad_keys_tokens_bodies_duplicates_and_unknown_users() {
     let sb = start(Seed::default()).await;
@@ -433,17 +487,12 @@ async fn ccp_refuses_bad_keys_tokens_bodies_duplicates_and_unknown_users() {
         (
             "level",
             json!("boss"),
-            "Must be one of the following: \"admin\", \"agent\"",
+            "Must be one of the following: \"admin\", \"manager\", \"leader\", \"agent\"",
         ),
         (
             "username",
             json!("agent@sale"),
             "Does not match pattern '^[a-zA-Z0-9\\s.\\-\\_]+$'",
-        ),
-        (
-            "confirm_password",
-            json!("other"),
-            "Does not match password",
         ),
         (
             "role_uuid",
@@ -1368,4 +1417,74 @@ fn the_binary_serves_a_yaml_seed_on_a_free_port() {
     child.wait().unwrap();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(agent["number"], 5634);
+}
+
+// ------------------------------------------------------------- behaviours
+
+fn agents(n: usize) -> Seed {
+    let thulium: Vec<Value> = (0..n)
+        .map(|i| json!({"login": format!("a{i:04}"), "name": "A", "surname": "B", "number": 100 + i}))
+        .collect();
+    Seed::default().with("thulium", thulium)
+}
+
+#[tokio::test]
+async fn behaviours_set_at_start_and_through_the_control_api_change_the_list() {
+    let sb = Sandbox::start(SandboxOptions {
+        seed: agents(250),
+        behaviours: headcount::sandbox::Behaviours::from_assignments(&["thulium.page_cap=100"])
+            .unwrap(),
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let get = reqwest::Method::GET;
+    let (_, page) = thulium(&c, &sb, get.clone(), "/api/agents?limit=1000", None).await;
+    assert_eq!(page.as_array().map(Vec::len), Some(100), "capped at 100");
+
+    let url = format!("{}/_sandbox/behaviours", sb.base_url());
+    let put = |b: Value| c.put(&url).json(&b).send();
+    let (status, view) = body(
+        put(json!({"thulium.list": "envelope-count", "thulium.offset": "ignored"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["values"]["thulium.list"], "envelope-count");
+    assert_eq!(view["values"]["thulium.page_cap"], "100");
+    let (_, page) = thulium(&c, &sb, get.clone(), "/api/agents?limit=10&offset=20", None).await;
+    assert_eq!(page["count"], 250);
+    assert_eq!(page["result"][0]["login"], "a0000", "offset ignored");
+
+    // Unknown names and values change nothing and name the valid ones.
+    let (status, error) = body(put(json!({"thulium.colour": "red"})).await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("thulium.page_cap"),
+        "{error}"
+    );
+    let (status, error) = body(
+        put(json!({"thulium.list": "array", "thulium.limit": "sometimes"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("honoured, ignored"),
+        "{error}"
+    );
+    assert_eq!(sb.behaviours().values()["thulium.list"], "envelope-count");
+
+    // Reset goes back to the startup behaviours.
+    sb.reset().unwrap();
+    assert_eq!(sb.behaviours().changed(), ["thulium.page_cap=100"]);
 }

@@ -328,3 +328,62 @@ fn the_file_reference_documents_every_field() {
         assert!(doc.contains(&format!("`{setting}`")), "docs miss {setting}");
     }
 }
+
+const MISSPELLED: &str = "version: 1\nproviders:\n  th:\n    type: thulium\n    url: http://127.0.0.1:1/x\n    auth: { username: a, password: { env: X } }\n    defaults: { password: { env: PW } }\nagents:\n  - login: a\n    name: Jan\n    surname: Kowalski\n    number: \"5634\"\n    nmae: Jan\n";
+
+#[test]
+fn validate_format_github_annotates_each_problem_at_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // A `.yml` file of a directory is read like a `.yaml` one.
+    std::fs::write(dir.path().join("agents.yml"), MISSPELLED).unwrap();
+    let out = headcount()
+        .current_dir(dir.path())
+        .args(["validate", "-f", ".", "--format", "github"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("::error file=./agents.yml,line=13,col=5,title=headcount unknown_field::unknown field `nmae`"),
+        "{stdout}"
+    );
+    assert!(first.contains("%0Ahelp: did you mean `name`?"), "{stdout}");
+    assert!(stdout.ends_with("1 error in .\n"), "{stdout}");
+}
+
+#[test]
+fn validate_format_json_lists_problems_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("headcount.yaml"), MISSPELLED).unwrap();
+    let out = headcount()
+        .current_dir(dir.path())
+        .args(["validate", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    let problem = &report["problems"][0];
+    assert_eq!(problem["code"], "headcount::file::unknown_field");
+    assert_eq!(problem["file"], "headcount.yaml");
+    assert_eq!(
+        (problem["line"].as_u64(), problem["column"].as_u64()),
+        (Some(13), Some(5))
+    );
+
+    std::fs::write(
+        dir.path().join("headcount.yaml"),
+        MISSPELLED.replace("    nmae: Jan\n", ""),
+    )
+    .unwrap();
+    let out = headcount()
+        .current_dir(dir.path())
+        .args(["validate", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["problems"], serde_json::json!([]));
+}

@@ -11,7 +11,7 @@ use crate::model::DriverSchema;
 
 use super::super::load::io_reason;
 use super::super::settings::{self, Rule, Setting};
-use super::super::types::{Credential, FieldMap, Provider, UnlistedPolicy};
+use super::super::types::{Credential, EditsPolicy, FieldMap, Provider, UnlistedPolicy};
 use super::super::values::{self, Invalid, SecretProblem};
 use super::super::yaml::{Node, Value as Yaml};
 use super::super::SecretRef;
@@ -91,6 +91,10 @@ impl Checker {
             Some("report") => UnlistedPolicy::Report,
             _ => UnlistedPolicy::default(),
         };
+        let edits = match self.choice(&fields, &settings::EDITS) {
+            Some("manual") => EditsPolicy::Manual,
+            _ => EditsPolicy::Api,
+        };
         let parallelism = self
             .integer(&fields, &settings::PARALLELISM)
             .and_then(|n| u32::try_from(n).ok());
@@ -136,6 +140,7 @@ impl Checker {
                 url,
                 auth,
                 unlisted,
+                edits,
                 parallelism,
                 timeout,
                 max_deactivate_percent,

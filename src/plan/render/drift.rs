@@ -25,6 +25,10 @@ pub struct Drifted {
     /// `missing` (in the file, not on the provider), `different`, or `unlisted`
     /// (on the provider, not in the file).
     pub status: &'static str,
+    /// A step to make by hand in the vendor's panel (the provider says
+    /// `edits: manual`): apply will not fix it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_hand: bool,
     pub fields: Vec<DriftField>,
 }
 
@@ -60,41 +64,45 @@ impl DriftReport {
         let mut drift = Vec::new();
         // Each person's accounts together (people in file order), then the rest.
         let groups = plan.by_person();
-        for (person, changes) in groups {
-            for c in changes {
-                let listed_deactivation = c.action() == Action::Deactivate
-                    && plan
-                        .unlisted
-                        .iter()
-                        .any(|u| u.provider == c.provider && u.key == c.key);
-                if listed_deactivation {
-                    continue; // reported below, as unlisted
-                }
-                let (status, fields) = match c.action() {
-                    Action::Create => ("missing", Vec::new()),
-                    Action::Update | Action::Deactivate => (
-                        "different",
-                        c.fields
-                            .iter()
-                            .filter(|f| !f.sensitive && !f.sent_only)
-                            .map(|f| DriftField {
-                                name: f.name.clone(),
-                                file: f.after.as_ref().map(Value::to_json),
-                                remote: f.before.as_ref().map(Value::to_json),
-                            })
-                            .collect(),
-                    ),
-                };
-                drift.push(Drifted {
-                    person: person.map(|(id, _)| id.to_string()),
-                    person_name: person.map(|(_, name)| name.to_string()),
-                    provider: c.provider.clone(),
-                    kind: c.kind.to_string(),
-                    key: c.key.clone(),
-                    status,
-                    fields,
-                });
+        let by_hand = plan.manual.iter().map(|c| (None, c, true));
+        let changes = groups
+            .iter()
+            .flat_map(|(person, changes)| changes.iter().map(move |c| (*person, *c, false)))
+            .chain(by_hand);
+        for (person, c, by_hand) in changes {
+            let listed_deactivation = c.action() == Action::Deactivate
+                && plan
+                    .unlisted
+                    .iter()
+                    .any(|u| u.provider == c.provider && u.key == c.key);
+            if listed_deactivation {
+                continue; // reported below, as unlisted
             }
+            let (status, fields) = match c.action() {
+                Action::Create => ("missing", Vec::new()),
+                Action::Update | Action::Deactivate => (
+                    "different",
+                    c.fields
+                        .iter()
+                        .filter(|f| !f.sensitive && !f.sent_only)
+                        .map(|f| DriftField {
+                            name: f.name.clone(),
+                            file: f.after.as_ref().map(Value::to_json),
+                            remote: f.before.as_ref().map(Value::to_json),
+                        })
+                        .collect(),
+                ),
+            };
+            drift.push(Drifted {
+                person: person.map(|(id, _)| id.to_string()),
+                person_name: person.map(|(_, name)| name.to_string()),
+                provider: c.provider.clone(),
+                kind: c.kind.to_string(),
+                key: c.key.clone(),
+                status,
+                by_hand,
+                fields,
+            });
         }
         for u in &plan.unlisted {
             drift.push(Drifted {
@@ -104,6 +112,7 @@ impl DriftReport {
                 kind: u.kind.to_string(),
                 key: u.key.clone(),
                 status: "unlisted",
+                by_hand: false,
                 fields: Vec::new(),
             });
         }
@@ -152,6 +161,9 @@ impl DriftReport {
             let what = match d.status {
                 "missing" => "in the file, missing on the provider",
                 "unlisted" => "on the provider, not in the file",
+                _ if d.by_hand => {
+                    "differs from the file (a step to make by hand in the vendor's panel: `edits: manual`)"
+                }
                 _ => "differs from the file",
             };
             let _ = writeln!(out, "{}/{} \"{}\": {what}", d.provider, d.kind, d.key);

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Kind, Value};
-use crate::plan::{Action, ChangeKind, Plan, Summary};
+use crate::plan::{Action, Change, ChangeKind, FieldChange, Plan, Summary};
 
 /// Version of the JSON plan format; bumped on incompatible changes.
 /// 2: changes carry `fingerprint`, fields `sent_only` and `note`, the
@@ -28,6 +28,11 @@ pub struct JsonPlan {
     pub in_sync: bool,
     /// Every change, in the order apply would start them.
     pub changes: Vec<JsonChange>,
+    /// Updates and deactivations of providers with `edits: manual`: steps
+    /// for a person to make in the vendor's panel. Apply never sends them;
+    /// they count as drift until done.
+    #[serde(default)]
+    pub manual_steps: Vec<JsonChange>,
     /// Remote accounts the file does not list.
     pub unlisted: Vec<JsonUnlisted>,
     /// Notes that do not stop the plan.
@@ -113,6 +118,10 @@ pub struct JsonChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub fields: Vec<JsonField>,
+    /// Words for the reviewer about the change as a whole, e.g. the fields
+    /// the vendor holds that its edit does not send.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One field of a change. Sensitive fields have null `before` and `after`.
@@ -158,44 +167,46 @@ pub struct JsonProblem {
     pub help: String,
 }
 
+impl JsonChange {
+    pub fn from_change(c: &Change) -> JsonChange {
+        let shown = |f: &FieldChange, v: &Option<Value>| {
+            v.as_ref().filter(|_| !f.sensitive).map(Value::to_json)
+        };
+        JsonChange {
+            action: c.action(),
+            provider: c.provider.clone(),
+            vendor: c.vendor.clone(),
+            kind: c.kind,
+            key: c.key.clone(),
+            fingerprint: c.fingerprint(),
+            person: c.person.clone(),
+            reason: c.reason.clone(),
+            fields: c
+                .fields
+                .iter()
+                .map(|f| JsonField {
+                    name: f.name.clone(),
+                    before: shown(f, &f.before),
+                    after: shown(f, &f.after),
+                    sensitive: f.sensitive,
+                    create_only: f.create_only,
+                    sent_only: f.sent_only,
+                    note: f.note.clone(),
+                })
+                .collect(),
+            notes: c.notes.clone(),
+        }
+    }
+}
+
 impl JsonPlan {
     pub fn from_plan(plan: &Plan) -> JsonPlan {
         JsonPlan {
             format_version: FORMAT_VERSION,
             headcount_version: env!("CARGO_PKG_VERSION").to_string(),
             in_sync: !plan.has_drift(),
-            changes: plan
-                .changes
-                .iter()
-                .map(|c| JsonChange {
-                    action: c.action(),
-                    provider: c.provider.clone(),
-                    vendor: c.vendor.clone(),
-                    kind: c.kind,
-                    key: c.key.clone(),
-                    fingerprint: c.fingerprint(),
-                    person: c.person.clone(),
-                    reason: c.reason.clone(),
-                    fields: c
-                        .fields
-                        .iter()
-                        .map(|f| {
-                            let shown = |v: &Option<Value>| {
-                                v.as_ref().filter(|_| !f.sensitive).map(Value::to_json)
-                            };
-                            JsonField {
-                                name: f.name.clone(),
-                                before: shown(&f.before),
-                                after: shown(&f.after),
-                                sensitive: f.sensitive,
-                                create_only: f.create_only,
-                                sent_only: f.sent_only,
-                                note: f.note.clone(),
-                            }
-                        })
-                        .collect(),
-                })
-                .collect(),
+            changes: plan.changes.iter().map(JsonChange::from_change).collect(),
+            manual_steps: plan.manual.iter().map(JsonChange::from_change).collect(),
             unlisted: plan
                 .unlisted
                 .iter()

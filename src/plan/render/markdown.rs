@@ -79,8 +79,14 @@ fn header(plan: &Plan) -> String {
             escape(&plan.timezone)
         );
     }
-    if plan.changes.is_empty() && plan.unlisted.is_empty() {
+    if plan.changes.is_empty() && plan.manual.is_empty() && plan.unlisted.is_empty() {
         out.push_str("**No changes.** The providers match the file.\n\n");
+    } else if plan.changes.is_empty() && !plan.manual.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Nothing for apply to send; {} to make by hand** (see Manual steps).\n",
+            plural(plan.manual.len(), "step", "steps")
+        );
     } else if plan.changes.is_empty() {
         let _ = writeln!(
             out,
@@ -93,9 +99,13 @@ fn header(plan: &Plan) -> String {
             1 => "; **1 password reset** (see the change marked `password`)".to_string(),
             n => format!("; **{n} password resets** (see the changes marked `password`)"),
         };
+        let by_hand = match s.manual {
+            0 => String::new(),
+            n => format!("; {} to make by hand", plural(n, "step", "steps")),
+        };
         let _ = writeln!(
             out,
-            "**Plan:** {} to create, {} to update, {} to deactivate{resets}.\n",
+            "**Plan:** {} to create, {} to update, {} to deactivate{resets}{by_hand}.\n",
             s.create, s.update, s.deactivate
         );
     }
@@ -142,7 +152,20 @@ fn header(plan: &Plan) -> String {
 fn details_blocks(plan: &Plan) -> Vec<String> {
     let groups = plan.by_person();
     let headed = groups.iter().any(|(person, _)| person.is_some());
-    let mut blocks = Vec::with_capacity(plan.changes.len());
+    let mut blocks = Vec::with_capacity(plan.changes.len() + 1);
+    let notes = super::not_sent(plan, &groups);
+    if !notes.is_empty() {
+        let lines: Vec<String> = notes
+            .iter()
+            .map(|(note, people)| {
+                format!(
+                    "_Not sent: {}_\n\n",
+                    escape(&super::not_sent_line(note, *people))
+                )
+            })
+            .collect();
+        blocks.push(lines.concat());
+    }
     for (person, changes) in groups {
         for (i, c) in changes.into_iter().enumerate() {
             let mut block = if headed && i == 0 {
@@ -156,12 +179,6 @@ fn details_blocks(plan: &Plan) -> Vec<String> {
             } else {
                 String::new()
             };
-            if i == 0 {
-                let notes = person.and_then(|(id, _)| plan.not_carried.get(id));
-                for note in notes.into_iter().flatten() {
-                    block.push_str(&format!("_Not sent: {}_\n\n", escape(note)));
-                }
-            }
             block.push_str(&change_block(c));
             blocks.push(block);
         }
@@ -231,8 +248,56 @@ fn change_block(c: &Change) -> String {
         block.push_str(&line.replace("```", "'''"));
         block.push('\n');
     }
-    block.push_str("```\n</details>\n\n");
+    block.push_str("```\n");
+    for note in &c.notes {
+        let _ = writeln!(block, "\n_{}_", escape(note));
+    }
+    block.push_str("</details>\n\n");
     block
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The steps to make by hand (`edits: manual`), one line each.
+fn manual_steps(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.manual.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "#### Manual steps\n\nMake these in the vendor's own panel: the provider says `edits: manual`, so apply does not send them, and drift reports them until they are done.\n"
+    );
+    const MAX_STEPS: usize = 200;
+    for c in plan.manual.iter().take(MAX_STEPS) {
+        let fields: Vec<String> = c
+            .fields
+            .iter()
+            .map(|f| {
+                let shown = |v: &Option<crate::model::Value>| {
+                    v.as_ref()
+                        .map_or_else(|| "(not set)".to_string(), |v| v.to_string())
+                };
+                format!("{} {} → {}", f.name, shown(&f.before), shown(&f.after))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "- {} {}/{} `{}`: {}",
+            c.action(),
+            escape(&c.provider),
+            c.kind,
+            c.key.replace('`', "'"),
+            escape(&fields.join("; "))
+        );
+    }
+    if plan.manual.len() > MAX_STEPS {
+        let _ = writeln!(out, "- … and {} more", plan.manual.len() - MAX_STEPS);
+    }
+    out.push('\n');
+    out
 }
 
 fn details(plan: &Plan) -> String {
@@ -247,7 +312,7 @@ fn details(plan: &Plan) -> String {
 }
 
 fn footer(plan: &Plan) -> String {
-    let mut out = String::new();
+    let mut out = manual_steps(plan);
     if !plan.unlisted.is_empty() {
         let _ = writeln!(
             out,

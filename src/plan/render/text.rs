@@ -37,11 +37,20 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
             )
         );
     }
-    if plan.changes.is_empty() && plan.unlisted.is_empty() {
+    if plan.changes.is_empty() && plan.manual.is_empty() && plan.unlisted.is_empty() {
         let _ = writeln!(
             out,
             "{}",
             p.paint(BOLD, "No changes. The providers match the file.")
+        );
+    } else if plan.changes.is_empty() && !plan.manual.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                BOLD,
+                "Nothing for apply to send, but there are steps to make by hand (below)."
+            )
         );
     } else if plan.changes.is_empty() {
         let _ = writeln!(
@@ -73,15 +82,37 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
                         &format!("{title}: {}", plural(changes.len(), "change", "changes"))
                     )
                 );
-                let notes = person.and_then(|(id, _)| plan.not_carried.get(id));
-                for note in notes.into_iter().flatten() {
-                    let _ = writeln!(out, "  {}", p.paint(DIM, &format!("# not sent: {note}")));
-                }
             }
             for change in changes {
                 out.push('\n');
-                render_change(&mut out, &p, change);
+                render_change(&mut out, &p, change, false);
             }
+        }
+        let notes = super::not_sent(plan, &groups);
+        if !notes.is_empty() {
+            out.push('\n');
+        }
+        for (note, people) in notes {
+            let line = super::not_sent_line(&note, people);
+            let _ = writeln!(out, "{}", p.paint(DIM, &format!("# not sent: {line}")));
+        }
+    }
+
+    if !plan.manual.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.paint(
+                BOLD,
+                &format!(
+                    "Manual steps ({}): make them in the vendor's own panel. The provider says `edits: manual`, so apply does not send them; drift reports them until they are done.",
+                    plan.manual.len()
+                )
+            )
+        );
+        for change in &plan.manual {
+            out.push('\n');
+            render_change(&mut out, &p, change, true);
         }
     }
 
@@ -150,7 +181,11 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
     }
 
     let s = plan.summary();
-    if !plan.changes.is_empty() {
+    let by_hand = match s.manual {
+        0 => String::new(),
+        n => format!("; {} to make by hand", plural(n, "step", "steps")),
+    };
+    if !plan.changes.is_empty() || s.manual > 0 {
         let resets = match s.password_resets {
             0 => String::new(),
             1 => format!("; {}", p.paint(UPDATE, "1 password reset")),
@@ -158,7 +193,7 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
         };
         let _ = writeln!(
             out,
-            "\n{} {} to create, {} to update, {} to deactivate{resets}.",
+            "\n{} {} to create, {} to update, {} to deactivate{resets}{by_hand}.",
             p.paint(BOLD, "Plan:"),
             s.create,
             s.update,
@@ -178,11 +213,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn render_change(out: &mut String, p: &Painter, change: &Change) {
-    let (style, title) = match change.action() {
-        Action::Create => (CREATE, "will be created"),
-        Action::Update => (UPDATE, "will be updated in place"),
-        Action::Deactivate => (DELETE, "will be deactivated"),
+fn render_change(out: &mut String, p: &Painter, change: &Change, by_hand: bool) {
+    let (style, title) = match (change.action(), by_hand) {
+        (Action::Create, _) => (CREATE, "will be created"),
+        (Action::Update, false) => (UPDATE, "will be updated in place"),
+        (Action::Deactivate, false) => (DELETE, "will be deactivated"),
+        (Action::Update, true) => (UPDATE, "to update by hand"),
+        (Action::Deactivate, true) => (DELETE, "to deactivate by hand"),
     };
     let _ = writeln!(
         out,
@@ -232,6 +269,9 @@ fn render_change(out: &mut String, p: &Painter, change: &Change) {
             continue;
         }
         render_field(out, p, change.action(), field, width);
+    }
+    for note in &change.notes {
+        let _ = writeln!(out, "      {}", p.paint(DIM, &format!("# {note}")));
     }
     for (why, names) in unchanged {
         let _ = writeln!(
