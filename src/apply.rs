@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use backon::Retryable;
 
+use crate::drivers::http::{self, Receipt};
 use crate::drivers::retry::RetryPolicy;
-use crate::drivers::{Driver, DriverError};
+use crate::drivers::{Driver, DriverError, ErrorKind};
 use crate::model::{Kind, WriteRequest};
 use crate::plan::{Action, Change, Op, Plan};
 use crate::progress::Progress;
@@ -36,6 +37,10 @@ pub struct ApplyOptions {
     /// Set (by Ctrl-C) to stop starting new changes.
     pub cancel: Arc<AtomicBool>,
     pub progress: Progress,
+    /// Where each vendor write is journaled as it ends (`--journal`).
+    pub journal: Option<Arc<crate::journal::Journal>>,
+    /// Providers' rate budgets: the bars show the time left within them.
+    pub budgets: IndexMap<String, crate::drivers::RateBudget>,
 }
 
 impl Default for ApplyOptions {
@@ -45,6 +50,8 @@ impl Default for ApplyOptions {
             create_retry: RetryPolicy::DEFAULT,
             cancel: Arc::new(AtomicBool::new(false)),
             progress: Progress::hidden(),
+            journal: None,
+            budgets: IndexMap::new(),
         }
     }
 }
@@ -75,6 +82,9 @@ pub struct ChangeOutcome {
     /// Requests the change needed (creates may need several).
     pub attempts: u32,
     pub duration_ms: u64,
+    /// What the vendor answered the last write (for the journal).
+    #[serde(skip)]
+    pub receipt: Receipt,
 }
 
 impl ChangeOutcome {
@@ -173,14 +183,36 @@ pub async fn execute(
     let per_provider = by_provider.into_iter().map(|(provider, changes)| {
         let driver = drivers.get(provider).cloned();
         let bar = options.progress.bar(provider, changes.len() as u64);
+        let budget = options.budgets.get(provider).copied();
+        let total = changes.len();
+        let started = std::sync::atomic::AtomicUsize::new(0);
         async move {
             let results: Vec<(usize, ChangeOutcome)> = stream::iter(changes)
                 .map(|(index, change)| {
                     let driver = driver.clone();
                     let bar = &bar;
+                    let started = &started;
                     async move {
-                        bar.set_message(&format!("{} \"{}\"", change.kind, change.key));
-                        let outcome = run_change(change, driver.as_deref(), options).await;
+                        let left = total - started.fetch_add(1, Ordering::Relaxed);
+                        let eta = budget
+                            .map(|b| {
+                                format!(
+                                    " (about {} left within the rate budget)",
+                                    crate::plan::human_seconds(
+                                        b.duration_of(left as u64 + u64::from(b.burst))
+                                            .as_secs_f64()
+                                    )
+                                )
+                            })
+                            .unwrap_or_default();
+                        bar.set_message(&format!("{} \"{}\"{eta}", change.kind, change.key));
+                        let (mut outcome, receipt) =
+                            http::receipt_scope(run_change(change, driver.as_deref(), options))
+                                .await;
+                        outcome.receipt = receipt;
+                        if let (Some(journal), Some(driver)) = (&options.journal, &driver) {
+                            journal.write(change, &outcome, driver.schema());
+                        }
                         bar.inc();
                         // Changes not started after an interrupt are listed
                         // once, in the summary, not one line each here.
@@ -311,6 +343,7 @@ async fn run_change(
         message: None,
         attempts: 0,
         duration_ms: 0,
+        receipt: Receipt::default(),
     };
     let finish = |mut outcome: ChangeOutcome, status: Status, message: Option<String>| {
         outcome.status = status;
@@ -345,7 +378,13 @@ async fn run_change(
             outcome.attempts = 1;
             match driver.update(remote, &request).await {
                 Ok(()) => finish(outcome, Status::Applied, None),
-                Err(e) => finish(outcome, Status::Failed, Some(e.to_string())),
+                Err(e) => {
+                    // No answer to an edit: it may have been made.
+                    let unanswered = e.status.is_none()
+                        && matches!(e.kind, ErrorKind::Timeout | ErrorKind::Transport);
+                    http::note_receipt(unanswered, None);
+                    finish(outcome, Status::Failed, Some(e.to_string()))
+                }
             }
         }
     }
@@ -397,8 +436,12 @@ async fn create(
             }
         }
         match driver.create(request).await {
-            Ok(_) => Ok(None),
+            Ok(id) => {
+                http::note_receipt(false, Some(&id));
+                Ok(None)
+            }
             Err(e) => {
+                http::note_receipt(e.ambiguous, None);
                 *last_failure.lock().unwrap_or_else(|p| p.into_inner()) = e.to_string();
                 Err(CreateFailure::Create(e))
             }

@@ -46,6 +46,11 @@ pub enum Command {
         after_help = "Examples:\n  headcount apply\n  headcount apply --auto-approve\n  headcount apply plan.json\n  headcount apply --auto-approve --format json > result.json"
     )]
     Apply(ApplyArgs),
+    /// Verify an apply journal's chain, or show one person's or account's history from it.
+    #[command(
+        after_help = "Examples:\n  headcount journal verify journal.jsonl\n  headcount journal show journal.jsonl --person jkowalski\n  headcount journal show journal.jsonl --key thulium/jkowalski --since 2026-01-01 --format json\n\nExit codes (verify): 0 the chain holds (notices, such as a torn last line, are printed), 1 a line was edited, removed, inserted or moved, or the file cannot be read."
+    )]
+    Journal(JournalArgs),
     /// Read-only check for changes made outside the file (for cron). Exit 2 when drift is found.
     #[command(
         after_help = "Examples:\n  headcount drift\n  headcount drift --format json --out drift.json"
@@ -139,6 +144,18 @@ pub struct RefreshArgs {
     /// Maximum concurrent requests per provider.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub parallelism: u32,
+    /// Tries after the first for a request that failed for a passing reason
+    /// (no answer in time, a dropped connection, a 5xx, a 429), and for a
+    /// create found missing after a failed try. 0 gives up at the first
+    /// failure (a fast answer in CI); the default rides out a vendor failing
+    /// three requests in ten.
+    #[arg(long, value_name = "N", default_value_t = crate::drivers::retry::RetryPolicy::DEFAULT.retries, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+    /// The wait before the first retry ("200ms", "1s"); it doubles after
+    /// each try, with random jitter, up to 10 s. A vendor's `Retry-After`
+    /// replaces it.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = retry_wait)]
+    pub retry_wait: std::time::Duration,
     /// Limit to a provider, or to one account (PROVIDER/KEY). Repeatable.
     #[arg(long = "target", value_name = "PROVIDER[/KEY]")]
     pub targets: Vec<String>,
@@ -216,6 +233,49 @@ pub struct ApplyArgs {
     /// Output format: `json` prints the apply report on standard output (the plan and progress go to standard error).
     #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
     pub format: ApplyFormat,
+    /// Append what this apply does to FILE (JSON lines, hash-chained; see `headcount journal`). Overrides the file's `journal:`.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JournalArgs {
+    #[command(subcommand)]
+    pub command: JournalCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum JournalCommand {
+    /// Walk the chain: exit 1 naming the first line edited, removed, inserted or moved.
+    Verify {
+        /// The journal (JSON lines written by `apply --journal`).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Print the writes of one person or account (every write without a filter), oldest first.
+    Show {
+        /// The journal (JSON lines written by `apply --journal`).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Only this person's accounts (the `id` of a `people:` entry).
+        #[arg(long, value_name = "ID")]
+        person: Option<String>,
+        /// Only this account.
+        #[arg(long, value_name = "PROVIDER/KEY")]
+        key: Option<String>,
+        /// Only writes at or after this time (2026-01-31 or 2026-01-31T12:00:00Z).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = JournalFormat::Text)]
+        format: JournalFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JournalFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -324,7 +384,7 @@ pub struct SandboxArgs {
     /// Share of vendor requests that fail (0.0 to 1.0).
     #[arg(long, value_name = "R", default_value_t = 0.0)]
     pub fault_rate: f64,
-    /// Fault kinds to inject, comma-separated: 500,503,429,hang,drop-before,drop-after (default all).
+    /// Fault kinds to inject, comma-separated: 400,500,503,429,hang,drop-before,drop-after (default all but 400, which is never retried).
     #[arg(long, value_name = "KINDS", value_delimiter = ',')]
     pub faults: Vec<String>,
     /// Accounts to start with (YAML or JSON, per vendor).
@@ -337,6 +397,9 @@ pub struct SandboxArgs {
     /// fullname), as the vendor's database suggests.
     #[arg(long)]
     pub dnl_sparse_reads: bool,
+    /// Meter vendors: VENDOR=REQUESTS_PER_SECOND, comma-separated (e.g. thulium=5,ccp=10); past it a vendor answers 429 with Retry-After.
+    #[arg(long = "rate-limit", value_name = "VENDOR=N", value_delimiter = ',')]
+    pub rate_limit: Vec<String>,
     /// How the simulated Thulium pages `GET /api/agents`: with limit (default 100, max 1000) and offset, or not at all.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = crate::sandbox::ThuliumPaging::Paged)]
     pub thulium_paging: crate::sandbox::ThuliumPaging,
@@ -392,4 +455,36 @@ pub struct InitArgs {
     /// Overwrite the file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Parses `--retry-wait`: a duration up to the longest single wait.
+fn retry_wait(text: &str) -> Result<std::time::Duration, String> {
+    let wait = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    let max = crate::drivers::retry::RetryPolicy::DEFAULT.max_delay;
+    if wait > max {
+        return Err(format!(
+            "at most {} (the longest single wait)",
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::drivers::retry::RetryPolicy;
+
+    #[test]
+    fn the_retry_flags_default_to_the_retry_policy_and_the_wait_is_capped() {
+        let Command::Plan(plan) = Cli::parse_from(["headcount", "plan"]).command else {
+            panic!("not plan");
+        };
+        assert_eq!(plan.refresh.retries, RetryPolicy::DEFAULT.retries);
+        assert_eq!(plan.refresh.retry_wait, RetryPolicy::DEFAULT.base_delay);
+        let too_long = Cli::try_parse_from(["headcount", "plan", "--retry-wait", "11s"]);
+        assert!(too_long.unwrap_err().to_string().contains("at most 10s"));
+    }
 }

@@ -513,8 +513,9 @@ pub struct RemoteRecord {
     pub fields: FieldMap<Value>,
 }
 
-/// What to write: plain fields plus resolved secrets. `Debug` never shows secret values.
-#[derive(Clone, Default)]
+/// What to write: plain fields plus resolved secrets. `Debug` never shows
+/// secret values (`SecretString` redacts itself).
+#[derive(Clone, Debug, Default)]
 pub struct WriteRequest {
     /// The natural key of the account.
     pub key: String,
@@ -522,23 +523,6 @@ pub struct WriteRequest {
     pub fields: IndexMap<String, Value>,
     /// Resolved secrets (passwords), by field name.
     pub secrets: IndexMap<String, SecretString>,
-}
-
-impl fmt::Debug for WriteRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WriteRequest")
-            .field("key", &self.key)
-            .field("fields", &self.fields)
-            .field(
-                "secrets",
-                &self
-                    .secrets
-                    .keys()
-                    .map(|k| (k.as_str(), "(redacted)"))
-                    .collect::<Vec<_>>(),
-            )
-            .finish()
-    }
 }
 
 #[cfg(test)]

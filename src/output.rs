@@ -1,12 +1,16 @@
-//! Standard output for commands. A reader that went away (`| head -1`) is a
+//! Standard output for commands, and whether each stream gets colour
+//! (`--color`). A reader that went away (`| head -1`) is a
 //! normal end of the output, not an error: the rest is dropped quietly and
 //! the command finishes (an apply still writes its report) and exits as it
 //! would have. SIGPIPE's default (killing the process) is not restored on
 //! purpose: it would stop an apply half-way.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+use crate::cli::ColorWhen;
 
 /// Set once standard output is found closed.
 static CLOSED: AtomicBool = AtomicBool::new(false);
@@ -44,4 +48,37 @@ pub fn write_file(path: &Path, text: &str, what: &str) -> miette::Result<()> {
             path.display()
         )
     })
+}
+
+/// `--color` of this run (auto until set).
+static COLOR: OnceLock<ColorWhen> = OnceLock::new();
+
+/// Records `--color` for [`stdout_color`], [`stderr_color`] and anstream.
+pub fn set_color(when: ColorWhen) {
+    let _ = COLOR.set(when);
+    anstream::ColorChoice::write_global(match when {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    });
+}
+
+/// Colour for a stream: `--color always|never`, or with `auto` a terminal
+/// and no `NO_COLOR`.
+fn color_for(terminal: bool) -> bool {
+    match COLOR.get().copied().unwrap_or(ColorWhen::Auto) {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
+    }
+}
+
+/// Whether standard error gets colour (see [`color_for`]).
+pub fn stderr_color() -> bool {
+    color_for(std::io::stderr().is_terminal())
+}
+
+/// Whether standard output gets colour (see [`color_for`]).
+pub fn stdout_color() -> bool {
+    color_for(std::io::stdout().is_terminal())
 }

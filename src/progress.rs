@@ -99,7 +99,7 @@ fn final_style() -> ProgressStyle {
 
 /// The running clock, dimmed when standard error gets colour (`--color`).
 fn elapsed() -> &'static str {
-    if crate::commands::stderr_color() {
+    if crate::output::stderr_color() {
         "{elapsed:.dim}"
     } else {
         "{elapsed}"

@@ -4,20 +4,43 @@
 //! the last moment, and handed to the drivers as `SecretString`s.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use indexmap::IndexMap;
 use secrecy::SecretString;
 
 use crate::desired::{Credential, Desired, Provider, SecretRef};
+use crate::drivers::retry::RetryPolicy;
 use crate::drivers::{self, Driver, DriverError, ProviderConfig};
 use crate::model::RemoteRecord;
 use crate::plan::Remote;
 use crate::progress::Progress;
 
+/// How hard headcount works a provider: the command line's `--parallelism`
+/// (capped by the provider's own `parallelism:`), `--retries` and
+/// `--retry-wait`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub parallelism: u32,
+    pub retries: u32,
+    pub retry_wait: Duration,
+}
+
+/// A parallelism with the default retries.
+impl From<u32> for Limits {
+    fn from(parallelism: u32) -> Limits {
+        Limits {
+            parallelism,
+            retries: RetryPolicy::DEFAULT.retries,
+            retry_wait: RetryPolicy::DEFAULT.base_delay,
+        }
+    }
+}
+
 /// Resolves a provider's credentials and builds its driver's configuration.
-pub fn config(provider: &Provider, parallelism: u32) -> miette::Result<ProviderConfig> {
+pub fn config(provider: &Provider, limits: impl Into<Limits>) -> miette::Result<ProviderConfig> {
+    let limits = limits.into();
     let mut config = ProviderConfig::new(provider.name.clone(), provider.url.clone());
     for (field, credential) in &provider.auth {
         let value = match credential {
@@ -31,22 +54,28 @@ pub fn config(provider: &Provider, parallelism: u32) -> miette::Result<ProviderC
     }
     let limit = provider
         .parallelism
-        .map_or(parallelism, |p| p.min(parallelism))
+        .map_or(limits.parallelism, |p| p.min(limits.parallelism))
         .max(1);
     config.parallelism = limit as usize;
+    config.retry.retries = limits.retries;
+    config.retry.base_delay = limits.retry_wait;
     if let Some(timeout) = provider.timeout {
         config.timeout = timeout;
     }
     config.insecure_http = provider.insecure_http;
     config.ca_file = provider.ca_file.clone();
+    config.rate_limit = provider.rate_limit.map(|r| drivers::RateBudget {
+        per_second: r.per_second,
+        burst: r.burst,
+    });
     Ok(config)
 }
 
 /// Resolves a provider's credentials and connects its driver.
-pub fn connect(provider: &Provider, parallelism: u32) -> miette::Result<Arc<dyn Driver>> {
+pub fn connect(provider: &Provider, limits: impl Into<Limits>) -> miette::Result<Arc<dyn Driver>> {
     let entry = drivers::vendor(provider.vendor())
         .ok_or_else(|| miette::miette!("no driver for provider type {}", provider.vendor()))?;
-    (entry.connect)(config(provider, parallelism)?).map_err(driver_report)
+    (entry.connect)(config(provider, limits)?).map_err(driver_report)
 }
 
 /// Resolves a secret reference into a diagnostic-friendly error.
@@ -66,26 +95,27 @@ pub type Drivers = IndexMap<String, Arc<dyn Driver>>;
 /// Connects every provider of `desired` accepted by `include`.
 pub fn connect_all(
     desired: &Desired,
-    parallelism: u32,
+    limits: impl Into<Limits>,
     include: impl Fn(&str) -> bool,
 ) -> miette::Result<Drivers> {
-    connect_providers(&desired.providers, parallelism, include)
+    connect_providers(&desired.providers, limits, include)
 }
 
 /// [`connect_all`] for the providers alone (the accounts may still be
 /// being checked).
 pub fn connect_providers(
     providers: &IndexMap<String, Provider>,
-    parallelism: u32,
+    limits: impl Into<Limits>,
     include: impl Fn(&str) -> bool,
 ) -> miette::Result<Drivers> {
+    let limits = limits.into();
     let mut drivers = IndexMap::new();
     let mut errors = Vec::new();
     for (name, provider) in providers {
         if !include(name) {
             continue;
         }
-        match connect(provider, parallelism) {
+        match connect(provider, limits) {
             Ok(driver) => {
                 drivers.insert(name.clone(), driver);
             }

@@ -6,6 +6,7 @@
 //! [`make_plan`] and render or apply the result (see docs/architecture.md).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use indexmap::IndexMap;
 
@@ -24,6 +25,10 @@ pub struct PlanRequest {
     pub targets: Vec<String>,
     /// Maximum concurrent requests per provider.
     pub parallelism: u32,
+    /// Tries after the first for a read that failed for a passing reason.
+    pub retries: u32,
+    /// The wait before the first retry (it doubles after each).
+    pub retry_wait: Duration,
     /// Allow a plan above a provider's deactivation threshold.
     pub force: bool,
     /// `--rotate` values (`PROVIDER` or `PROVIDER/KEY-GLOB`), unparsed.
@@ -74,6 +79,7 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
     options.at = Some(request.at.unwrap_or_else(|| today(&desired.timezone)));
     let mut plan = plan::compute(&desired, &remote, &options);
     check_secrets(&mut plan);
+    plan.budgets = budgets(&desired, &remote, &drivers, &plan);
     Ok(Planned {
         desired,
         source_digest,
@@ -96,10 +102,56 @@ fn connect(
         targets: parse_targets(providers, &request.targets)?,
         rotate: parse_rotate(providers, &request.rotate)?,
     };
-    let drivers = refresh::connect_providers(providers, request.parallelism, |name| {
-        options.includes_provider(name)
-    })?;
+    let limits = refresh::Limits {
+        parallelism: request.parallelism,
+        retries: request.retries,
+        retry_wait: request.retry_wait,
+    };
+    let drivers =
+        refresh::connect_providers(providers, limits, |name| options.includes_provider(name))?;
     Ok((options, drivers))
+}
+
+/// For each provider with a `rate_limit`: the requests the apply of `plan`
+/// sends (the read the plan made, logins included, then a write per
+/// change, then reading back a provider where accounts are created) and
+/// how long the budget makes them take.
+pub fn budgets(
+    desired: &Desired,
+    remote: &Remote,
+    drivers: &refresh::Drivers,
+    plan: &Plan,
+) -> Vec<plan::RequestBudget> {
+    drivers
+        .iter()
+        .filter_map(|(name, driver)| {
+            let limit = desired.providers.get(name)?.rate_limit?;
+            let listed = remote.providers.get(name).map_or(0, Vec::len);
+            let changes = plan.changes.iter().filter(|c| &c.provider == name);
+            let writes = changes.clone().count() as u64;
+            let creates = changes
+                .filter(|c| c.action() == plan::Action::Create)
+                .count();
+            let read = driver.requests_sent().max(driver.list_requests(listed));
+            let read_back = if creates > 0 {
+                driver.list_requests(listed + creates)
+            } else {
+                0
+            };
+            let requests = read + writes + read_back;
+            let budget = crate::drivers::RateBudget {
+                per_second: limit.per_second,
+                burst: limit.burst,
+            };
+            Some(plan::RequestBudget {
+                provider: name.clone(),
+                requests,
+                per_second: limit.per_second,
+                burst: limit.burst,
+                seconds: budget.duration_of(requests).as_secs_f64(),
+            })
+        })
+        .collect()
 }
 
 /// Every secret a change will send must be resolvable now, so that an apply
@@ -113,7 +165,7 @@ pub fn check_secrets(plan: &mut Plan) {
                 change.provider, change.kind, change.key
             );
             if let Err(e) = secret.resolve(&purpose) {
-                problems.push(plan::Problem {
+                problems.push(plan::PlanProblem {
                     provider: change.provider.clone(),
                     key: Some(change.key.clone()),
                     message: e.to_string(),

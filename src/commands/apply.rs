@@ -4,7 +4,9 @@ use std::io::{BufRead, IsTerminal};
 
 use crate::apply::{self, ApplyOptions, Report};
 use crate::cli::{ApplyArgs, ApplyFormat};
+use crate::drivers::retry::RetryPolicy;
 use crate::interrupt::Interrupt;
+use crate::journal::{self, Journal, RunContext};
 use crate::lock::ApplyLock;
 use crate::plan::render;
 use crate::plan::saved::{Made, SavedPlan};
@@ -46,6 +48,10 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     }
     if plan.changes.is_empty() {
         say(json, &manual_reminder(plan))?;
+        if let Some(journal) = open_journal(&args, &planned)? {
+            journal.footer(&Report::default(), &[]);
+            journal_written(&journal)?;
+        }
         if json {
             crate::output::print(&report_json(&Report::default())?)?;
         }
@@ -54,12 +60,34 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
     if args.plan_file.is_none() && !args.auto_approve {
         confirm(json)?;
     }
+    let journal = open_journal(&args, &planned)?.map(std::sync::Arc::new);
 
     let interrupt = Interrupt::watch(progress.clone());
     let options = ApplyOptions {
         parallelism: args.refresh.parallelism as usize,
+        create_retry: RetryPolicy {
+            retries: args.refresh.retries,
+            base_delay: args.refresh.retry_wait,
+            ..RetryPolicy::DEFAULT
+        },
         cancel: interrupt.flag(),
         progress: progress.clone(),
+        journal: journal.clone(),
+        budgets: planned
+            .desired
+            .providers
+            .iter()
+            .filter_map(|(name, p)| {
+                let r = p.rate_limit?;
+                Some((
+                    name.clone(),
+                    crate::drivers::RateBudget {
+                        per_second: r.per_second,
+                        burst: r.burst,
+                    },
+                ))
+            })
+            .collect(),
         ..ApplyOptions::default()
     };
     say(json, "\n")?;
@@ -75,6 +103,10 @@ pub async fn run(args: ApplyArgs) -> miette::Result<u8> {
         crate::output::print(&report_text)?;
     }
     let read_back = apply::read_back(&report, drivers).await;
+    if let Some(journal) = &journal {
+        journal.footer(&report, &read_back);
+        journal_written(journal)?;
+    }
     if !read_back.is_empty() {
         return Err(miette::miette!(
             code = "headcount::apply::read_back",
@@ -103,6 +135,44 @@ fn manual_reminder(plan: &crate::plan::Plan) -> String {
         n => format!(
             "\n{n} manual step(s) not sent (`edits: manual`): make them in the vendor's panel, listed under \"Manual steps\" above; drift reports them until they are done.\n"
         ),
+    }
+}
+
+/// Opens the journal (`--journal`, else the file's `journal:`) and writes
+/// the run header. The apply lock is held already: two applies of one
+/// desired state append one after the other.
+fn open_journal(args: &ApplyArgs, planned: &Planned) -> miette::Result<Option<Journal>> {
+    let Some(path) = args
+        .journal
+        .clone()
+        .or_else(|| planned.desired.journal.clone())
+    else {
+        return Ok(None);
+    };
+    let journal = Journal::open(&path)?;
+    let options = journal::context::Options {
+        allow: args.allow.kinds.iter().map(|k| k.to_string()).collect(),
+        force: args.force,
+        rotate: args.rotate.clone(),
+        targets: args.refresh.targets.clone(),
+        auto_approve: args.auto_approve,
+    };
+    let mut context = RunContext::gather(&args.refresh.file.file, &planned.source_digest, options);
+    context.plan_file = args.plan_file.as_ref().map(|p| p.display().to_string());
+    journal.header(&context);
+    journal_written(&journal)?;
+    Ok(Some(journal))
+}
+
+/// A journal that could not be written fails the apply (after the report).
+fn journal_written(journal: &Journal) -> miette::Result<()> {
+    match journal.failure() {
+        None => Ok(()),
+        Some(problem) => Err(miette::miette!(
+            code = "headcount::journal",
+            help = "the vendors hold what the report says; free space or fix the journal's folder, and keep this run's report with the journal",
+            "{problem}"
+        )),
     }
 }
 
@@ -161,6 +231,8 @@ async fn saved_plan(path: &std::path::Path, args: &ApplyArgs) -> miette::Result<
         file: args.refresh.file.file.clone(),
         targets: saved.targets_for(&args.refresh.targets)?,
         parallelism: args.refresh.parallelism,
+        retries: args.refresh.retries,
+        retry_wait: args.refresh.retry_wait,
         force: args.force,
         rotate: saved.rotate_for(&args.rotate)?,
         allow: allow.kinds.clone(),

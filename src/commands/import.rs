@@ -8,7 +8,7 @@ use crate::desired::{Desired, Provider};
 use crate::model::RemoteRecord;
 
 use crate::cli::ImportArgs;
-use crate::export;
+use crate::import;
 use crate::refresh;
 
 pub async fn run(args: ImportArgs) -> miette::Result<u8> {
@@ -91,7 +91,7 @@ async fn one_provider(scope: &Scope<'_>, name: &str) -> miette::Result<(String, 
         )
     })?;
     let records = read(scope, provider).await?;
-    let yaml = export::entries_yaml(&provider.name, provider.schema, &records);
+    let yaml = import::entries_yaml(&provider.name, provider.schema, &records);
     let what = format!(
         "{} {}(s) from {}",
         records.len(),
@@ -114,17 +114,17 @@ async fn people(scope: &Scope<'_>) -> miette::Result<(String, String)> {
         read_all.push(read(scope, provider));
     }
     let records = futures::future::try_join_all(read_all).await?;
-    let sources: Vec<export::people::Source<'_>> = desired
+    let sources: Vec<import::people::Source<'_>> = desired
         .providers
         .values()
         .zip(&records)
-        .map(|(p, records)| export::people::Source {
+        .map(|(p, records)| import::people::Source {
             provider: &p.name,
             schema: p.schema,
             records,
         })
         .collect();
-    let yaml = export::people::people_yaml(&sources);
+    let yaml = import::people::people_yaml(&sources);
     let total: usize = records.iter().map(Vec::len).sum();
     Ok((
         yaml,

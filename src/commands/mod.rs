@@ -8,16 +8,15 @@ pub mod doctor;
 pub mod drift;
 pub mod import;
 pub mod init;
+pub mod journal;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
 pub mod upcoming;
 pub mod validate;
 
-use std::io::IsTerminal;
-use std::sync::OnceLock;
-
-use crate::cli::{Cli, ColorWhen, Command};
+use crate::cli::{Cli, Command};
+pub use crate::output::{set_color, stderr_color, stdout_color};
 
 /// Success, no changes.
 pub const EXIT_OK: u8 = 0;
@@ -72,6 +71,7 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Validate(args) => validate::run(args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Journal(args) => journal::run(args),
         Command::Drift(args) => drift::run(args).await,
         Command::Upcoming(args) => upcoming::run(args),
         Command::Import(args) => import::run(args).await,
@@ -83,39 +83,6 @@ async fn dispatch(command: Command) -> miette::Result<u8> {
         Command::Init(args) => init::run(args),
         Command::Man => completions::man(),
     }
-}
-
-/// `--color` of this run (auto until set).
-static COLOR: OnceLock<ColorWhen> = OnceLock::new();
-
-/// Records `--color` for [`stdout_color`], [`stderr_color`] and anstream.
-pub fn set_color(when: ColorWhen) {
-    let _ = COLOR.set(when);
-    anstream::ColorChoice::write_global(match when {
-        ColorWhen::Auto => anstream::ColorChoice::Auto,
-        ColorWhen::Always => anstream::ColorChoice::Always,
-        ColorWhen::Never => anstream::ColorChoice::Never,
-    });
-}
-
-/// Colour for a stream: `--color always|never`, or with `auto` a terminal
-/// and no `NO_COLOR`.
-fn color_for(terminal: bool) -> bool {
-    match COLOR.get().copied().unwrap_or(ColorWhen::Auto) {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
-    }
-}
-
-/// Whether standard error gets colour (see [`color_for`]).
-pub fn stderr_color() -> bool {
-    color_for(std::io::stderr().is_terminal())
-}
-
-/// Whether standard output gets colour (see [`color_for`]).
-pub fn stdout_color() -> bool {
-    color_for(std::io::stdout().is_terminal())
 }
 
 /// Renders a diagnostic to standard error (colour only on a terminal).

@@ -63,6 +63,8 @@ pub(crate) fn request(refresh: &RefreshArgs, force: bool, rotate: &[String]) -> 
         file: refresh.file.file.clone(),
         targets: refresh.targets.clone(),
         parallelism: refresh.parallelism,
+        retries: refresh.retries,
+        retry_wait: refresh.retry_wait,
         force,
         rotate: rotate.to_vec(),
         allow: Vec::new(),

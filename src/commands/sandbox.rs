@@ -16,6 +16,8 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         kinds,
         latency_ms: args.latency_ms,
     };
+    let rate_limits =
+        crate::sandbox::parse_rate_limits(&args.rate_limit).map_err(SandboxError::Faults)?;
     let seed = match &args.seed {
         Some(path) => Seed::load(path)?,
         None => Seed::default(),
@@ -29,6 +31,7 @@ pub fn options(args: &SandboxArgs) -> Result<SandboxOptions, SandboxError> {
         dnl_sparse_reads: args.dnl_sparse_reads,
         thulium_paging: args.thulium_paging,
         behaviours,
+        rate_limits,
     })
 }
 
@@ -47,6 +50,7 @@ pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
          control  url: {base}/_sandbox/ (state, counts, faults, behaviours, listing, requests, reset: docs/sandbox.md)\n\
          faults: rate {rate} kinds {kinds} latency {latency} ms; Thulium list: {paging}\n\
          behaviours: {behaviours}\n\
+         rate limits: {limits}\n\
          \n\
          Press Ctrl-C to stop.\n",
         base = sandbox.base_url(),
@@ -59,6 +63,18 @@ pub fn banner(sandbox: &Sandbox, faults: &FaultSettings) -> String {
         rate = faults.rate,
         kinds = kinds.join(","),
         latency = faults.latency_ms,
+        limits = {
+            let limits = sandbox.rate_limits();
+            if limits.is_empty() {
+                "none".to_string()
+            } else {
+                limits
+                    .iter()
+                    .map(|(v, n)| format!("{v} {n}/s"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        },
         paging = match sandbox.listing().get("thulium").and_then(|l| l.paging) {
             Some(ThuliumPaging::IgnoresParameters) => "ignores limit and offset",
             _ => "paged with limit and offset",

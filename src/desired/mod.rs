@@ -19,5 +19,6 @@ pub use diagnostics::{FileDiagnostic, LoadError};
 pub use load::{load, load_bytes, load_str, load_with_digest, MAX_FILE_BYTES};
 pub use secret::{SecretError, SecretRef};
 pub use types::{
-    Credential, Desired, EditsPolicy, Entry, FieldMap, Origin, Person, Provider, UnlistedPolicy,
+    Credential, Desired, EditsPolicy, Entry, FieldMap, Origin, Person, Provider, RateLimit,
+    UnlistedPolicy,
 };

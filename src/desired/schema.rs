@@ -62,6 +62,14 @@ pub fn file_schema() -> Json {
             "additionalProperties": { "$ref": "#/definitions/provider" },
         }),
     );
+    properties.insert(
+        "journal".into(),
+        json!({
+            "description": "Where `headcount apply` appends what it did (JSON lines, hash-chained; `headcount journal verify` checks them), relative to this file's folder. `apply --journal FILE` overrides it.",
+            "type": "string",
+            "minLength": 1,
+        }),
+    );
     for kind in KINDS {
         let mut refs = Vec::new();
         let mut vendors = Vec::new();
@@ -228,6 +236,27 @@ fn setting(setting: &Setting, schema: &DriverSchema) -> Json {
             "description": description,
             "type": "array",
             "items": { "type": "string", "minLength": 1 },
+        }),
+        Rule::RateLimit => json!({
+            "description": description,
+            "type": "object",
+            "required": ["per_second"],
+            "additionalProperties": false,
+            "properties": {
+                "per_second": {
+                    "description": "Requests a second on average.",
+                    "type": "number",
+                    "minimum": settings::MIN_PER_SECOND,
+                    "maximum": settings::MAX_PER_SECOND,
+                },
+                "burst": {
+                    "description": "Requests at once after a pause (default 1).",
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": settings::MAX_BURST,
+                    "default": 1,
+                },
+            },
         }),
         Rule::Limits => json!({ "description": description, "$ref": "#/definitions/limits" }),
     }

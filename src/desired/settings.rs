@@ -59,6 +59,8 @@ pub enum Rule {
     Defaults,
     /// A list of account-key patterns (`*` and `?` globs).
     Patterns,
+    /// `{ per_second: N, burst: M }`: a request budget.
+    RateLimit,
     /// Guardrails per kind of change (`creates`, `updates`,
     /// `password_resets`, `deactivations`: a count or a percentage) and
     /// `min_population`.
@@ -171,6 +173,20 @@ pub const IGNORE: Setting = Setting {
     rule: Rule::Patterns,
 };
 
+/// The most requests per second a `rate_limit` may allow.
+pub const MAX_PER_SECOND: f64 = 10_000.0;
+/// The least: one request every 100 seconds.
+pub const MIN_PER_SECOND: f64 = 0.01;
+/// The largest `burst`.
+pub const MAX_BURST: i64 = 10_000;
+
+pub const RATE_LIMIT: Setting = Setting {
+    name: "rate_limit",
+    description: "A request budget for this provider: at most `per_second` requests a second on average (a decimal below 1 for a slower budget, e.g. 0.5), and at most `burst` at once (default 1: evenly spaced). Every request of a run counts (logins, listings, writes, read-back, retries); `plan` says how long the apply will take within it.",
+    required: false,
+    rule: Rule::RateLimit,
+};
+
 pub const LIMITS: Setting = Setting {
     name: "limits",
     description: "Guardrails: the most creates, updates, password resets and deactivations a plan may make on this provider without `--allow` (a count such as 200, or a percentage of its accounts such as \"10%\"), and `min_population`, the number of accounts below which percentages do not apply. What it leaves out comes from the top-level `limits:`. A plan over a limit exits 3 (needs approval).",
@@ -193,6 +209,7 @@ pub const SETTINGS: &[Setting] = &[
     CA_FILE,
     DEFAULTS,
     IGNORE,
+    RATE_LIMIT,
 ];
 
 /// The names of [`SETTINGS`].

@@ -96,7 +96,18 @@ pub struct Provider {
     /// Key patterns (`ignore:`) of accounts headcount never touches nor
     /// reports. (`defaults:` are applied to the entries when loading.)
     pub ignore: Vec<glob::Pattern>,
+    /// `rate_limit:`: the request budget of a run.
+    pub rate_limit: Option<RateLimit>,
     pub origin: Origin,
+}
+
+/// A provider's request budget (`rate_limit: { per_second, burst }`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Requests a second on average (more than zero).
+    pub per_second: f64,
+    /// Requests at once after a pause (at least 1).
+    pub burst: u32,
 }
 
 impl Provider {
@@ -143,6 +154,9 @@ pub struct Desired {
     pub entries: Vec<Entry>,
     /// Every `people:` entry, in file order.
     pub people: Vec<Person>,
+    /// `journal:`: where apply appends what it did (absolute; a relative
+    /// path is taken from the folder of the file that gives it).
+    pub journal: Option<PathBuf>,
     /// `timezone:`: when a day begins for `start:` and `end:` (UTC unless set).
     pub timezone: Zone,
     /// The top-level `limits:`: guardrails for every provider.

@@ -80,6 +80,7 @@ pub fn check(mut files: Vec<ParsedFile>) -> Checked {
         providers,
         infos,
         sections,
+        journal,
         timezone,
         limits,
     } = checker.head(&files);
@@ -90,6 +91,7 @@ pub fn check(mut files: Vec<ParsedFile>) -> Checked {
             providers,
             entries,
             people,
+            journal,
             timezone,
             limits,
         },

@@ -421,6 +421,14 @@ impl Driver for Dnl {
         self.http().clock_skew_secs()
     }
 
+    fn list_requests(&self, accounts: usize) -> u64 {
+        accounts.div_ceil(PAGE_SIZE).max(1) as u64
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.session.http.sent()
+    }
+
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {
         let first = self.page(0, PAGE_SIZE).await?;
         let listing = paging::Totalled {

@@ -8,9 +8,9 @@
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use backon::Retryable;
@@ -20,10 +20,11 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value as Json;
 use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
 
 use super::error::{redacted_snippet, DriverError, ErrorKind, Hint};
 use super::retry::{parse_retry_after, RetryPolicy};
-use super::ProviderConfig;
+use super::{ProviderConfig, RateBudget};
 use crate::model::DriverSchema;
 
 /// The User-Agent of every request.
@@ -148,6 +149,18 @@ pub struct HttpClient {
     credentials: Vec<SecretString>,
     /// The server's clock (its last `Date` header) and when it was read.
     server_date: std::sync::Mutex<Option<(std::time::SystemTime, std::time::SystemTime)>>,
+    /// The provider's request budget (`rate_limit`), if any.
+    budget: Option<governor::DefaultDirectRateLimiter>,
+    /// Requests sent (every attempt).
+    sent: AtomicU64,
+}
+
+/// The token bucket of a [`RateBudget`].
+fn limiter(budget: &RateBudget) -> Option<governor::DefaultDirectRateLimiter> {
+    let period = Duration::from_secs_f64(1.0 / budget.per_second.max(f64::MIN_POSITIVE));
+    let burst = std::num::NonZeroU32::new(budget.burst.max(1))?;
+    let quota = governor::Quota::with_period(period)?.allow_burst(burst);
+    Some(governor::RateLimiter::direct(quota))
 }
 
 /// Whether a URL's host is on this machine (plain http is allowed there).
@@ -204,14 +217,82 @@ const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
 tokio::task_local! {
     /// When the current provider read began (see [`read_scope`]).
-    static READ_STARTED: Instant;
+    static READ_STARTED: ReadScope;
+    /// What the vendor answered the last write of the current change (see [`receipt_scope`]).
+    static RECEIPT: std::cell::RefCell<Receipt>;
+}
+
+/// What the vendor answered a change's last write (for the journal): its
+/// HTTP status and request id when it gave them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Receipt {
+    pub http_status: Option<u16>,
+    /// The vendor's request id (an `X-Request-Id` or `Request-Id` header).
+    pub request_id: Option<String>,
+    /// The last write may have been processed although no answer came.
+    pub ambiguous: bool,
+    /// The vendor's id of a created account.
+    pub id: Option<String>,
+}
+
+/// Runs `change` (one change's writes) and returns what the vendor
+/// answered its last write, besides its output.
+pub async fn receipt_scope<F: std::future::Future>(change: F) -> (F::Output, Receipt) {
+    RECEIPT
+        .scope(std::cell::RefCell::new(Receipt::default()), async move {
+            let out = change.await;
+            let receipt = RECEIPT.with(|r| r.borrow().clone());
+            (out, receipt)
+        })
+        .await
+}
+
+/// Records a write's answer in the current [`receipt_scope`], if any.
+fn record_receipt(status: Option<u16>, headers: Option<&HeaderMap>) {
+    let request_id = headers.and_then(|h| {
+        ["x-request-id", "request-id", "x-amzn-requestid"]
+            .iter()
+            .find_map(|name| h.get(*name))
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+            .map(str::to_string)
+    });
+    let _ = RECEIPT.try_with(|r| {
+        let mut r = r.borrow_mut();
+        r.http_status = status;
+        r.request_id = request_id;
+        r.ambiguous = false;
+    });
+}
+
+/// Marks the current [`receipt_scope`]'s last write as ambiguous, or records
+/// the id of the account it created.
+pub fn note_receipt(ambiguous: bool, id: Option<&str>) {
+    let _ = RECEIPT.try_with(|r| {
+        let mut r = r.borrow_mut();
+        r.ambiguous = ambiguous;
+        if let Some(id) = id {
+            r.id = Some(id.to_string());
+        }
+    });
+}
+
+/// One provider read: when it began, and how long its requests waited for
+/// the provider's rate budget (that wait does not count against the deadline).
+struct ReadScope {
+    started: Instant,
+    waited_us: AtomicU64,
 }
 
 /// Runs `read` (one provider's read: every page of a list) as one scope: the
 /// provider's deadline then bounds the whole of it, retries included, not
 /// each call alone.
 pub async fn read_scope<F: std::future::Future>(read: F) -> F::Output {
-    READ_STARTED.scope(Instant::now(), read).await
+    let scope = ReadScope {
+        started: Instant::now(),
+        waited_us: AtomicU64::new(0),
+    };
+    READ_STARTED.scope(scope, read).await
 }
 
 /// Loads the certificate authorities of a provider's `ca_file`.
@@ -379,7 +460,14 @@ impl HttpClient {
                 })
                 .map(|(_, v)| v.clone())
                 .collect(),
+            budget: config.rate_limit.as_ref().and_then(limiter),
+            sent: AtomicU64::new(0),
         })
+    }
+
+    /// Requests sent so far (every attempt, logins included).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The parallelism this client allows.
@@ -444,12 +532,20 @@ impl HttpClient {
         }
         let url = self.url(req)?;
         let started = READ_STARTED
-            .try_with(|s| *s)
+            .try_with(|s| s.started)
             .unwrap_or_else(|_| Instant::now());
-        let deadline = started + self.deadline;
+        // Time spent waiting for the rate budget is not the vendor's: it
+        // moves the deadline.
+        let call_waited = AtomicU64::new(0);
+        let deadline = || {
+            let waited = READ_STARTED
+                .try_with(|s| s.waited_us.load(Ordering::Relaxed))
+                .unwrap_or_else(|_| call_waited.load(Ordering::Relaxed));
+            started + self.deadline + Duration::from_micros(waited)
+        };
         let attempts = AtomicU32::new(0);
         let result = (|| async {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline().saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(self.error(
                     ErrorKind::Timeout,
@@ -458,16 +554,23 @@ impl HttpClient {
                 ));
             }
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.attempt(req, &url, auth, &secrets, left.min(self.timeout))
-                .await
-                .map_err(|e| e.redacted(&secrets))
+            self.attempt(
+                req,
+                &url,
+                auth,
+                &secrets,
+                left.min(self.timeout),
+                &call_waited,
+            )
+            .await
+            .map_err(|e| e.redacted(&secrets))
         })
         .retry(self.retry.backoff())
         .sleep(tokio::time::sleep)
         .when(|e: &DriverError| req.idempotent && e.is_retryable())
         .adjust(|e, proposed| {
             let wait = self.retry.wait(e, proposed)?;
-            (Instant::now() + wait < deadline).then_some(wait)
+            (Instant::now() + wait < deadline()).then_some(wait)
         })
         .await;
         result.map_err(|mut e| {
@@ -493,12 +596,27 @@ impl HttpClient {
         auth: Option<&AuthHeader>,
         secrets: &[&str],
         timeout: Duration,
+        call_waited: &AtomicU64,
     ) -> Result<Response, DriverError> {
         let _permit = self
             .limit
             .acquire()
             .await
             .map_err(|_| self.error(ErrorKind::Transport, &req.context, "client closed"))?;
+        if let Some(budget) = &self.budget {
+            // Every request (retries and logins too) takes a token of the
+            // provider's budget, shared by all of its tasks.
+            let waiting = Instant::now();
+            budget.until_ready().await;
+            let waited = u64::try_from(waiting.elapsed().as_micros()).unwrap_or(u64::MAX);
+            if READ_STARTED
+                .try_with(|s| s.waited_us.fetch_add(waited, Ordering::Relaxed))
+                .is_err()
+            {
+                call_waited.fetch_add(waited, Ordering::Relaxed);
+            }
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let mut builder = self
             .client
             .request(req.method.clone(), url.clone())
@@ -525,13 +643,23 @@ impl HttpClient {
             })?;
             builder = builder.header(CONTENT_TYPE, "application/json").body(bytes);
         }
-        let mut resp = builder
-            .send()
-            .await
-            .map_err(|e| self.transport_error(req, &e))?;
+        // A login is a POST that writes nothing.
+        let is_write = req.method != Method::GET && !(req.method == Method::POST && req.idempotent);
+        let mut resp = match builder.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                if is_write {
+                    record_receipt(None, None);
+                }
+                return Err(self.transport_error(req, &e));
+            }
+        };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         self.note_date(&headers);
+        if is_write {
+            record_receipt(Some(status), Some(&headers));
+        }
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

@@ -28,8 +28,9 @@ pub use error::{DriverError, ErrorKind};
 
 use crate::model::{DriverSchema, RemoteRecord, WriteRequest};
 
-/// Everything a driver needs to talk to one provider instance.
-#[derive(Clone)]
+/// Everything a driver needs to talk to one provider instance. `Debug`
+/// never shows a credential (`SecretString` redacts itself).
+#[derive(Clone, Debug)]
 pub struct ProviderConfig {
     /// The provider's name in the file (used in every message).
     pub name: String,
@@ -53,6 +54,25 @@ pub struct ProviderConfig {
     /// A PEM file of certificate authorities to trust for this provider, on
     /// top of the system's (a vendor behind a private CA).
     pub ca_file: Option<PathBuf>,
+    /// The provider's request budget (`rate_limit`): every request waits
+    /// for a token of one bucket shared by all of the provider's tasks.
+    pub rate_limit: Option<RateBudget>,
+}
+
+/// A request budget: `per_second` on average, `burst` at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateBudget {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateBudget {
+    /// How long `requests` take within the budget when they are sent as
+    /// fast as it allows, starting with a full bucket.
+    pub fn duration_of(&self, requests: u64) -> Duration {
+        let paced = requests.saturating_sub(u64::from(self.burst.max(1)));
+        Duration::from_secs_f64(paced as f64 / self.per_second.max(f64::MIN_POSITIVE))
+    }
 }
 
 impl ProviderConfig {
@@ -68,6 +88,7 @@ impl ProviderConfig {
             retry: retry::RetryPolicy::DEFAULT,
             deadline: Duration::from_secs(45),
             ca_file: None,
+            rate_limit: None,
         }
     }
 
@@ -75,29 +96,6 @@ impl ProviderConfig {
         self.credentials
             .insert(name.to_string(), SecretString::from(value.into()));
         self
-    }
-}
-
-impl std::fmt::Debug for ProviderConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderConfig")
-            .field("name", &self.name)
-            .field("url", &self.url.as_str())
-            .field(
-                "credentials",
-                &self
-                    .credentials
-                    .keys()
-                    .map(|k| (k.as_str(), "(redacted)"))
-                    .collect::<Vec<_>>(),
-            )
-            .field("timeout", &self.timeout)
-            .field("parallelism", &self.parallelism)
-            .field("insecure_http", &self.insecure_http)
-            .field("retry", &self.retry)
-            .field("deadline", &self.deadline)
-            .field("ca_file", &self.ca_file)
-            .finish()
     }
 }
 
@@ -138,6 +136,18 @@ pub trait Driver: Send + Sync {
         remote: &RemoteRecord,
         request: &WriteRequest,
     ) -> Result<(), DriverError>;
+
+    /// The requests one [`Driver::list`] of a provider holding `accounts`
+    /// accounts sends, without retries (for the rate budget's estimate).
+    fn list_requests(&self, accounts: usize) -> u64 {
+        let _ = accounts;
+        1
+    }
+
+    /// Requests sent through this driver so far (every attempt, logins included).
+    fn requests_sent(&self) -> u64 {
+        0
+    }
 
     /// Sends `remote` an edit that changes nothing, to find out whether the
     /// vendor has the edit endpoint at all (`doctor --probe-edits`). `None`:

@@ -3,7 +3,7 @@
 //! The listing decides what `plan` creates: an account missing from it is
 //! planned as a create, that is a duplicate on the vendor. So a listing is
 //! accepted only when it is self-consistent, and `list()` fails otherwise
-//! (a [`Problem`], turned by the driver into a protocol error naming the
+//! (an [`Implausible`], turned by the driver into a protocol error naming the
 //! provider, what did not add up, and what to do):
 //!
 //! - every listed id is distinct: an item repeated across pages is an error,
@@ -38,6 +38,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::model::RemoteRecord;
+use crate::words;
 
 use super::error::Hint;
 use super::http::HttpClient;
@@ -55,7 +56,7 @@ const NAMED: usize = 3;
 
 /// Why a listing cannot be believed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
+pub enum Implausible {
     /// The reported total is above [`MAX_ACCOUNTS`].
     TotalTooLarge { total: usize },
     /// Reading the reported total at the vendor's page size takes too many requests.
@@ -106,12 +107,9 @@ pub enum Problem {
     },
 }
 
+/// `n` and `noun`, with an `s` when `n` asks.
 fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("{n} {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    words::plural(n, noun, &format!("{noun}s"))
 }
 
 fn quoted(ids: &[String]) -> String {
@@ -121,27 +119,27 @@ fn quoted(ids: &[String]) -> String {
         .join(", ")
 }
 
-impl Problem {
+impl Implausible {
     /// What did not add up, in plain words; `noun` is "user" or "agent".
     pub fn message(&self, noun: &str) -> String {
         match self {
-            Problem::TotalTooLarge { total } => format!(
+            Implausible::TotalTooLarge { total } => format!(
                 "the vendor reported a total of {total} {noun}s, more than the {MAX_ACCOUNTS} headcount reads from one provider; the listing was not read"
             ),
-            Problem::TooManyPages { total, per_page } => format!(
+            Implausible::TooManyPages { total, per_page } => format!(
                 "the vendor reported a total of {total} {noun}s but returns {} a page: reading them would take more than {MAX_PAGES} requests",
                 plural(*per_page, noun)
             ),
-            Problem::Endless { ceiling } => format!(
+            Implausible::Endless { ceiling } => format!(
                 "the vendor kept returning full pages beyond {ceiling} {noun}s; the listing was stopped there"
             ),
-            Problem::EmptyFirstPage { total } => format!(
+            Implausible::EmptyFirstPage { total } => format!(
                 "the vendor reported a total of {total} {noun}s but its first page was empty"
             ),
-            Problem::TotalShrank { page, first, now } => format!(
+            Implausible::TotalShrank { page, first, now } => format!(
                 "the vendor reported a total of {first} {noun}s on the first page but {now} on {page}: {noun}s were removed while the list was read, and some may have been skipped"
             ),
-            Problem::ShortPage {
+            Implausible::ShortPage {
                 page,
                 got,
                 expected,
@@ -150,7 +148,7 @@ impl Problem {
                 "{page} held {} where {expected} were expected (the vendor reported total {total}): the listing has a gap",
                 plural(*got, noun)
             ),
-            Problem::IgnoresPaging {
+            Implausible::IgnoresPaging {
                 page,
                 repeated,
                 param,
@@ -158,13 +156,13 @@ impl Problem {
                 "{page} repeats {} already listed: the vendor seems to ignore `{param}`",
                 plural(*repeated, noun)
             ),
-            Problem::Repeated { page, repeated, ids } => format!(
+            Implausible::Repeated { page, repeated, ids } => format!(
                 "{page} repeats {} already listed ({}{}): the listing shifted while it was read, or the vendor holds two accounts with one id",
                 plural(*repeated, noun),
                 quoted(ids),
                 if *repeated > ids.len() { ", ..." } else { "" }
             ),
-            Problem::DuplicateKey { key, ids, more } => {
+            Implausible::DuplicateKey { key, ids, more } => {
                 let mut m = format!(
                     "two {noun}s have the key \"{key}\" (ids \"{}\" and \"{}\")",
                     ids[0], ids[1]
@@ -174,11 +172,11 @@ impl Problem {
                 }
                 m
             }
-            Problem::CountMismatch { total, listed } => format!(
+            Implausible::CountMismatch { total, listed } => format!(
                 "the vendor reported total {total} but listed {}",
                 plural(*listed, noun)
             ),
-            Problem::TotalShort { page, total, more } => format!(
+            Implausible::TotalShort { page, total, more } => format!(
                 "the vendor reported total {total} and listed {total} {noun}s on full pages, but {page}, past that total, held {} more: its total is short, and the {noun}s past it would be planned as creates",
                 plural(*more, noun)
             ),
@@ -188,8 +186,8 @@ impl Problem {
     /// What the user can do about it (see [`DriverError::hint`]).
     pub fn hint(&self) -> Hint {
         match self {
-            Problem::DuplicateKey { .. } => Hint::SharedKey,
-            Problem::TotalShrank { .. } | Problem::Repeated { .. } => Hint::ShiftedListing,
+            Implausible::DuplicateKey { .. } => Hint::SharedKey,
+            Implausible::TotalShrank { .. } | Implausible::Repeated { .. } => Hint::ShiftedListing,
             _ => Hint::UntrustedListing,
         }
     }
@@ -198,19 +196,19 @@ impl Problem {
 /// The pages to read after the first one (page indexes 1, 2, ...), derived
 /// from the total the vendor reported and the size of its first page (the
 /// vendor may return fewer than asked; later pages are asked at that size).
-pub fn pages_after_first(total: usize, first_len: usize) -> Result<Range<usize>, Problem> {
+pub fn pages_after_first(total: usize, first_len: usize) -> Result<Range<usize>, Implausible> {
     if total > MAX_ACCOUNTS {
-        return Err(Problem::TotalTooLarge { total });
+        return Err(Implausible::TotalTooLarge { total });
     }
     if first_len >= total {
         return Ok(1..1);
     }
     if first_len == 0 {
-        return Err(Problem::EmptyFirstPage { total });
+        return Err(Implausible::EmptyFirstPage { total });
     }
     let pages = total.div_ceil(first_len);
     if pages > MAX_PAGES {
-        return Err(Problem::TooManyPages {
+        return Err(Implausible::TooManyPages {
             total,
             per_page: first_len,
         });
@@ -229,14 +227,14 @@ pub fn accept_totalled(
     step: usize,
     param: &'static str,
     label: impl Fn(usize) -> String,
-) -> Result<Vec<RemoteRecord>, Problem> {
+) -> Result<Vec<RemoteRecord>, Implausible> {
     let Some(total) = pages.first().map(|(_, t)| *t) else {
         return Ok(Vec::new());
     };
     let mut grew = false;
     for (i, (records, reported)) in pages.iter().enumerate() {
         if *reported < total {
-            return Err(Problem::TotalShrank {
+            return Err(Implausible::TotalShrank {
                 page: label(i),
                 first: total,
                 now: *reported,
@@ -245,7 +243,7 @@ pub fn accept_totalled(
         grew |= *reported > total;
         let expected = total.saturating_sub(i.saturating_mul(step)).min(step);
         if records.len() < expected && i > 0 {
-            return Err(Problem::ShortPage {
+            return Err(Implausible::ShortPage {
                 page: label(i),
                 got: records.len(),
                 expected,
@@ -257,7 +255,7 @@ pub fn accept_totalled(
     distinct(&pages, param, &label)?;
     let listed: usize = pages.iter().map(Vec::len).sum();
     if listed < total || (listed > total && !grew) {
-        return Err(Problem::CountMismatch { total, listed });
+        return Err(Implausible::CountMismatch { total, listed });
     }
     Ok(pages.into_iter().flatten().collect())
 }
@@ -272,7 +270,7 @@ fn past_the_total(
     now: usize,
     page: &str,
     param: &'static str,
-) -> Result<(), Problem> {
+) -> Result<(), Implausible> {
     if extra.is_empty() {
         return Ok(());
     }
@@ -293,7 +291,7 @@ fn past_the_total(
         *records = all;
         return Ok(());
     }
-    Err(Problem::TotalShort {
+    Err(Implausible::TotalShort {
         page: page.to_string(),
         total: first_total,
         more: extra.len(),
@@ -302,15 +300,20 @@ fn past_the_total(
 
 /// The problem of a page repeating items already listed: all of them
 /// (`whole`) means the vendor ignores `param`.
-fn repeats(page: String, repeated: &[&RemoteRecord], whole: bool, param: &'static str) -> Problem {
+fn repeats(
+    page: String,
+    repeated: &[&RemoteRecord],
+    whole: bool,
+    param: &'static str,
+) -> Implausible {
     if whole {
-        return Problem::IgnoresPaging {
+        return Implausible::IgnoresPaging {
             page,
             repeated: repeated.len(),
             param,
         };
     }
-    Problem::Repeated {
+    Implausible::Repeated {
         page,
         repeated: repeated.len(),
         ids: repeated.iter().take(NAMED).map(|r| r.id.clone()).collect(),
@@ -323,7 +326,7 @@ fn distinct(
     pages: &[Vec<RemoteRecord>],
     param: &'static str,
     label: &impl Fn(usize) -> String,
-) -> Result<(), Problem> {
+) -> Result<(), Implausible> {
     let mut ids: HashSet<&str> = HashSet::new();
     for (i, page) in pages.iter().enumerate() {
         let repeated: Vec<&RemoteRecord> =
@@ -342,7 +345,7 @@ fn distinct(
     }
     match shared.first() {
         None => Ok(()),
-        Some((key, a, b)) => Err(Problem::DuplicateKey {
+        Some((key, a, b)) => Err(Implausible::DuplicateKey {
             key: key.to_string(),
             ids: [a.to_string(), b.to_string()],
             more: shared.len() - 1,
@@ -352,7 +355,7 @@ fn distinct(
 
 /// The protocol error refusing a listing: the provider, what did not add
 /// up, and what to do.
-pub fn refuse(http: &HttpClient, context: &str, noun: &str, problem: &Problem) -> DriverError {
+pub fn refuse(http: &HttpClient, context: &str, noun: &str, problem: &Implausible) -> DriverError {
     http.protocol(context, problem.message(noun))
         .with_help(problem.hint())
 }
@@ -383,7 +386,7 @@ impl Totalled<'_> {
         F: Fn(usize, usize) -> Fut,
         Fut: std::future::Future<Output = Result<Page, DriverError>>,
     {
-        let refuse = |p: Problem| refuse(self.http, self.context, self.noun, &p);
+        let refuse = |p: Implausible| refuse(self.http, self.context, self.noun, &p);
         let step = first.0.len();
         let rest = pages_after_first(first.1, step).map_err(refuse)?;
         let past = rest.end;
@@ -455,8 +458,8 @@ pub struct Observed {
 ///   If it also ignores `limit` (more items than asked, or more than one
 ///   when one item is asked: a plain unpaged endpoint), that answer was the
 ///   whole list; if it honours `limit` but not `offset`, the listing is
-///   refused ([`Problem::IgnoresPaging`]): the rest cannot be reached;
-/// - part of a page repeated: refused ([`Problem::Repeated`]).
+///   refused ([`Implausible::IgnoresPaging`]): the rest cannot be reached;
+/// - part of a page repeated: refused ([`Implausible::Repeated`]).
 ///
 /// At most two requests beyond the pages that carry items: the empty page
 /// that confirms the end, and the probe of one item.
@@ -517,7 +520,7 @@ impl OpenListing {
         limit: usize,
         page: Vec<RemoteRecord>,
         count: Option<usize>,
-    ) -> Result<Next, Problem> {
+    ) -> Result<Next, Implausible> {
         self.observed.requests += 1;
         if count.is_some() {
             self.count = count;
@@ -563,7 +566,7 @@ impl OpenListing {
         let len = page.len();
         self.listed += len;
         if self.listed > self.ceiling || self.pages.len() >= MAX_PAGES {
-            return Err(Problem::Endless {
+            return Err(Implausible::Endless {
                 ceiling: self.ceiling,
             });
         }
@@ -585,14 +588,14 @@ impl OpenListing {
     /// Takes the answer to [`Next::Probe`]: more than one item means the
     /// vendor ignores `limit` (and so returned its whole list each time);
     /// one means it honours `limit` but not `offset`: refused.
-    pub fn take_probe(&mut self, page: &[RemoteRecord]) -> Result<Next, Problem> {
+    pub fn take_probe(&mut self, page: &[RemoteRecord]) -> Result<Next, Implausible> {
         self.observed.requests += 1;
         if page.len() > 1 {
             self.observed.ignores_limit = true;
             self.done = true;
             return Ok(Next::Done);
         }
-        Err(Problem::IgnoresPaging {
+        Err(Implausible::IgnoresPaging {
             page: format!("the page at offset {}", self.listed),
             repeated: self.listed,
             param: "offset",
@@ -601,13 +604,13 @@ impl OpenListing {
 
     /// The records, once the listing is complete and consistent (and as
     /// many as the total the vendor reported, when it reported one).
-    pub fn finish(self) -> Result<Vec<RemoteRecord>, Problem> {
+    pub fn finish(self) -> Result<Vec<RemoteRecord>, Implausible> {
         debug_assert!(self.done, "finish before the listing ended");
         let label = |i: usize| format!("page {}", i + 1);
         distinct(&self.pages, "offset", &label)?;
         if let Some(total) = self.count {
             if total != self.listed {
-                return Err(Problem::CountMismatch {
+                return Err(Implausible::CountMismatch {
                     total,
                     listed: self.listed,
                 });
@@ -639,7 +642,7 @@ mod tests {
         format!("page {i}")
     }
 
-    fn accept(pages: Vec<Page>, step: usize) -> Result<usize, Problem> {
+    fn accept(pages: Vec<Page>, step: usize) -> Result<usize, Implausible> {
         accept_totalled(pages, step, "page", label).map(|r| r.len())
     }
 
@@ -652,18 +655,18 @@ mod tests {
         assert_eq!(pages_after_first(250, 50), Ok(1..5));
         assert_eq!(
             pages_after_first(5, 0),
-            Err(Problem::EmptyFirstPage { total: 5 })
+            Err(Implausible::EmptyFirstPage { total: 5 })
         );
         assert_eq!(
             pages_after_first(1_000_000_000_000, 100),
-            Err(Problem::TotalTooLarge {
+            Err(Implausible::TotalTooLarge {
                 total: 1_000_000_000_000
             })
         );
         assert_eq!(pages_after_first(MAX_ACCOUNTS, 1000), Ok(1..1000));
         assert_eq!(
             pages_after_first(MAX_ACCOUNTS, 1),
-            Err(Problem::TooManyPages {
+            Err(Implausible::TooManyPages {
                 total: MAX_ACCOUNTS,
                 per_page: 1
             })
@@ -693,7 +696,7 @@ mod tests {
         let err = accept(pages, 100).unwrap_err();
         assert_eq!(
             err,
-            Problem::CountMismatch {
+            Implausible::CountMismatch {
                 total: 225,
                 listed: 250
             }
@@ -705,7 +708,7 @@ mod tests {
         // A first page alone, fuller than its total.
         assert!(matches!(
             accept(vec![(run(0, 3), 2)], 100),
-            Err(Problem::CountMismatch { .. })
+            Err(Implausible::CountMismatch { .. })
         ));
     }
 
@@ -724,7 +727,7 @@ mod tests {
         let empty = vec![(run(0, 100), 250), (Vec::new(), 250), (run(200, 250), 250)];
         assert!(matches!(
             accept(empty, 100),
-            Err(Problem::ShortPage { got: 0, .. })
+            Err(Implausible::ShortPage { got: 0, .. })
         ));
     }
 
@@ -767,7 +770,7 @@ mod tests {
         let pages = vec![(run(0, 100), 200), (run(100, 199), 199)];
         assert!(matches!(
             accept(pages, 100),
-            Err(Problem::TotalShrank {
+            Err(Implausible::TotalShrank {
                 first: 200,
                 now: 199,
                 ..
@@ -781,7 +784,7 @@ mod tests {
         let pages = vec![(run(0, 100), 150), (run(100, 160), 150)];
         assert!(matches!(
             accept(pages, 100),
-            Err(Problem::CountMismatch { .. })
+            Err(Implausible::CountMismatch { .. })
         ));
     }
 
@@ -789,7 +792,7 @@ mod tests {
     fn read_open(
         limit: usize,
         answer: impl Fn(usize, usize) -> Vec<RemoteRecord>,
-    ) -> (Result<usize, Problem>, Vec<(usize, usize)>) {
+    ) -> (Result<usize, Implausible>, Vec<(usize, usize)>) {
         let mut asked = Vec::new();
         let mut listing = OpenListing::new(limit);
         let mut next = listing.first();
@@ -868,7 +871,10 @@ mod tests {
         // Behind a cap too: 100 of 250, then the same 100.
         let capped_first = |_: usize, limit: usize| run(0, limit.min(100));
         let (got, asked) = read_open(1000, capped_first);
-        assert!(matches!(got, Err(Problem::IgnoresPaging { .. })), "{got:?}");
+        assert!(
+            matches!(got, Err(Implausible::IgnoresPaging { .. })),
+            "{got:?}"
+        );
         assert_eq!(asked, [(0, 1000), (100, 1000), (0, 1)]);
     }
 
@@ -885,7 +891,7 @@ mod tests {
         assert_eq!(listing.take(3, 1000, Vec::new(), Some(4)), Ok(Next::Done));
         assert_eq!(
             listing.finish().map(|r| r.len()),
-            Err(Problem::CountMismatch {
+            Err(Implausible::CountMismatch {
                 total: 4,
                 listed: 3
             })
@@ -899,10 +905,13 @@ mod tests {
             run(from, (from + limit).min(2500))
         };
         let (got, _) = read_open(1000, shifted);
-        assert!(matches!(got, Err(Problem::Repeated { repeated: 1, .. })));
+        assert!(matches!(
+            got,
+            Err(Implausible::Repeated { repeated: 1, .. })
+        ));
         let twins = |_: usize, _: usize| vec![rec("a", "a"), rec("b", "b"), rec("a", "a")];
         let (got, _) = read_open(1000, twins);
-        assert!(matches!(got, Err(Problem::Repeated { .. })), "{got:?}");
+        assert!(matches!(got, Err(Implausible::Repeated { .. })), "{got:?}");
     }
 
     #[test]
@@ -918,7 +927,7 @@ mod tests {
                 Err(e) => break e,
             }
         };
-        assert_eq!(err, Problem::Endless { ceiling: 20_000 });
+        assert_eq!(err, Implausible::Endless { ceiling: 20_000 });
         assert_eq!(offset, 20_000);
         assert!(OpenListing::new(1000).ceiling == MAX_ACCOUNTS);
     }

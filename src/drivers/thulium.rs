@@ -249,7 +249,8 @@ impl Thulium {
         &self,
     ) -> Result<(Vec<RemoteRecord>, paging::Observed), DriverError> {
         let context = "list agents";
-        let refuse = |p: paging::Problem| paging::refuse(&self.session.http, context, "agent", &p);
+        let refuse =
+            |p: paging::Implausible| paging::refuse(&self.session.http, context, "agent", &p);
         let mut listing = OpenListing::new(PAGE_SIZE);
         let mut next = listing.first();
         loop {
@@ -279,6 +280,15 @@ impl Driver for Thulium {
 
     fn clock_skew_secs(&self) -> Option<i64> {
         self.session.http.clock_skew_secs()
+    }
+
+    fn list_requests(&self, accounts: usize) -> u64 {
+        // Full pages, then the short (or empty) page that ends the list.
+        (accounts / PAGE_SIZE) as u64 + 1
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.session.http.sent()
     }
 
     async fn list(&self) -> Result<Vec<RemoteRecord>, DriverError> {

@@ -7,12 +7,13 @@ use indexmap::IndexMap;
 use super::guardrails;
 use super::normalize::{is_active, normalize, same};
 use super::{
-    Action, Breach, Change, ChangeKind, FieldChange, Op, Plan, PlanOptions, Problem, Remote,
+    Action, Breach, Change, ChangeKind, FieldChange, Op, Plan, PlanOptions, PlanProblem, Remote,
     Unlisted,
 };
 use crate::calendar::{self, Phase};
 use crate::desired::{Desired, EditsPolicy, Entry, Person, Provider, SecretRef, UnlistedPolicy};
 use crate::model::{Access, DriverSchema, EchoValue, FieldType, RemoteRecord, Value};
+use crate::words;
 
 /// Computes the plan that makes the providers match the desired state.
 pub fn compute(desired: &Desired, remote: &Remote, options: &PlanOptions) -> Plan {
@@ -105,9 +106,9 @@ fn plan_provider(
             schema.display_name,
             expected_but_absent.join(", "),
             records.len(),
-            plural(records.len(), "account", "accounts"),
-            plural(expected_but_absent.len(), "it", "them"),
-            plural(expected_but_absent.len(), "it", "them"),
+            words::word(records.len(), "account", "accounts"),
+            words::word(expected_but_absent.len(), "it", "them"),
+            words::word(expected_but_absent.len(), "it", "them"),
         ));
     }
     let mut deactivations = 0usize;
@@ -144,12 +145,15 @@ fn plan_provider(
         };
         let calendar_caused = !matches!(phase, Phase::During);
         match by_key.get(entry.key.as_str()) {
-            // An inactive person's account that does not exist: nothing to
-            // suspend, nothing to create.
+            // An account wanted inactive (its own `active: false`, or its
+            // person's) that the vendor does not list: nothing to suspend,
+            // and nothing to create. A vendor that hides suspended accounts
+            // from its list is then never sent a create for one.
             None if entry
                 .person
                 .as_deref()
-                .is_some_and(|id| inactive.contains(id)) => {}
+                .is_some_and(|id| inactive.contains(id))
+                || wanted_inactive(schema, entry) => {}
             None => plan.changes.push(Change {
                 reason,
                 ..create(provider, entry, &absent_everywhere)
@@ -166,7 +170,7 @@ fn plan_provider(
                 let rotated = match rotation(schema, entry, options) {
                     Ok(rotated) => rotated,
                     Err(message) => {
-                        plan.problems.push(Problem {
+                        plan.problems.push(PlanProblem {
                             provider: provider.name.clone(),
                             key: Some(entry.key.clone()),
                             message,
@@ -176,7 +180,7 @@ fn plan_provider(
                     }
                 };
                 if manual && !rotated.is_empty() {
-                    plan.problems.push(Problem {
+                    plan.problems.push(PlanProblem {
                         provider: provider.name.clone(),
                         key: Some(entry.key.clone()),
                         message: format!(
@@ -199,7 +203,7 @@ fn plan_provider(
                         if let Some(problem) =
                             missing_update_secret(schema, entry).filter(|_| !manual)
                         {
-                            plan.problems.push(Problem {
+                            plan.problems.push(PlanProblem {
                                 provider: provider.name.clone(),
                                 key: Some(entry.key.clone()),
                                 message: problem.0,
@@ -278,7 +282,7 @@ fn plan_provider(
             plan.warnings.push(format!(
                 "{}: {blocked} unlisted {} cannot be deactivated: {}",
                 provider.name,
-                plural(blocked, "account", "accounts"),
+                words::word(blocked, "account", "accounts"),
                 blocker.as_deref().unwrap_or_default()
             ));
         }
@@ -377,6 +381,14 @@ fn leaves_out_notes(schema: &DriverSchema) -> Vec<String> {
 
 /// The entry with its vendor's active field set to false (an account
 /// outside its working period).
+/// The entry itself asks for its account to be inactive (`active: false`).
+fn wanted_inactive(schema: &DriverSchema, entry: &Entry) -> bool {
+    entry
+        .fields
+        .get(schema.active_field)
+        .is_some_and(|value| normalize(FieldType::Boolean, value).as_bool() == Some(false))
+}
+
 fn inactive_copy(schema: &DriverSchema, entry: &Entry) -> Entry {
     let mut copy = entry.clone();
     copy.fields.insert(schema.active_field, Value::Bool(false));
@@ -755,17 +767,9 @@ fn entry_secrets(entry: &Entry, wanted: impl Fn(&str) -> bool) -> IndexMap<Strin
 fn counted(fields: &IndexMap<&'static str, usize>) -> String {
     let counted: Vec<String> = fields
         .iter()
-        .map(|(field, n)| format!("{field} ({n} {})", plural(*n, "account", "accounts")))
+        .map(|(field, n)| format!("{field} ({n} {})", words::word(*n, "account", "accounts")))
         .collect();
     counted.join(", ")
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 /// The warning for a provider that allows plain http to a remote host: its

@@ -20,9 +20,9 @@ pub fn of(record: Option<&RemoteRecord>) -> String {
         "key": record.key,
         "fields": fields,
     });
+    // The first 16 bytes, as 32 hex digits (the digest's own `LowerHex`).
     let digest = Sha256::digest(canonical.to_string().as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{digest:.32x}")
 }
 
 /// A digest of a whole listing: every record's fingerprint, in key order.
@@ -41,13 +41,7 @@ pub fn of_listing(records: &[RemoteRecord]) -> String {
         hasher.update(print.as_bytes());
         hasher.update([0]);
     }
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+    format!("sha256:{:.32x}", hasher.finalize())
 }
 
 #[cfg(test)]

@@ -294,7 +294,7 @@ pub struct Unlisted {
 
 /// Something the plan cannot do; a plan with problems is not applied.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Problem {
+pub struct PlanProblem {
     pub provider: String,
     pub key: Option<String>,
     pub message: String,
@@ -309,7 +309,7 @@ pub struct Plan {
     /// Things the reader should know that do not stop the plan.
     pub warnings: Vec<String>,
     /// Things that stop the plan from being applied.
-    pub problems: Vec<Problem>,
+    pub problems: Vec<PlanProblem>,
     /// Updates and deactivations of providers whose edits are made by hand
     /// (`edits: manual`): steps for a person to make in the vendor's panel.
     /// Apply never sends them; they are drift until done.
@@ -330,6 +330,52 @@ pub struct Plan {
     pub dated: bool,
     /// The guardrails the plan goes over (allowed or not).
     pub breaches: Vec<Breach>,
+    /// Per provider with a rate budget (`rate_limit`): the requests the
+    /// apply of this plan will send and how long the budget makes them
+    /// take. Filled by the workflow from the drivers, not by the planner.
+    pub budgets: Vec<RequestBudget>,
+}
+
+/// The requests an apply sends to one provider, within its rate budget.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBudget {
+    pub provider: String,
+    /// Requests of the whole apply: logins, listings, writes, read-back
+    /// (retries not counted).
+    pub requests: u64,
+    /// The budget: requests a second on average, and at once.
+    pub per_second: f64,
+    pub burst: u32,
+    /// How long the budget makes those requests take, in seconds.
+    pub seconds: f64,
+}
+
+impl RequestBudget {
+    /// `thulium: 302 requests within 20/s (burst 1): about 15.1 s`
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} requests within {}/s (burst {}): about {}",
+            self.provider,
+            self.requests,
+            self.per_second,
+            self.burst,
+            human_seconds(self.seconds)
+        )
+    }
+}
+
+/// `15.1 s`, `2 min 5 s`, `1 h 3 min`.
+pub fn human_seconds(seconds: f64) -> String {
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let whole = seconds.round() as u64;
+    if whole < 3600 {
+        format!("{} min {} s", whole / 60, whole % 60)
+    } else {
+        format!("{} h {} min", whole / 3600, (whole % 3600) / 60)
+    }
 }
 
 /// Changes of one person (id and shown name), or of no person (`None`).

@@ -36,6 +36,7 @@ fn provider(name: &str, schema: &'static DriverSchema, unlisted: UnlistedPolicy)
         insecure_http: false,
         ca_file: None,
         ignore: Vec::new(),
+        rate_limit: None,
         origin: origin(1),
     }
 }
@@ -82,6 +83,7 @@ fn desired(providers: Vec<Provider>, entries: Vec<Entry>) -> Desired {
         providers: providers.into_iter().map(|p| (p.name.clone(), p)).collect(),
         entries,
         people: Vec::new(),
+        journal: None,
         timezone: Default::default(),
         limits: Default::default(),
     }
@@ -1058,6 +1060,16 @@ fn suspended_world(active_in_file: Option<bool>) -> (Desired, Remote) {
         )],
     );
     (d, remote)
+}
+
+#[test]
+fn an_account_wanted_inactive_that_the_vendor_does_not_list_is_not_created() {
+    // A vendor may leave suspended accounts out of its list: creating one
+    // would duplicate it (or be refused), and an absent account is as
+    // inactive as the file asks.
+    let (d, _) = suspended_world(Some(false));
+    let plan = plan_of(&d, &Remote::default());
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
 }
 
 #[test]

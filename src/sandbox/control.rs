@@ -33,6 +33,7 @@ pub(crate) fn router(shared: Arc<SandboxState>) -> Router {
         .route("/requests", get(requests).delete(clear_requests))
         .route("/listing", get(listing))
         .route("/listing/{vendor}", put(set_listing))
+        .route("/rate-limits", get(rate_limits).put(set_rate_limits))
         .route("/reset", post(reset))
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such control route") })
         .with_state(shared)
@@ -212,6 +213,24 @@ async fn set_listing(State(shared): S, Path(vendor): Path<String>, body: Bytes) 
     };
     shared.set_listing(&vendor, settings)?;
     Ok(Json(shared.listing()).into_response())
+}
+
+async fn rate_limits(State(shared): S) -> Response {
+    Json(shared.rate_limits()).into_response()
+}
+
+/// `PUT /_sandbox/rate-limits`: `{"ccp": 10}` meters CCP at 10 requests a
+/// second and no other vendor; `{}` meters none.
+async fn set_rate_limits(State(shared): S, body: Bytes) -> Reply {
+    let limits: super::RateLimits = json_body(&body)?;
+    if limits.values().any(|n| *n == 0) {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "a rate limit is a whole number of requests per second above 0",
+        ));
+    }
+    shared.set_rate_limits(&limits)?;
+    Ok(Json(shared.rate_limits()).into_response())
 }
 
 async fn reset(State(shared): S) -> Reply {

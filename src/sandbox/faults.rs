@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 /// One kind of injected fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FaultKind {
+    /// HTTP 400 with the vendor's error body: the vendor refuses the
+    /// request for a rule of its own (never drawn unless named).
+    #[serde(rename = "400")]
+    Status400,
     /// HTTP 500 with the vendor's error body.
     #[serde(rename = "500")]
     Status500,
@@ -34,7 +38,8 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// Every kind, in the order the CLI documents them.
+    /// The kinds drawn by default, in the order the CLI documents them:
+    /// every kind but `400` (never retried, so named on purpose only).
     pub const ALL: [FaultKind; 6] = [
         FaultKind::Status500,
         FaultKind::Status503,
@@ -47,6 +52,7 @@ impl FaultKind {
     /// The name used on the command line and in the control API.
     pub fn as_str(self) -> &'static str {
         match self {
+            FaultKind::Status400 => "400",
             FaultKind::Status500 => "500",
             FaultKind::Status503 => "503",
             FaultKind::Status429 => "429",
@@ -68,11 +74,11 @@ impl FromStr for FaultKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        FaultKind::ALL
-            .into_iter()
+        std::iter::once(FaultKind::Status400)
+            .chain(FaultKind::ALL)
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown fault kind {s:?}; expected one of 500, 503, 429, hang, drop-before, drop-after")
+                format!("unknown fault kind {s:?}; expected one of 400, 500, 503, 429, hang, drop-before, drop-after")
             })
     }
 }

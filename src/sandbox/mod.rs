@@ -38,6 +38,7 @@ mod control;
 mod dnl;
 mod faults;
 mod listing;
+mod meter;
 mod seed;
 mod server;
 #[allow(clippy::result_large_err)]
@@ -63,6 +64,7 @@ use tokio::sync::watch;
 pub use behaviour::{BehaviourError, BehaviourInfo, Behaviours};
 pub use faults::{parse_kinds, FaultKind, FaultSettings, ScheduledFault};
 pub use listing::{ListingFault, ListingSettings, ThuliumPaging, HUGE_TOTAL};
+pub use meter::{parse_rate_limits, RateLimits};
 pub use seed::Seed;
 use vendor::Control;
 
@@ -131,6 +133,9 @@ pub struct SandboxOptions {
     pub behaviours: Behaviours,
     /// How the simulated Thulium pages its agent list at startup.
     pub thulium_paging: ThuliumPaging,
+    /// Requests per second by vendor: a request past a vendor's budget
+    /// gets 429 with `Retry-After` (a burst of one second's requests).
+    pub rate_limits: RateLimits,
 }
 
 /// The older spelling of one behaviour (`dnl.reads`), switchable at run
@@ -188,7 +193,7 @@ pub enum SandboxError {
     #[error("invalid fault settings: {0}")]
     #[diagnostic(
         code(headcount::sandbox::faults),
-        help("--fault-rate is between 0.0 and 1.0; --faults takes 500,503,429,hang,drop-before,drop-after")
+        help("--fault-rate is between 0.0 and 1.0; --faults takes 400,500,503,429,hang,drop-before,drop-after")
     )]
     Faults(String),
     #[error("{vendor} account: {message}")]
@@ -232,6 +237,12 @@ pub struct RequestRecord {
     /// members, in the order sent (never their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<String>>,
+    /// When the request arrived: microseconds since the sandbox started.
+    #[serde(default)]
+    pub at_us: u64,
+    /// Refused with 429 because the vendor's rate budget was spent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rate_limited: bool,
 }
 
 #[derive(Default)]
@@ -252,6 +263,9 @@ pub struct SandboxState {
     seed: Seed,
     startup_behaviours: Behaviours,
     behaviours: Mutex<Behaviours>,
+    meter: Mutex<meter::Meter>,
+    startup_rate_limits: RateLimits,
+    started: std::time::Instant,
 }
 
 impl SandboxState {
@@ -270,7 +284,13 @@ impl SandboxState {
             seed: options.seed.clone(),
             startup_behaviours: Self::startup_behaviours(options),
             behaviours: Mutex::new(Behaviours::default()),
+            meter: Mutex::new(meter::Meter::new(&options.rate_limits)),
+            startup_rate_limits: options.rate_limits.clone(),
+            started: std::time::Instant::now(),
         };
+        for vendor in options.rate_limits.keys() {
+            state.vendor(vendor)?;
+        }
         state.load_seed()?;
         state.put_behaviours(state.startup_behaviours.clone());
         state.reset_listing()?;
@@ -384,6 +404,30 @@ impl SandboxState {
         let mut injector = lock(&self.injector);
         let fault = injector.decide(method, path);
         (Duration::from_millis(injector.settings.latency_ms), fault)
+    }
+
+    /// Microseconds since the sandbox started.
+    pub(crate) fn now_us(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// `None` when `vendor` may take a request now; else how long until it may.
+    pub(crate) fn meter(&self, vendor: &str) -> Option<Duration> {
+        lock(&self.meter).check(vendor)
+    }
+
+    /// The rate budgets: requests per second by vendor.
+    pub fn rate_limits(&self) -> RateLimits {
+        lock(&self.meter).limits().clone()
+    }
+
+    /// Replaces the rate budgets (full buckets); an empty map meters nothing.
+    pub fn set_rate_limits(&self, limits: &RateLimits) -> Result<(), SandboxError> {
+        for vendor in limits.keys() {
+            self.vendor(vendor)?;
+        }
+        *lock(&self.meter) = meter::Meter::new(limits);
+        Ok(())
     }
 
     /// Logs a vendor request (its `seq` is set here).
@@ -512,6 +556,7 @@ impl SandboxState {
         self.put_behaviours(self.startup_behaviours.clone());
         self.reset_listing()?;
         self.clear_requests();
+        self.set_rate_limits(&self.startup_rate_limits)?;
         let mut injector = lock(&self.injector);
         injector.settings = self.startup_faults.clone();
         injector.scheduled.clear();

@@ -116,6 +116,32 @@ async fn handle(
         return Ok(call(router, req.map(Body::new)).await);
     };
     let method = req.method().as_str().to_string();
+    let at_us = shared.now_us();
+    let vendor_name = vendor.name();
+    if let Some(wait) = shared.meter(vendor_name) {
+        // Past the vendor's budget: 429, and when to come back.
+        let status = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        let mut response = vendor.fault_response(status);
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        shared.log(RequestRecord {
+            seq: 0,
+            method,
+            path,
+            vendor: vendor_name.to_string(),
+            status: Some(status.as_u16()),
+            fault: None,
+            query: query.map(str::to_string),
+            fields: None,
+            at_us,
+            rate_limited: true,
+        });
+        return Ok(response);
+    }
     let (latency, fault) = shared.decide_fault(&method, &path);
     if !latency.is_zero() {
         tokio::select! {
@@ -123,7 +149,6 @@ async fn handle(
             _ = stopped(&mut shutdown) => return Err(Dropped),
         }
     }
-    let vendor_name = vendor.name();
     let seen = |status: Option<axum::http::StatusCode>,
                 fault: Option<FaultKind>,
                 fields: Option<Vec<String>>| RequestRecord {
@@ -135,6 +160,8 @@ async fn handle(
         fault,
         query: query.map(str::to_string),
         fields,
+        at_us,
+        rate_limited: false,
     };
     match fault {
         None => {
@@ -146,8 +173,14 @@ async fn handle(
             shared.log(seen(Some(response.status()), None, fields));
             Ok(response)
         }
-        Some(kind @ (FaultKind::Status500 | FaultKind::Status503 | FaultKind::Status429)) => {
+        Some(
+            kind @ (FaultKind::Status400
+            | FaultKind::Status500
+            | FaultKind::Status503
+            | FaultKind::Status429),
+        ) => {
             let status = match kind {
+                FaultKind::Status400 => axum::http::StatusCode::BAD_REQUEST,
                 FaultKind::Status500 => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 FaultKind::Status503 => axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 _ => axum::http::StatusCode::TOO_MANY_REQUESTS,

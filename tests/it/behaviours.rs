@@ -262,13 +262,78 @@ fn the_table_covers_every_listing_behaviour_of_the_sandbox() {
         .iter()
         .flat_map(|(row, _)| row.iter().map(|a| a.split('=').next().unwrap_or("")))
         .collect();
-    // The inactive behaviours are exercised by the doctor's checks;
-    // `thulium.edit_endpoint` by tests/it/edits.rs (its edits are manual
+    // The inactive behaviours have a test of their own (below) and the
+    // doctor's checks; `thulium.edit_endpoint` by tests/it/edits.rs (its edits are manual
     // steps, or a failure naming `edits: manual`, not a listing outcome).
     for name in Behaviours::NAMES {
         if name.ends_with(".inactive") || *name == "thulium.edit_endpoint" {
             continue;
         }
         assert!(covered.contains(name), "no row sets {name}");
+    }
+}
+
+/// A suspended account the file keeps inactive (`active: false`), on a
+/// vendor that lists suspended accounts and on one that hides them: never a
+/// create, and the plan converges either way.
+#[test]
+fn an_account_kept_inactive_is_never_created_whether_or_not_the_vendor_lists_it() {
+    for hidden in [false, true] {
+        let row: &[&str] = if hidden {
+            &[
+                "thulium.inactive=hidden",
+                "ccp.inactive=hidden",
+                "dnl.inactive=hidden",
+            ]
+        } else {
+            &[]
+        };
+        let seed = Seed::default()
+            .with(
+                "thulium",
+                vec![
+                    json!({"login": "gone", "name": "Agent", "surname": "Gone", "number": 10999,
+                            "active": false}),
+                ],
+            )
+            .with(
+                "ccp",
+                vec![
+                    json!({"username": "GoneUser", "level": "agent", "role_uuid": ROLE,
+                            "extension": "2999", "password": "Seed-Pass-2", "is_active": false}),
+                ],
+            )
+            .with(
+                "dnl",
+                vec![
+                    json!({"name": "gone", "user_type": "agent", "email": "gone@example.net",
+                            "passwd": "Seed-Pass-3", "active": false}),
+                ],
+            );
+        let world = World::start(SandboxOptions {
+            seed,
+            behaviours: Behaviours::from_assignments(row).unwrap(),
+            ..SandboxOptions::default()
+        })
+        .with_env("HC_PW", "Wanted-Pass-9");
+        let mut s = world.providers("", "", "");
+        s.push_str("agents:\n  - { login: gone, name: Agent, surname: Gone, number: \"10999\", active: false, password: { env: HC_PW } }\n");
+        s.push_str(&format!("users:\n  - {{ provider: ccp, username: GoneUser, level: agent, role_uuid: {ROLE}, extension: \"2999\", is_active: false, password: {{ env: HC_PW }} }}\n"));
+        s.push_str("  - { provider: dnl, name: gone, user_type: agent, email: gone@example.net, active: false, password: { env: HC_PW } }\n");
+        let path = world.write("headcount.yaml", &s);
+        let f = path.to_str().unwrap();
+        let before = world.sandbox.state();
+        let (code, out) = run(&world, &["plan", "-f", f, "--detailed-exitcode"]);
+        assert_eq!(code, 0, "hidden={hidden}: {out}");
+        assert!(!out.contains("will be created"), "hidden={hidden}: {out}");
+        let (code, out) = run(&world, &["apply", "-f", f, "--auto-approve"]);
+        assert_eq!(code, 0, "hidden={hidden}: {out}");
+        let (code, out) = run(&world, &["drift", "-f", f]);
+        assert_eq!(code, 0, "hidden={hidden}: {out}");
+        assert_eq!(
+            world.sandbox.state(),
+            before,
+            "hidden={hidden}: nothing written"
+        );
     }
 }

@@ -203,6 +203,10 @@ fn the_example_workflow_triggers_on_the_file_it_plans_and_serialises_applies() {
     // Every headcount command uses the file the triggers watch.
     for script in run_scripts(&workflow) {
         for args in invocations(&script) {
+            // `journal verify FILE` reads the journal, not the desired state.
+            if args.first().map(String::as_str) == Some("journal") {
+                continue;
+            }
             let at = args.iter().position(|a| a == "-f");
             let named = at.and_then(|i| args.get(i + 1)).map(String::as_str);
             assert_eq!(

@@ -198,6 +198,12 @@ fn dnl_user(i: usize) -> Json {
     })
 }
 
+/// How long the mock server delays its answer to every page after the
+/// first, in the tests of concurrent paging: long enough that a page asked
+/// for only after the previous answer is told apart from concurrent
+/// requests on a busy machine.
+const PAGE_DELAY_MS: u64 = 3000;
+
 /// Answers with a fixed response after a delay, recording when each request arrived.
 struct Recorded {
     arrivals: Arc<Mutex<Vec<Instant>>>,
@@ -434,56 +440,87 @@ async fn thulium_wrong_credentials_give_one_auth_error_without_retries() {
     );
 }
 
+/// The arrivals of every request at `server`, recorded by [`Recorded`]: the
+/// first `first` answers are `first_response`, the rest `then`.
+async fn two_answers(
+    server: &MockServer,
+    path_: &str,
+    first_response: ResponseTemplate,
+    then: ResponseTemplate,
+) -> Arc<Mutex<Vec<Instant>>> {
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    Mock::given(method("GET"))
+        .and(path(path_))
+        .respond_with(Recorded {
+            arrivals: arrivals.clone(),
+            response: first_response,
+        })
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(path_))
+        .respond_with(Recorded {
+            arrivals: arrivals.clone(),
+            response: then,
+        })
+        .mount(server)
+        .await;
+    arrivals
+}
+
+/// The time between the first two requests, as the server saw them arrive.
+fn gap(arrivals: &Mutex<Vec<Instant>>) -> Duration {
+    let times = arrivals.lock().unwrap().clone();
+    assert_eq!(times.len(), 2, "{times:?}");
+    times[1].duration_since(times[0])
+}
+
 #[tokio::test]
 async fn rate_limit_waits_for_retry_after_then_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/agents"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/agents"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .mount(&server)
-        .await;
-    let started = Instant::now();
+    let arrivals = two_answers(
+        &server,
+        "/api/agents",
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        ResponseTemplate::new(200).set_body_json(json!([])),
+    )
+    .await;
     let list = thulium(&server).list().await.unwrap();
-    let waited = started.elapsed();
     assert!(list.is_empty());
+    // The retry came after the second the vendor asked for, not after the
+    // backoff's 10 ms.
+    let waited = gap(&arrivals);
     assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
-    assert_eq!(count(&server, "GET", "/api/agents").await, 2);
 }
 
 #[tokio::test]
 async fn retry_after_is_capped_by_the_maximum_delay() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/agents"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/agents"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .mount(&server)
-        .await;
+    let arrivals = two_answers(
+        &server,
+        "/api/agents",
+        ResponseTemplate::new(429).insert_header("retry-after", "3600"),
+        ResponseTemplate::new(200).set_body_json(json!([])),
+    )
+    .await;
     let mut cfg = config(
         "thulium",
         &server.uri(),
         &[("username", "u"), ("password", "p")],
     );
     cfg.retry.max_delay = Duration::from_millis(300);
-    let started = Instant::now();
-    connect("thulium", cfg).list().await.unwrap();
-    let waited = started.elapsed();
+    // An hour's wait would outlast this generous timeout; the cap's 300 ms
+    // does not.
+    tokio::time::timeout(Duration::from_secs(60), connect("thulium", cfg).list())
+        .await
+        .expect("the hour the vendor asked for was capped")
+        .unwrap();
+    let waited = gap(&arrivals);
     assert!(
-        waited >= Duration::from_millis(300) && waited < Duration::from_secs(5),
-        "{waited:?}"
+        waited >= Duration::from_millis(300),
+        "retried after {waited:?}"
     );
 }
 
@@ -961,9 +998,10 @@ async fn ccp_lists_250_users_fetching_the_remaining_pages_concurrently() {
     for (offset, chunk) in users.chunks(100).enumerate() {
         let offset = offset * 100;
         let body = json!({"data": chunk, "limit": 100, "offset": offset, "total": 250});
+        let delay = if offset == 0 { 0 } else { PAGE_DELAY_MS };
         let response = ResponseTemplate::new(200)
             .set_body_json(body)
-            .set_delay(Duration::from_millis(if offset == 0 { 0 } else { 700 }));
+            .set_delay(Duration::from_millis(delay));
         Mock::given(method("GET"))
             .and(path("/v3/user"))
             .and(bearer_token("tok"))
@@ -986,8 +1024,10 @@ async fn ccp_lists_250_users_fetching_the_remaining_pages_concurrently() {
     assert_eq!(times.len(), 3);
     // Pages 2 and 3 were both asked for before the first of them answered.
     let gap = times[2].duration_since(times[1]);
+    // Fetched one after the other, page 3 would be asked for only after
+    // page 2's answer, that is at least its delay later.
     assert!(
-        gap < Duration::from_millis(500),
+        gap < Duration::from_millis(PAGE_DELAY_MS),
         "pages fetched one after the other: {gap:?}"
     );
     assert_eq!(count(&server, "POST", "/v3/auth/token").await, 1);
@@ -1190,9 +1230,10 @@ async fn dnl_lists_250_users_fetching_the_remaining_pages_concurrently() {
     for (page, chunk) in users.chunks(100).enumerate() {
         let body =
             json!({"success": true, "payload": {"items": chunk, "total": 250, "page": page}});
+        let delay = if page == 0 { 0 } else { PAGE_DELAY_MS };
         let response = ResponseTemplate::new(200)
             .set_body_json(body)
-            .set_delay(Duration::from_millis(if page == 0 { 0 } else { 700 }));
+            .set_delay(Duration::from_millis(delay));
         Mock::given(method("GET"))
             .and(path("/api_dnl/v1/user/list"))
             .and(header("x-auth-token", "tok"))
@@ -1215,8 +1256,10 @@ async fn dnl_lists_250_users_fetching_the_remaining_pages_concurrently() {
     let times = arrivals.lock().unwrap().clone();
     assert_eq!(times.len(), 3);
     let gap = times[2].duration_since(times[1]);
+    // Fetched one after the other, page 3 would be asked for only after
+    // page 2's answer, that is at least its delay later.
     assert!(
-        gap < Duration::from_millis(500),
+        gap < Duration::from_millis(PAGE_DELAY_MS),
         "pages fetched one after the other: {gap:?}"
     );
 }

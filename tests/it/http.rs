@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use headcount::drivers::{self, http, Driver, ErrorKind, ProviderConfig};
 use headcount::model::{Value, WriteRequest};
@@ -150,7 +150,6 @@ async fn an_untrusted_certificate_is_refused_at_once_in_plain_words() {
     let (addr, connections) = tls_server("server.pem", "server.key").await;
     let mut cfg = config(&format!("https://localhost:{}", addr.port()));
     cfg.retry.retries = 5;
-    let started = Instant::now();
     let err = connect(cfg).list().await.unwrap_err();
     let text = err.to_string();
     assert_eq!(err.kind, ErrorKind::Certificate, "{text}");
@@ -161,7 +160,6 @@ async fn an_untrusted_certificate_is_refused_at_once_in_plain_words() {
     assert!(!text.contains("UnknownIssuer"), "{text}");
     assert!(err.hint().contains("ca_file:"), "{}", err.hint());
     assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
-    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 /// The finding's own case: a CA certificate presented as the server's.
@@ -231,8 +229,10 @@ async fn ca_file_in_the_desired_state_file_is_trusted_by_plan() {
 
 /// Finding 14.8: a vendor that never answers costs the provider's deadline,
 /// not timeout x attempts, and the message gives the per-request timeout,
-/// the attempts made and the deadline.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// the attempts made and the deadline. On tokio's paused clock (the sandbox
+/// runs on the test's runtime): the timeouts, the waits and the deadline
+/// pass at once, and the time they took is exact.
+#[tokio::test(start_paused = true)]
 async fn a_vendor_that_never_answers_fails_the_read_at_the_deadline() {
     let sandbox = Sandbox::start(SandboxOptions {
         port: 0,
@@ -257,13 +257,15 @@ async fn a_vendor_that_never_answers_fails_the_read_at_the_deadline() {
     cfg.deadline = Duration::from_millis(1500);
     cfg.retry.base_delay = Duration::from_millis(50);
     let driver = connect(cfg);
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let err = http::read_scope(driver.list()).await.unwrap_err();
     let elapsed = started.elapsed();
     let text = err.to_string();
     assert_eq!(err.kind, ErrorKind::Timeout, "{text}");
+    // Retries alone would go on for about a minute (ten waits up to 10 s):
+    // the read ends at the 1.5 s deadline, within one request's timeout.
     assert!(
-        elapsed >= Duration::from_millis(1200) && elapsed < Duration::from_millis(2500),
+        elapsed >= Duration::from_millis(1200) && elapsed <= Duration::from_millis(1500),
         "{elapsed:?}: {text}"
     );
     let sent = sandbox

@@ -196,14 +196,12 @@ async fn a_total_of_10_to_the_12_is_refused_at_once_without_paging() {
     for vendor in ["ccp", "dnl"] {
         misbehave(&sandbox, vendor, Some(ListingFault::TotalHuge));
         sandbox.clear_requests();
-        let started = std::time::Instant::now();
         refused(
             &sandbox,
             vendor,
             "the vendor reported a total of 1000000000000 users, more than the 1000000 headcount reads from one provider",
         )
         .await;
-        assert!(started.elapsed() < Duration::from_secs(5));
         // The first page only: nothing is paged from a total not believed.
         assert_eq!(list_requests(&sandbox, vendor).len(), 1, "{vendor}");
     }

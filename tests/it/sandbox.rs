@@ -1108,7 +1108,9 @@ async fn the_same_rng_seed_gives_the_same_faults() {
     assert!(a.contains(&200) && a.iter().any(|s| *s >= 429), "{a:?}");
 }
 
-#[tokio::test]
+/// On tokio's paused clock (the sandbox runs on the test's runtime): the
+/// latency passes at once, and the time each request took is exact.
+#[tokio::test(start_paused = true)]
 async fn latency_delays_vendor_routes_only() {
     let sb = Sandbox::start(SandboxOptions {
         faults: FaultSettings {
@@ -1120,13 +1122,13 @@ async fn latency_delays_vendor_routes_only() {
     .await
     .unwrap();
     let c = client();
-    let t = Instant::now();
+    let t = tokio::time::Instant::now();
     c.get(format!("{}/api/agents", sb.thulium_url()))
         .send()
         .await
         .unwrap();
     assert!(t.elapsed() >= Duration::from_millis(250));
-    let t = Instant::now();
+    let t = tokio::time::Instant::now();
     c.get(format!("{}/_sandbox/counts", sb.base_url()))
         .send()
         .await
@@ -1275,7 +1277,10 @@ async fn the_control_api_reads_edits_faults_logs_and_resets() {
     let (_, log) = body_of(c.get(ctl("/requests"))).await;
     let text = log.to_string();
     assert!(!text.contains(CCP_API_KEY) && !text.contains(&token) && !text.contains("Basic"));
-    let last = log["requests"].as_array().unwrap().last().unwrap().clone();
+    let mut last = log["requests"].as_array().unwrap().last().unwrap().clone();
+    // When it arrived (microseconds since the sandbox started).
+    let at = last.as_object_mut().unwrap().remove("at_us");
+    assert!(at.is_some_and(|t| t.is_u64()), "{log}");
     assert_eq!(
         last,
         json!({"seq": log["total"], "method": "GET", "path": "/ccp/v3/user", "vendor": "ccp", "status": 401, "fault": null})

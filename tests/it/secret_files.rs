@@ -5,19 +5,22 @@
 #![cfg(unix)]
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// Runs headcount; a run that hangs (reading a FIFO, say) fails the test
+/// after a generous timeout.
 fn headcount(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_headcount"))
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_headcount"))
         .args(args)
         .current_dir(dir)
         .env("HC_T_USER", "u")
         .env("HC_T_PASS", "p")
         .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(60))
         .output()
         .unwrap()
 }
@@ -79,13 +82,11 @@ fn plan_refuses_devices_pipes_folders_and_huge_secret_files_at_once() {
     for (secret, message) in cases {
         let yaml = dir.path().join("h.yaml");
         std::fs::write(&yaml, file(&server.uri(), secret)).unwrap();
-        let started = Instant::now();
         let out = headcount(&["plan", "-f", "h.yaml"], dir.path());
         let all = format!("{} {}", one_line(&out.stdout), one_line(&out.stderr));
         assert_eq!(out.status.code(), Some(1), "{secret}: {all}");
         assert!(all.contains(message), "{secret}: {message} not in {all}");
         assert!(all.contains("password of p/agent \"ag1\""), "{all}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{secret}");
     }
     // A relative path is relative to the file's folder, from any working directory.
     let elsewhere = tempfile::tempdir().unwrap();
@@ -106,7 +107,6 @@ fn a_provider_credential_in_a_fifo_fails_plan_instead_of_hanging() {
         "version: 1\nproviders:\n  p:\n    type: thulium\n    url: http://127.0.0.1:9\n    auth: { username: u, password: { file: pipe } }\n",
     )
     .unwrap();
-    let started = Instant::now();
     let out = headcount(&["plan", "-f", "h.yaml"], dir.path());
     let stderr = one_line(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -114,7 +114,6 @@ fn a_provider_credential_in_a_fifo_fails_plan_instead_of_hanging() {
         stderr.contains("pipe is a named pipe (FIFO), not a regular file (needed for auth.password of provider p)"),
         "{stderr}"
     );
-    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]

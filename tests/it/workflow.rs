@@ -908,9 +908,13 @@ fn first_errors_say_what_to_do() {
             "version: 1\nproviders:\n  thulium:\n    type: thulium\n    url: http://127.0.0.1:{closed}/thulium\n    timeout: 2\n    auth: {{ username: {{ env: TH_USER }}, password: {{ env: TH_PASS }} }}\n"
         ),
     );
-    let out = world.run(&["plan", "-f", path_str(&unreachable)]);
+    // One retry: the default ten would wait about 45 s for the same answer.
+    let out = world.run(&["plan", "-f", path_str(&unreachable), "--retries", "1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
+    let flat = stderr(&out).replace('│', " ");
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("gave up after 2 attempts"), "{flat}");
 }
 
 #[test]

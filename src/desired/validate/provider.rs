@@ -11,7 +11,7 @@ use crate::model::DriverSchema;
 
 use super::super::load::io_reason;
 use super::super::settings::{self, Rule, Setting};
-use super::super::types::{Credential, EditsPolicy, FieldMap, Provider, UnlistedPolicy};
+use super::super::types::{Credential, EditsPolicy, FieldMap, Provider, RateLimit, UnlistedPolicy};
 use super::super::values::{self, Invalid, SecretProblem};
 use super::super::yaml::{Node, Value as Yaml};
 use super::super::SecretRef;
@@ -126,6 +126,7 @@ impl Checker {
             _ => (FieldMap::new(), FieldMap::new()),
         };
         let ignore = self.patterns(&fields, &settings::IGNORE);
+        let rate_limit = self.rate_limit(&fields, &settings::RATE_LIMIT);
 
         let info = ProviderInfo {
             schema,
@@ -149,6 +150,7 @@ impl Checker {
                 insecure_http,
                 ca_file,
                 ignore,
+                rate_limit,
                 origin: self.origin(key),
             }),
             _ => None,
@@ -496,6 +498,99 @@ impl Checker {
             }
         }
         out
+    }
+
+    /// The budget of a [`Rule::RateLimit`] setting, when given and valid.
+    fn rate_limit(&mut self, fields: &Fields<'_>, setting: &Setting) -> Option<RateLimit> {
+        let (Rule::RateLimit, Some((_, v))) = (setting.rule, find(fields, setting.name)) else {
+            return None;
+        };
+        let help = "write `rate_limit: { per_second: 5, burst: 10 }` (burst may be left out: 1)";
+        let Yaml::Map(entries) = &v.value else {
+            self.invalid(
+                v,
+                values::wrong_type("rate_limit", "a mapping", &v.value).help(help),
+            );
+            return None;
+        };
+        let context = "`rate_limit`";
+        let inner = self.fields(entries, &["per_second", "burst"], context, &|_| None);
+        let per_second = match find(&inner, "per_second") {
+            None => {
+                self.push(
+                    self.problem("missing_field", "`rate_limit` has no `per_second`")
+                        .label(span(v), "no `per_second:`")
+                        .help(help),
+                );
+                None
+            }
+            Some((_, n)) => {
+                let value = match n.value {
+                    Yaml::Int(i) => Some(i as f64),
+                    Yaml::Float(f) => Some(f),
+                    _ => None,
+                };
+                match value {
+                    Some(x)
+                        if (settings::MIN_PER_SECOND..=settings::MAX_PER_SECOND).contains(&x) =>
+                    {
+                        Some(x)
+                    }
+                    Some(_) => {
+                        self.invalid(
+                            n,
+                            Invalid::new(
+                                "range",
+                                format!(
+                                    "`per_second` must be between {} and {}",
+                                    settings::MIN_PER_SECOND,
+                                    settings::MAX_PER_SECOND
+                                ),
+                                "out of range",
+                            )
+                            .help(help),
+                        );
+                        None
+                    }
+                    None => {
+                        self.invalid(
+                            n,
+                            values::wrong_type("per_second", "a number", &n.value).help(help),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let burst = match find(&inner, "burst") {
+            None => Some(1),
+            Some((_, n)) => match n.value {
+                Yaml::Int(i) if (1..=settings::MAX_BURST).contains(&i) => u32::try_from(i).ok(),
+                Yaml::Int(_) => {
+                    self.invalid(
+                        n,
+                        Invalid::new(
+                            "range",
+                            format!("`burst` must be between 1 and {}", settings::MAX_BURST),
+                            "out of range",
+                        )
+                        .help(help),
+                    );
+                    None
+                }
+                ref other => {
+                    self.invalid(
+                        n,
+                        values::wrong_type("burst", "an integer", other).help(help),
+                    );
+                    None
+                }
+            },
+        };
+        Some(RateLimit {
+            per_second: per_second?,
+            burst: burst?,
+        })
     }
 
     /// The value of a [`Rule::Choice`] setting, when given and valid.

@@ -14,6 +14,9 @@ use super::super::yaml::Value as Yaml;
 use super::provider::ProviderInfo;
 use super::{find, span, Checker, Fields, ParsedFile, KINDS, VERSION};
 
+/// The top-level key of the journal's path.
+const JOURNAL: &str = "journal";
+
 /// What a top-level list holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Part {
@@ -57,6 +60,8 @@ pub(super) struct Head {
     pub(super) providers: IndexMap<String, Provider>,
     pub(super) infos: IndexMap<String, ProviderInfo>,
     pub(super) sections: Vec<Section>,
+    /// `journal:`, absolute.
+    pub(super) journal: Option<std::path::PathBuf>,
     /// `timezone:` (UTC unless a file sets it).
     pub(super) timezone: Zone,
     /// The top-level `limits:`.
@@ -64,7 +69,7 @@ pub(super) struct Head {
 }
 
 fn top_level_fields() -> Vec<&'static str> {
-    let mut fields = vec!["version", "timezone", "limits", "providers"];
+    let mut fields = vec!["version", "timezone", "limits", "providers", JOURNAL];
     fields.extend(KINDS.iter().map(|k| k.section()));
     fields.push(super::PEOPLE);
     fields
@@ -76,11 +81,13 @@ impl Checker {
         let tops = self.tops(files);
         let (providers, infos) = self.providers(&tops);
         let sections = self.sections(files, &tops);
+        let journal = self.journal(&tops);
         let (timezone, limits) = self.calendar(&tops);
         Head {
             providers,
             infos,
             sections,
+            journal,
             timezone,
             limits,
         }
@@ -119,6 +126,44 @@ impl Checker {
             }
         }
         (timezone.unwrap_or_default(), limits.unwrap_or_default())
+    }
+
+    /// `journal:`: a path, given by one file at most; relative to that
+    /// file's folder (to the working directory for standard input).
+    fn journal(&mut self, tops: &[Fields<'_>]) -> Option<std::path::PathBuf> {
+        let mut found: Option<(usize, Span, std::path::PathBuf)> = None;
+        for (i, fields) in tops.iter().enumerate() {
+            self.file = i;
+            let Some((key, value)) = find(fields, JOURNAL) else {
+                continue;
+            };
+            let Some(text) = value.as_str().filter(|t| !t.trim().is_empty()) else {
+                self.push(
+                    self.problem("wrong_type", format!("`journal` must be a file path, found {}", value.value.describe()))
+                        .label(span(value), "expected a path")
+                        .help("write `journal: audit/headcount-journal.jsonl` (relative to this file's folder)"),
+                );
+                continue;
+            };
+            if let Some((first_file, first_span, _)) = &found {
+                self.push(
+                    Problem::new(i, "duplicate_key", "`journal` is given by two files")
+                        .label(span(key), "given again here")
+                        .elsewhere(*first_file, *first_span, "first given here")
+                        .help("keep `journal:` in one file of the folder"),
+                );
+                continue;
+            }
+            let file = self.paths[i].clone();
+            let folder = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() && file.as_os_str() != "-" => p.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            let joined = folder.join(text);
+            let path = std::path::absolute(&joined).unwrap_or(joined);
+            found = Some((i, span(key), path));
+        }
+        found.map(|(_, _, path)| path)
     }
 
     /// Each file's top-level fields; `version:` checked (once across files).

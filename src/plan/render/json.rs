@@ -45,6 +45,10 @@ pub struct JsonPlan {
     /// `id` and the name shown for them. Changes name theirs in `person`.
     #[serde(default)]
     pub people: Vec<JsonPerson>,
+    /// Per provider with a `rate_limit`: the requests the apply sends and
+    /// how long its budget makes them take. Absent when no provider has one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<crate::plan::RequestBudget>,
     /// The day the file's `start:` and `end:` were evaluated for
     /// (YYYY-MM-DD), when the file gives any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,6 +245,7 @@ impl JsonPlan {
                     not_sent: plan.not_carried.get(id).cloned().unwrap_or_default(),
                 })
                 .collect(),
+            budgets: plan.budgets.clone(),
             at: plan.at.filter(|_| plan.dated).map(|d| d.to_string()),
             timezone: plan.dated.then(|| plan.timezone.clone()),
             guardrails: plan

@@ -108,6 +108,9 @@ fn header(plan: &Plan) -> String {
             "**Plan:** {} to create, {} to update, {} to deactivate{resets}{by_hand}.\n",
             s.create, s.update, s.deactivate
         );
+        for budget in &plan.budgets {
+            let _ = writeln!(out, "**Rate budget:** {}\n", escape(&budget.line()));
+        }
     }
     let mut rows: IndexMap<&str, [usize; 5]> = IndexMap::new();
     for c in &plan.changes {

@@ -7,6 +7,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::model::Value;
 use crate::plan::{Action, Change, FieldChange, Plan};
+use crate::words;
 
 const CREATE: Style = AnsiColor::Green.on_default();
 const UPDATE: Style = AnsiColor::Yellow.on_default();
@@ -79,7 +80,10 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
                     "\n{}",
                     p.paint(
                         BOLD,
-                        &format!("{title}: {}", plural(changes.len(), "change", "changes"))
+                        &format!(
+                            "{title}: {}",
+                            words::plural(changes.len(), "change", "changes")
+                        )
                     )
                 );
             }
@@ -183,7 +187,7 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
     let s = plan.summary();
     let by_hand = match s.manual {
         0 => String::new(),
-        n => format!("; {} to make by hand", plural(n, "step", "steps")),
+        n => format!("; {} to make by hand", words::plural(n, "step", "steps")),
     };
     if !plan.changes.is_empty() || s.manual > 0 {
         let resets = match s.password_resets {
@@ -199,6 +203,9 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
             s.update,
             s.deactivate
         );
+        for budget in &plan.budgets {
+            let _ = writeln!(out, "{} {}", p.paint(BOLD, "Rate budget:"), budget.line());
+        }
     } else if !plan.unlisted.is_empty() || s.unchanged > 0 {
         let _ = writeln!(
             out,
@@ -207,10 +214,6 @@ pub fn render_with(plan: &Plan, color: bool, verbose: bool) -> String {
         );
     }
     out
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn render_change(out: &mut String, p: &Painter, change: &Change, by_hand: bool) {
