@@ -422,7 +422,7 @@ impl Driver for Dnl {
     }
 
     fn list_requests(&self, accounts: usize) -> u64 {
-        accounts.div_ceil(PAGE_SIZE).max(1) as u64
+        paging::totalled_requests(accounts, PAGE_SIZE)
     }
 
     fn requests_sent(&self) -> u64 {

@@ -418,6 +418,24 @@ impl Totalled<'_> {
     }
 }
 
+/// The requests a listing with a reported total sends for `accounts`
+/// accounts served `page` at a time, retries aside: the pages, and the page
+/// past the total when the last page read was full (every single page is).
+pub fn totalled_requests(accounts: usize, page: usize) -> u64 {
+    let pages = accounts.div_ceil(page.max(1)).max(1);
+    let last_full = accounts > 0 && (accounts <= page || accounts % page.max(1) == 0);
+    (pages + usize::from(last_full)) as u64
+}
+
+/// The requests an open listing (no total) sends for `accounts` accounts
+/// asked `page` at a time, retries aside: the full pages, then the short
+/// page and the empty one that confirms it (an empty first page ends it).
+pub fn open_requests(accounts: usize, page: usize) -> u64 {
+    let full = accounts / page.max(1);
+    let short = usize::from(accounts % page.max(1) != 0);
+    (full + short + 1) as u64
+}
+
 /// What to ask next while reading a listing without a total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -930,5 +948,19 @@ mod tests {
         assert_eq!(err, Implausible::Endless { ceiling: 20_000 });
         assert_eq!(offset, 20_000);
         assert!(OpenListing::new(1000).ceiling == MAX_ACCOUNTS);
+    }
+
+    #[test]
+    fn request_estimates_count_the_confirming_request() {
+        // A single page is full by definition: the page past the total follows.
+        assert_eq!(totalled_requests(0, 100), 1);
+        assert_eq!(totalled_requests(30, 100), 2);
+        assert_eq!(totalled_requests(250, 100), 3);
+        assert_eq!(totalled_requests(300, 100), 4);
+        // A short page is confirmed by an empty one.
+        assert_eq!(open_requests(0, 1000), 1);
+        assert_eq!(open_requests(300, 1000), 2);
+        assert_eq!(open_requests(1000, 1000), 2);
+        assert_eq!(open_requests(2500, 1000), 4);
     }
 }

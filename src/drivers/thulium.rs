@@ -283,8 +283,7 @@ impl Driver for Thulium {
     }
 
     fn list_requests(&self, accounts: usize) -> u64 {
-        // Full pages, then the short (or empty) page that ends the list.
-        (accounts / PAGE_SIZE) as u64 + 1
+        paging::open_requests(accounts, PAGE_SIZE)
     }
 
     fn requests_sent(&self) -> u64 {
