@@ -1,10 +1,13 @@
-//! The performance benchmark of headcount (issue 9): `cargo bench --bench perf`.
+//! The performance benchmark of headcount: `cargo bench --bench perf`.
 //!
 //! One run prints one table:
 //! - `plan` and `apply` wall time of the real `headcount` binary against the
 //!   in-process sandbox with injected latency (3,000 accounts per vendor on
-//!   the vendors, 3,200 per vendor in the file: 200 creates per vendor), each
-//!   as a ratio to the floor that latency and concurrency alone impose;
+//!   the vendors, 3,200 per vendor in the file: 200 creates per vendor), and
+//!   `validate` of the same file: `plan` against the target
+//!   1.25 × (validate + the floor of its round trips), `apply` against
+//!   1.25 × (validate + the floor of its round trips, creates included, + the
+//!   floor of the read-back that follows the writes);
 //! - requests made per plan and per apply (the sandbox's request log);
 //! - CPU time and peak memory of `headcount validate` and `headcount plan`
 //!   (zero latency) on a 100,000-entry file, measured on the child process
@@ -86,6 +89,7 @@ fn main() {
         .expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut rows: Vec<[String; 4]> = Vec::new();
+    let load_before = load_average();
 
     if !large_only {
         network(&runtime, scale, dir.path(), &mut rows);
@@ -106,8 +110,20 @@ fn main() {
             "release"
         }
     );
+    // The machine may be shared: its load says how far to trust the timings.
+    println!(
+        "load average (1, 5, 15 min): {load_before} at the start, {} at the end",
+        load_average()
+    );
     println!();
     print_table(&rows);
+}
+
+/// The first three fields of /proc/loadavg, or "unknown".
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 // ---------------------------------------------------------------- network --
@@ -142,6 +158,19 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
     let plan_floor = paged.max(thulium_requests as f64) * l;
     let writes_floor = s.new.div_ceil(c) as f64 * l;
     let apply_floor = plan_floor + writes_floor;
+    // The read-back: apply lists every provider it wrote to again (existing
+    // + new accounts), the same way, logged in already.
+    let pages_after = total.div_ceil(PAGE).max(1);
+    let readback_floor = ((1 + (pages_after - 1).div_ceil(c)) as f64)
+        .max((total / headcount::drivers::thulium::PAGE_SIZE + 1) as f64)
+        * l;
+
+    // `validate` of the same file: what `plan` spends before its first request.
+    let mut validate_walls: Vec<Duration> = (0..s.runs)
+        .map(|_| run_child(&["validate"], &file, &[0]).wall)
+        .collect();
+    let validate_wall = median(&mut validate_walls);
+    let validate_s = validate_wall.as_secs_f64();
 
     let mut plan_walls = Vec::new();
     // (headcount CPU, sandbox CPU) of each plan, reported with the median wall time.
@@ -241,10 +270,24 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         s.latency_ms
     );
     rows.push([
+        format!(
+            "`validate` wall time of that file ({} accounts)",
+            fmt_count(3 * total)
+        ),
+        secs(validate_wall),
+        String::new(),
+        String::new(),
+    ]);
+    let plan_target = validate_s + plan_floor;
+    rows.push([
         format!("`plan` wall time ({what})"),
         secs(plan_wall),
-        format!("floor {}", secs_f(plan_floor)),
-        ratio(plan_wall.as_secs_f64() / plan_floor),
+        format!(
+            "validate + floor = {} + {}; target <= 1.25x",
+            secs(validate_wall),
+            secs_f(plan_floor)
+        ),
+        ratio(plan_wall.as_secs_f64() / plan_target),
     ]);
     rows.push([
         "  CPU time of that plan: headcount (file, refresh, diff, output)".into(),
@@ -282,6 +325,7 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
             ratio(at_latency.as_secs_f64() / floor),
         ]);
     }
+    let apply_target = validate_s + apply_floor + readback_floor;
     rows.push([
         format!(
             "`apply --auto-approve` wall time ({} creates, plan included)",
@@ -289,12 +333,14 @@ fn network(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Vec<[
         ),
         secs(apply_wall),
         format!(
-            "floor {} ({} + {})",
+            "validate + floor + read-back = {} + {} ({} + {}) + {}; target <= 1.25x",
+            secs(validate_wall),
             secs_f(apply_floor),
             secs_f(plan_floor),
-            secs_f(writes_floor)
+            secs_f(writes_floor),
+            secs_f(readback_floor)
         ),
-        ratio(apply_wall.as_secs_f64() / apply_floor),
+        ratio(apply_wall.as_secs_f64() / apply_target),
     ]);
     let min_plan = thulium_requests + 2 * (1 + pages);
     rows.push([
@@ -348,14 +394,14 @@ fn large_file(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Ve
     rows.push([
         format!("`validate` of a {entries}-entry file ({mb:.1} MB): CPU time"),
         secs(validate.cpu),
-        "target < 2.5 s".into(),
-        ratio(validate.cpu.as_secs_f64() / 2.5),
+        "target <= 3 s".into(),
+        ratio(validate.cpu.as_secs_f64() / 3.0),
     ]);
     rows.push([
         "  peak memory (max RSS)".into(),
         mib(validate.max_rss_kib),
-        "target < 220 MB".into(),
-        ratio(validate.max_rss_kib as f64 * 1024.0 / 220e6),
+        "target <= 250 MB".into(),
+        ratio(validate.max_rss_kib as f64 * 1024.0 / 250e6),
     ]);
     shapes(s, dir, &text, &validate, rows);
 
@@ -374,8 +420,8 @@ fn large_file(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Ve
             fmt_count(3 * new)
         ),
         secs(plan.cpu),
-        "target < 2 s".into(),
-        ratio(plan.cpu.as_secs_f64() / 2.0),
+        String::new(),
+        String::new(),
     ]);
     rows.push([
         "  wall time".into(),
@@ -386,8 +432,8 @@ fn large_file(rt: &tokio::runtime::Runtime, s: &Scale, dir: &Path, rows: &mut Ve
     rows.push([
         "  peak memory (max RSS)".into(),
         mib(plan.max_rss_kib),
-        "target < 300 MB".into(),
-        ratio(plan.max_rss_kib as f64 * 1024.0 / 300e6),
+        "target <= 500 MB".into(),
+        ratio(plan.max_rss_kib as f64 * 1024.0 / 500e6),
     ]);
     rows.push([
         format!("  sandbox CPU time serving that plan ({requests} requests), not headcount's"),
@@ -433,7 +479,7 @@ fn shapes(s: &Scale, dir: &Path, text: &str, plain: &ChildRun, rows: &mut Vec<[S
                 mib(run.max_rss_kib)
             ),
             secs(run.cpu),
-            "per MB, target < 1.3x the plain file's".into(),
+            "per MB, target <= 1.3x the plain file's".into(),
             ratio(relative),
         ]);
     }

@@ -1,6 +1,6 @@
 //! The plan workflow that `plan`, `apply`, `drift` and `demo` share: load the
-//! desired state, connect the providers, read them while the accounts are
-//! checked, compute the plan and check that every secret it needs is there.
+//! desired state, connect the providers, read them, compute the plan and
+//! check that every secret it needs is there.
 //!
 //! The commands in `src/commands/` stay thin: they parse their flags, call
 //! [`make_plan`] and render or apply the result (see docs/architecture.md).
@@ -62,14 +62,12 @@ pub struct Planned {
 
 /// Loads the file, reads the providers and computes the plan.
 ///
-/// With valid providers, the vendors are read while the rest of the file is
-/// parsed and its accounts checked (a large file takes a while to read:
-/// [`desired::Loading::begin`] returns once the providers are). Problems are still
-/// reported in the order a user expects: the file first, then a bad
-/// `--target`, then a missing credential, then the vendors.
+/// Problems are reported in the order a user expects: the file first, then
+/// a file changed since a saved plan, then a bad `--target`, then a missing
+/// credential, then the vendors.
 pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Result<Planned> {
-    let loading = desired::Loading::begin(&request.file).map_err(miette::Report::new)?;
-    let source_digest = loading.digest().to_string();
+    let (desired, source_digest) =
+        desired::load_with_digest(&request.file).map_err(miette::Report::new)?;
     if let Some(expected) = &request.expect_source {
         if expected.digest != source_digest {
             return Err(saved::Refusal::FileChanged {
@@ -81,29 +79,9 @@ pub async fn make_plan(request: &PlanRequest, progress: &Progress) -> miette::Re
             .into());
         }
     }
-    let early = loading
-        .providers()
-        .map(|providers| connect(providers, request).map(|c| (c, lock(providers, request))));
-    let (desired, mut options, drivers, remote, held) = match early {
-        Some(Ok(((options, drivers), lock))) => {
-            let held = lock?;
-            let (desired, remote) = read_while_checking(loading, &drivers, progress).await?;
-            (desired, options, drivers, remote, held)
-        }
-        // The providers are invalid (reported by finish) or a flag or a
-        // credential is wrong: the file's own problems come first.
-        Some(Err(early_error)) => {
-            loading.finish().map_err(miette::Report::new)?;
-            return Err(early_error);
-        }
-        None => {
-            let desired = loading.finish().map_err(miette::Report::new)?;
-            let (options, drivers) = connect(&desired.providers, request)?;
-            let held = lock(&desired.providers, request)?;
-            let remote = refresh::read_all(&drivers, progress).await?;
-            (desired, options, drivers, remote, held)
-        }
-    };
+    let (mut options, drivers) = connect(&desired.providers, request)?;
+    let held = lock(&desired.providers, request)?;
+    let remote = refresh::read_all(&drivers, progress).await?;
     check_targets_exist(&desired, &remote, &options.targets)?;
     check_rotate_matches(&desired, &options.rotate)?;
     options.at = Some(request.at.unwrap_or_else(|| today(&desired.timezone)));
@@ -158,43 +136,6 @@ fn connect(
     let drivers =
         refresh::connect_providers(providers, limits, |name| options.includes_provider(name))?;
     Ok((options, drivers))
-}
-
-/// Reads the providers while the accounts are checked on the blocking pool.
-/// The file's problems come first; the read is then stopped and its spinners
-/// cleared.
-async fn read_while_checking(
-    loading: desired::Loading,
-    drivers: &refresh::Drivers,
-    progress: &Progress,
-) -> miette::Result<(Desired, Remote)> {
-    let checking = tokio::task::spawn_blocking(move || loading.finish());
-    let outcome = {
-        let mut read = std::pin::pin!(refresh::read_all(drivers, progress));
-        let mut checking = std::pin::pin!(checking);
-        tokio::select! {
-            checked = &mut checking => match joined(checked) {
-                Ok(desired) => Ok((desired, read.await)),
-                Err(problems) => Err(problems),
-            },
-            remote = &mut read => joined(checking.await).map(|desired| (desired, remote)),
-        }
-    };
-    // The read is dropped by now (its tasks stopped): take its spinners off
-    // the screen before the file's problems are printed.
-    let (desired, remote) = outcome.inspect_err(|_| progress.clear())?;
-    Ok((desired, remote?))
-}
-
-/// The outcome of checking the accounts on the blocking pool.
-fn joined(
-    checked: Result<Result<Desired, desired::LoadError>, tokio::task::JoinError>,
-) -> miette::Result<Desired> {
-    match checked {
-        Ok(loaded) => loaded.map_err(miette::Report::new),
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(miette::miette!("checking the file was stopped: {e}")),
-    }
 }
 
 /// For each provider with a `rate_limit`: the requests the apply of `plan`

@@ -362,7 +362,9 @@ impl SourceCode for ShownCode {
     }
 }
 
-/// One rendered problem: message, code, help, labels on the file's text.
+/// One rendered problem: message, code, help, labels on the file's text
+/// (its source shows as redacted in `Debug`).
+#[derive(Debug)]
 pub struct FileDiagnostic {
     message: String,
     code: String,
@@ -371,16 +373,6 @@ pub struct FileDiagnostic {
     labels: Vec<LabeledSpan>,
     related: Vec<FileDiagnostic>,
     advice: bool,
-}
-
-impl fmt::Debug for FileDiagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FileDiagnostic")
-            .field("message", &self.message)
-            .field("code", &self.code)
-            .field("help", &self.help)
-            .finish_non_exhaustive()
-    }
 }
 
 impl fmt::Display for FileDiagnostic {
@@ -498,6 +490,7 @@ fn clamp_span((offset, len): Span, text: &str) -> miette::SourceSpan {
 
 /// Every problem found while loading a desired state. Renders as a summary
 /// line followed by each problem; [`LoadError::diagnostics`] gives them one by one.
+#[derive(Debug)]
 pub struct LoadError {
     /// What was loaded, as the user named it (`headcount.yaml`, `config/`).
     subject: String,
@@ -574,15 +567,6 @@ impl LoadError {
             if n == 1 { "error" } else { "errors" },
             self.subject
         )
-    }
-}
-
-impl fmt::Debug for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoadError")
-            .field("subject", &self.subject)
-            .field("diagnostics", &self.diagnostics)
-            .finish()
     }
 }
 

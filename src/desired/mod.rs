@@ -17,7 +17,7 @@ pub mod values;
 pub mod yaml;
 
 pub use diagnostics::{FileDiagnostic, LoadError};
-pub use load::{load, load_bytes, load_str, Loading, MAX_FILE_BYTES};
+pub use load::{load, load_bytes, load_str, load_with_digest, MAX_FILE_BYTES};
 pub use secret::{SecretError, SecretRef};
 pub use types::{
     Credential, Desired, EditsPolicy, Entry, FieldMap, Origin, Person, Provider, RateLimit,

@@ -77,7 +77,7 @@ pub enum SecretError {
 impl SecretRef {
     /// Makes a relative `{ file: }` path absolute, relative to `base` (the
     /// folder of the desired-state file); done once, by the loader.
-    pub fn anchor(&mut self, base: &Path) {
+    pub fn make_absolute(&mut self, base: &Path) {
         if let SecretRef::File(path) = self {
             if path.is_relative() {
                 let joined = base.join(&*path);
@@ -267,11 +267,11 @@ mod tests {
     }
 
     #[test]
-    fn file_secret_drops_one_trailing_newline_and_is_anchored_to_the_base() {
+    fn file_secret_drops_one_trailing_newline_and_is_made_absolute_against_the_base() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pw.txt"), "s3cret\n").unwrap();
         let mut r = SecretRef::File("pw.txt".into());
-        r.anchor(dir.path());
+        r.make_absolute(dir.path());
         assert_eq!(r, SecretRef::File(dir.path().join("pw.txt")));
         assert_eq!(r.resolve("test").unwrap().expose_secret(), "s3cret");
         std::fs::write(dir.path().join("empty.txt"), "\n").unwrap();
@@ -281,14 +281,14 @@ mod tests {
         ));
         // An absolute path and an env reference stay as they are.
         let mut abs = SecretRef::File("/etc/pw".into());
-        abs.anchor(dir.path());
+        abs.make_absolute(dir.path());
         assert_eq!(abs, SecretRef::File("/etc/pw".into()));
     }
 
     #[test]
     fn a_relative_base_becomes_absolute() {
         let mut r = SecretRef::File("pw.txt".into());
-        r.anchor(Path::new("conf"));
+        r.make_absolute(Path::new("conf"));
         let SecretRef::File(path) = r else {
             unreachable!()
         };

@@ -16,12 +16,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
-
 use crate::model::Kind;
 
 use super::diagnostics::{Problem, Span};
-use super::types::{Desired, Origin, Provider};
+use super::types::{Desired, Origin};
 use super::values::{self, Invalid};
 use super::yaml::{Node, Value as Yaml};
 
@@ -69,32 +67,7 @@ pub struct Checked {
 /// The files' trees are consumed: each account's subtree is dropped as soon as
 /// it is validated, so a large file never holds its whole tree and its whole
 /// validated state at once.
-pub fn check(files: Vec<ParsedFile>) -> Checked {
-    begin(files).finish()
-}
-
-/// Validation half done: the top level and the providers are checked, the
-/// accounts not yet. Lets a caller start reading the providers while the
-/// accounts are checked.
-pub struct Partial {
-    checker: Checker,
-    files: Vec<ParsedFile>,
-    head: top::Head,
-    /// The list items checked as they were read ([`Partial::take_item`]).
-    listed: entry::Listed,
-    /// Items taken, to be checked [`PENDING`] at a time.
-    pending: Vec<(top::Part, usize, Node)>,
-}
-
-/// Items taken before they are checked together. Checking each item between
-/// the parser's events cost about a tenth more CPU than checking them after
-/// the parse (measured on 100,000 entries: the parser's and the checks' code
-/// and data evict each other); in batches of a few hundred, as much as
-/// after the parse, while holding only a few hundred items' trees.
-const PENDING: usize = 256;
-
-/// Checks the top level and the providers of `files`.
-pub fn begin(files: Vec<ParsedFile>) -> Partial {
+pub fn check(mut files: Vec<ParsedFile>) -> Checked {
     let mut checker = Checker {
         paths: files.iter().map(|f| f.path.clone()).collect(),
         file: 0,
@@ -103,101 +76,27 @@ pub fn begin(files: Vec<ParsedFile>) -> Partial {
         regexes: HashMap::new(),
         allowed: HashMap::new(),
     };
-    let head = checker.head(&files);
-    Partial {
-        checker,
-        files,
-        head,
-        listed: entry::Listed::default(),
-        pending: Vec::new(),
-    }
-}
-
-impl Partial {
-    /// The providers, when the top level and every provider are valid.
-    pub fn providers(&self) -> Option<&IndexMap<String, Provider>> {
-        self.checker
-            .problems
-            .is_empty()
-            .then_some(&self.head.providers)
-    }
-
-    /// Whether a problem was found so far.
-    pub fn has_problems(&self) -> bool {
-        !self.checker.problems.is_empty()
-    }
-
-    /// Takes an item of the top-level list `section` of a single file as the
-    /// parser reads it, when these are the file's top level and providers
-    /// read so far (before any list item), and checks it with the few
-    /// hundred before it ([`PENDING`]): a large file's accounts are then
-    /// never held whole. Returns the item when `section` holds no accounts.
-    /// After a problem, items are dropped unchecked: the file is to be read
-    /// again in full to report them.
-    pub fn take_item(&mut self, section: &str, item: Node) -> Option<Node> {
-        let Some(part) = top::Part::named(section) else {
-            return Some(item);
-        };
-        if self.has_problems() {
-            return None;
-        }
-        let read = self.listed.read.entry(part.section()).or_insert(0);
-        let n = *read;
-        *read += 1;
-        self.pending.push((part, n, item));
-        if self.pending.len() >= PENDING {
-            self.check_pending();
-        }
-        None
-    }
-
-    /// Checks the items taken and not yet checked.
-    fn check_pending(&mut self) {
-        self.checker.file = 0;
-        let infos = &self.head.infos;
-        for (part, n, item) in self.pending.drain(..) {
-            self.checker
-                .list_item(&mut self.listed, part, n, item, infos);
-        }
-    }
-
-    /// This check of the whole file's top level, continued from `early`: the
-    /// same file's items checked by [`Partial::take_item`] as they were read
-    /// (the lists of this file's tree are then empty).
-    pub fn resume(mut self, mut early: Partial) -> Partial {
-        early.check_pending();
-        self.checker.problems.extend(early.checker.problems);
-        self.listed = early.listed;
-        self
-    }
-
-    /// Checks the accounts and returns everything found.
-    pub fn finish(mut self) -> Checked {
-        self.check_pending();
-        let top::Head {
+    let top::Head {
+        providers,
+        infos,
+        sections,
+        journal,
+        timezone,
+        limits,
+    } = checker.head(&files);
+    let (entries, people) = checker.entries(&mut files, sections, &infos);
+    Checked {
+        desired: Desired {
+            version: VERSION as u32,
             providers,
-            infos,
-            sections,
+            entries,
+            people,
             journal,
             timezone,
             limits,
-        } = self.head;
-        let (entries, people) =
-            self.checker
-                .entries(&mut self.files, sections, &infos, self.listed);
-        Checked {
-            desired: Desired {
-                version: VERSION as u32,
-                providers,
-                entries,
-                people,
-                journal,
-                timezone,
-                limits,
-            },
-            problems: self.checker.problems,
-            secret_spans: self.checker.secret_spans,
-        }
+        },
+        problems: checker.problems,
+        secret_spans: checker.secret_spans,
     }
 }
 

@@ -7,16 +7,6 @@
 //! entries are kept in order as a `Vec`, so duplicate keys survive parsing
 //! and can be reported with both places.
 //!
-//! Two readings of the same text, by the same parser with the same options:
-//! [`parse`] gives every node its position (what a problem needs to be
-//! shown), [`parse_outline`] only the nodes a valid desired state keeps the
-//! position of (see [`Located`]), for about a third less CPU. A caller that
-//! finds a problem in an outline reads the text again with [`parse`]. An
-//! outline can also hand each item of a top-level list to the caller as it
-//! is read ([`ItemHook`]), so that a large file's accounts are checked one
-//! by one and never held as one tree.
-
-use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -121,97 +111,8 @@ impl Node {
     }
 }
 
-/// Which nodes of an outline ([`parse_outline`]) get their position: the
-/// nodes at most [`Located::DEPTH`] collections deep (the top level, each
-/// provider's name, each account's mapping) and the first key of every
-/// mapping (an account's origin is its first key's line and column).
-/// Everything else is read without serde-saphyr's [`Spanned`] wrapper and
-/// has [`Pos::default`].
-#[derive(Clone, Copy, Debug, Default)]
-struct Located {
-    /// Every node (a [`parse`]), or only those above.
-    outline: bool,
-    /// Collections entered above the node being read.
-    depth: u32,
-    /// The node being read is the first key of a mapping.
-    first_key: bool,
-}
-
-impl Located {
-    const DEPTH: u32 = 2;
-}
-
-thread_local! {
-    /// The reading in progress on this thread (set by [`read`]).
-    static LOCATED: Cell<Located> = const { Cell::new(Located { outline: false, depth: 0, first_key: false }) };
-    /// An outline's [`ItemHook`], while it is read.
-    static ITEMS: RefCell<Option<ItemHook>> = const { RefCell::new(None) };
-    /// The top-level key whose value is being read, while [`ITEMS`] is set.
-    static SECTION: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Takes each item of a top-level list as an outline reads it
-/// ([`parse_outline`]): the list's key and the item. What it returns is kept
-/// in the tree; an item it takes is not (a large file's accounts can then be
-/// checked one by one instead of held whole).
-pub type ItemHook = Box<dyn FnMut(&str, Node) -> Option<Node>>;
-
-fn depth() -> u32 {
-    LOCATED.with(|l| l.get().depth)
-}
-
-/// Enters a collection for the nodes read inside it; leaves it when dropped.
-struct Enter;
-
-impl Enter {
-    fn new() -> Enter {
-        LOCATED.with(|l| {
-            let mut now = l.get();
-            now.depth = now.depth.saturating_add(1);
-            l.set(now);
-        });
-        Enter
-    }
-}
-
-impl Drop for Enter {
-    fn drop(&mut self) {
-        LOCATED.with(|l| {
-            let mut now = l.get();
-            now.depth = now.depth.saturating_sub(1);
-            l.set(now);
-        });
-    }
-}
-
-/// Whether the node about to be read gets its position (and clears the
-/// first-key mark, which is for that node alone).
-fn locate_next() -> bool {
-    LOCATED.with(|l| {
-        let mut now = l.get();
-        let located = !now.outline || now.first_key || now.depth <= Located::DEPTH;
-        now.first_key = false;
-        l.set(now);
-        located
-    })
-}
-
-fn mark_first_key() {
-    LOCATED.with(|l| {
-        let mut now = l.get();
-        now.first_key = true;
-        l.set(now);
-    });
-}
-
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        if !locate_next() {
-            return Ok(Node {
-                pos: Pos::default(),
-                value: Value::deserialize(deserializer)?,
-            });
-        }
         let spanned = Spanned::<Value>::deserialize(deserializer)?;
         Ok(Node {
             pos: Pos::from_location(&spanned.referenced),
@@ -222,30 +123,13 @@ impl<'de> Deserialize<'de> for Node {
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor(NoHook))
+        deserializer.deserialize_any(ValueVisitor)
     }
 }
 
-/// Told of each finished entry of the top-level mapping ([`parse_outline`]).
-trait TopHook {
-    fn entry(&mut self, entries: &[(Node, Node)]);
-}
+struct ValueVisitor;
 
-struct NoHook;
-
-impl TopHook for NoHook {
-    fn entry(&mut self, _: &[(Node, Node)]) {}
-}
-
-impl<F: FnMut(&[(Node, Node)])> TopHook for F {
-    fn entry(&mut self, entries: &[(Node, Node)]) {
-        self(entries)
-    }
-}
-
-struct ValueVisitor<H>(H);
-
-impl<'de, H: TopHook> Visitor<'de> for ValueVisitor<H> {
+impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -268,22 +152,13 @@ impl<'de, H: TopHook> Visitor<'de> for ValueVisitor<H> {
         Ok(Value::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(match i64::try_from(v) {
-            Ok(i) => Value::Int(i),
-            Err(_) => Value::BigInt(v.to_string()),
-        })
+        Ok(int(i64::try_from(v), v))
     }
     fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-        Ok(match i64::try_from(v) {
-            Ok(i) => Value::Int(i),
-            Err(_) => Value::BigInt(v.to_string()),
-        })
+        Ok(int(i64::try_from(v), v))
     }
     fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-        Ok(match i64::try_from(v) {
-            Ok(i) => Value::Int(i),
-            Err(_) => Value::BigInt(v.to_string()),
-        })
+        Ok(int(i64::try_from(v), v))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))
@@ -301,51 +176,30 @@ impl<'de, H: TopHook> Visitor<'de> for ValueVisitor<H> {
         }
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let _inside = Enter::new();
-        // A top-level list, while an outline with an item hook is read.
-        let section = match depth() {
-            2 => SECTION.with(|s| s.borrow_mut().take()),
-            _ => None,
-        };
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<Node>()? {
-            let kept = match &section {
-                Some(key) => ITEMS.with(|hook| match hook.borrow_mut().as_mut() {
-                    Some(hook) => hook(key, item),
-                    None => Some(item),
-                }),
-                None => Some(item),
-            };
-            items.extend(kept);
+            items.push(item);
         }
         Ok(Value::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
-        let _inside = Enter::new();
-        let hooked = depth() == 1 && ITEMS.with(|hook| hook.borrow().is_some());
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = Vec::new();
-        mark_first_key();
         while let Some(key) = map.next_key::<Node>()? {
-            if hooked {
-                SECTION.with(|s| *s.borrow_mut() = key.as_str().map(str::to_owned));
-            }
             let value = map.next_value::<Node>()?;
-            if hooked {
-                SECTION.with(|s| s.borrow_mut().take());
-            }
             entries.push((key, value));
-            self.0.entry(&entries);
         }
-        // A mapping without keys leaves no mark behind.
-        LOCATED.with(|l| {
-            let mut now = l.get();
-            now.first_key = false;
-            l.set(now);
-        });
-        // An account's mapping is kept until validation reaches it: give
-        // back the room a growing Vec left unused.
+        // Each account's mapping stays in the tree until validation reaches
+        // it: give back the room a growing Vec left unused.
         entries.shrink_to_fit();
         Ok(Value::Map(entries))
+    }
+}
+
+/// An integer: an `i64` when it fits, else its decimal text.
+fn int<T: fmt::Display, E>(fits: Result<i64, E>, v: T) -> Value {
+    match fits {
+        Ok(i) => Value::Int(i),
+        Err(_) => Value::BigInt(v.to_string()),
     }
 }
 
@@ -355,8 +209,60 @@ pub struct SyntaxError {
     pub message: String,
     /// Where, when the parser knows.
     pub pos: Option<Pos>,
-    /// True when a safety limit (nesting, aliases, size) stopped parsing.
-    pub limit: bool,
+    /// The safety limit that stopped parsing, if one did.
+    pub limit: Option<Limit>,
+}
+
+/// A safety limit of the parser (see [`options`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// Nesting deeper than [`MAX_DEPTH`].
+    Depth,
+    /// More than one document.
+    Documents,
+    /// Too many aliases or anchors, or too much replayed through them.
+    Aliases,
+    /// Any other budget (nodes, events, scalar bytes) or a limit of the
+    /// parser itself (its recursion, anchors, directives).
+    Size,
+}
+
+impl Limit {
+    /// The limit a parser error reports, from its variant.
+    fn of(error: &serde_saphyr::Error) -> Option<Limit> {
+        use serde_saphyr::budget::BudgetBreach as B;
+        use serde_saphyr::granit_parser::ErrorKind as K;
+        use serde_saphyr::{Error as E, ExternalMessageSource};
+        match error {
+            E::WithSnippet { error, .. } | E::AliasError { error, .. } => Limit::of(error),
+            E::Budget { breach, .. } => Some(match breach {
+                B::Depth { .. } | B::InclusionDepth { .. } => Limit::Depth,
+                B::Documents { .. } => Limit::Documents,
+                B::Aliases { .. }
+                | B::Anchors { .. }
+                | B::AliasAnchorRatio { .. }
+                | B::RecordedAnchorEvents { .. }
+                | B::RecordedAnchorBytes { .. } => Limit::Aliases,
+                _ => Limit::Size,
+            }),
+            E::MultipleDocuments { .. } => Some(Limit::Documents),
+            E::AliasReplayCounterOverflow { .. }
+            | E::AliasReplayLimitExceeded { .. }
+            | E::AliasExpansionLimitExceeded { .. }
+            | E::AliasReplayStackDepthExceeded { .. } => Some(Limit::Aliases),
+            E::ExternalMessage { source, .. } => match &**source {
+                ExternalMessageSource::Parser(scan) => match scan.kind() {
+                    K::RecursionLimitExceeded
+                    | K::AnchorCountOverflow
+                    | K::DirectiveByteLimitExceeded { .. }
+                    | K::TooManyReservedDirectiveParams { .. } => Some(Limit::Size),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// Nesting deeper than this is refused (the file format needs 4 levels).
@@ -398,80 +304,27 @@ fn options() -> serde_saphyr::Options {
 /// Parses one YAML document into a tree, every node with its position. An
 /// empty document is `Null`.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    read(text, Located::default(), |de| Node::deserialize(de))
-}
-
-/// Parses one YAML document like [`parse`], the same values by the same
-/// parser, but with the positions of a few nodes only: those at most two
-/// collections deep (the top level, provider names, list items) and the
-/// first key of every mapping; the others have [`Pos::default`]. The root
-/// itself is at line 1, column 1. `on_top_entry` is told of the top-level
-/// mapping's entries each time one more is read; `on_item`, when given,
-/// of each item of a top-level list (see [`ItemHook`]).
-///
-/// An outline is enough to build a valid desired state (its origins are
-/// located); a problem or a syntax error found in it is to be reported
-/// from [`parse`] (an error's message may differ without positions).
-pub fn parse_outline(
-    text: &str,
-    on_top_entry: impl FnMut(&[(Node, Node)]),
-    on_item: Option<ItemHook>,
-) -> Result<Node, SyntaxError> {
-    let outline = Located {
-        outline: true,
-        ..Located::default()
-    };
-    ITEMS.with(|hook| *hook.borrow_mut() = on_item);
-    let read = read(text, outline, |de| {
-        Ok(Node {
-            pos: ROOT,
-            value: de.deserialize_any(ValueVisitor(on_top_entry))?,
-        })
-    });
-    ITEMS.with(|hook| hook.borrow_mut().take());
-    SECTION.with(|s| s.borrow_mut().take());
-    read
-}
-
-/// Where an empty document, or an outline's root, is.
-const ROOT: Pos = Pos {
-    offset: 0,
-    len: 0,
-    line: 1,
-    column: 1,
-};
-
-/// Runs serde-saphyr on `text` with `located` set for this thread.
-fn read<'de, F>(text: &'de str, located: Located, root: F) -> Result<Node, SyntaxError>
-where
-    F: for<'e> FnOnce(serde_saphyr::Deserializer<'de, 'e>) -> Result<Node, serde_saphyr::Error>,
-{
     if is_only_comments(text) {
         return Ok(Node {
-            pos: ROOT,
+            pos: Pos {
+                line: 1,
+                column: 1,
+                ..Pos::default()
+            },
             value: Value::Null,
         });
     }
-    let before = LOCATED.with(|l| l.replace(located));
-    let read = serde_saphyr::with_deserializer_from_str_with_options(text, options(), root);
-    LOCATED.with(|l| l.set(before));
-    read.map_err(|e| {
+    serde_saphyr::from_str_with_options(text, options()).map_err(|e: serde_saphyr::Error| {
         use serde_saphyr::MessageFormatter as _;
-        let message = serde_saphyr::UserMessageFormatter
-            .format_message(&e)
-            .into_owned();
-        let limit = message.contains("budget")
-            || message.contains("limit")
-            || message.contains("depth")
-            || message.contains("alias");
-        let pos = e
-            .location()
-            .filter(|l| l.line() > 0)
-            .map(|l| Pos::from_location(&l));
         SyntaxError {
-            message,
-            pos,
-            limit,
+            message: serde_saphyr::UserMessageFormatter
+                .format_message(&e)
+                .into_owned(),
+            pos: e
+                .location()
+                .filter(|l| l.line() > 0)
+                .map(|l| Pos::from_location(&l)),
+            limit: Limit::of(&e),
         }
     })
 }
@@ -539,7 +392,7 @@ mod tests {
     fn syntax_error_is_located() {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.pos.is_some(), "{err:?}");
-        assert!(!err.limit, "{err:?}");
+        assert_eq!(err.limit, None, "{err:?}");
     }
 
     #[test]
@@ -555,23 +408,24 @@ mod tests {
         let start = std::time::Instant::now();
         let err = parse(&text).unwrap_err();
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
-        assert!(err.limit, "{err:?}");
+        assert_eq!(err.limit, Some(Limit::Aliases), "{err:?}");
     }
 
     #[test]
     fn deep_nesting_is_refused() {
         let text = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
         let err = parse(&text).unwrap_err();
-        assert!(err.limit, "{err:?}");
+        assert!(err.limit.is_some(), "{err:?}");
         let text = (0..200)
             .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
             .collect::<String>();
         let err = parse(&text).unwrap_err();
-        assert!(err.limit, "{err:?}");
+        assert_eq!(err.limit, Some(Limit::Depth), "{err:?}");
     }
 
     #[test]
     fn multiple_documents_are_an_error() {
-        assert!(parse("a: 1\n---\nb: 2\n").is_err());
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.limit, Some(Limit::Documents), "{err:?}");
     }
 }

@@ -62,7 +62,7 @@ pub struct SavedPlan {
 pub struct Source {
     /// The path given to `plan -f` (for messages only: apply reads `-f`).
     pub path: String,
-    /// `sha256:…` of the desired-state input ([`crate::desired::Loading::digest`]).
+    /// `sha256:…` of the desired-state input ([`crate::desired::load_with_digest`]).
     pub digest: String,
 }
 

@@ -19,15 +19,15 @@ use super::{find, quoted_list, span, Checker, ParsedFile};
 
 impl Checker {
     /// Every entry of every kind section and every person's accounts, in
-    /// file order, after those `listed` holds already. Each list item's
-    /// subtree is taken out of its file's tree and dropped once validated.
+    /// file order. Each list item's subtree is taken out of its file's tree
+    /// and dropped once validated.
     pub(super) fn entries(
         &mut self,
         files: &mut [ParsedFile],
         sections: Vec<Section>,
         infos: &IndexMap<String, ProviderInfo>,
-        mut listed: Listed,
     ) -> (Vec<Entry>, Vec<Person>) {
+        let mut listed = Listed::default();
         for (i, part, at) in sections {
             let Yaml::Map(top) = &mut files[i].root.value else {
                 continue;
@@ -56,7 +56,7 @@ impl Checker {
 
     /// Item `n` of a list of the file being read: an account, or a person
     /// and their accounts. Its tree is dropped once checked.
-    pub(super) fn list_item(
+    fn list_item(
         &mut self,
         listed: &mut Listed,
         part: Part,
@@ -676,17 +676,14 @@ pub(super) struct Claims {
     seen: HashMap<AccountId, Claim>,
 }
 
-/// What the lists read so far hold: the accounts admitted, the people, and
-/// how many items of each list were read.
+/// What the lists read so far hold: the accounts admitted and the people.
 #[derive(Default)]
-pub(super) struct Listed {
+struct Listed {
     claims: Claims,
     people: Vec<Person>,
     /// The ids of the people so far (a person listed twice is reported
     /// with both places).
     person_ids: HashMap<Arc<str>, (usize, Span)>,
-    /// Items read of each list, by section name.
-    pub(super) read: HashMap<&'static str, usize>,
 }
 
 /// One account to check: a kind section's entry or a person's account.
@@ -696,8 +693,7 @@ pub(super) struct Account<'n> {
     /// The account's node (for "missing" labels).
     pub(super) item: &'n Node,
     /// The node whose place is the account's origin: the account's own
-    /// mapping, or its person for an account written without fields (an
-    /// outline reading keeps the places of mappings' first keys only).
+    /// mapping, or its person's for an account written without fields.
     pub(super) origin: &'n Node,
     /// Its fields (empty for a person's account written `provider:` alone).
     pub(super) entries: &'n [(Node, Node)],

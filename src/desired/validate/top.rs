@@ -35,12 +35,7 @@ impl Part {
             .chain([Part::People])
     }
 
-    /// The list a top-level key holds, if any.
-    pub(super) fn named(section: &str) -> Option<Part> {
-        Part::all().find(|part| part.section() == section)
-    }
-
-    pub(super) fn section(self) -> &'static str {
+    fn section(self) -> &'static str {
         match self {
             Part::Accounts(kind) => kind.section(),
             Part::People => super::PEOPLE,
