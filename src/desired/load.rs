@@ -1,7 +1,7 @@
 //! Reading desired-state files: one file, or every `*.yaml` of a directory,
 //! into one validated [`Desired`] — or every problem at once.
 //!
-//! Each file is read ([`read_limited`]), parsed once with every node's
+//! Each file is read ([`read_file`]), parsed once with every node's
 //! position ([`yaml::parse`]) and the trees validated together
 //! ([`validate::check`]).
 
