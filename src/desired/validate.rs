@@ -11,6 +11,7 @@
 //! [`settings`]: super::settings
 //! [`DriverSchema`]: crate::model::DriverSchema
 
+use crate::words::plural;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use crate::model::Kind;
 use super::diagnostics::{Problem, Span};
 use super::types::{Desired, Origin};
 use super::values::{self, Invalid};
-use super::yaml::{Node, Value as Yaml};
+use super::yaml::{Node, Yaml};
 
 mod calendar;
 mod entry;
@@ -131,10 +132,6 @@ fn find<'n>(fields: &Fields<'n>, name: &str) -> Option<(&'n Node, &'n Node)> {
         .iter()
         .find(|(n, _, _)| n == name)
         .map(|(_, k, v)| (*k, *v))
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn quoted_list(items: &[&str]) -> String {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::model::{FieldSpec, FieldType, Value};
 
-use super::yaml::{Node, Value as Yaml};
+use super::yaml::{Node, Yaml};
 use super::SecretRef;
 
 /// Why a value was refused: what to say, what to put on the label, what to do.
@@ -517,7 +517,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::yaml::{Pos, Value as Y};
+    use crate::desired::yaml::{Pos, Yaml as Y};
 
     fn node(value: Y) -> Node {
         Node {

@@ -48,12 +48,12 @@ fn clamp(v: u64) -> u32 {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub pos: Pos,
-    pub value: Value,
+    pub value: Yaml,
 }
 
 /// The content of a node.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Yaml {
     Null,
     Bool(bool),
     Int(i64),
@@ -66,17 +66,17 @@ pub enum Value {
     Map(Vec<(Node, Node)>),
 }
 
-impl Value {
+impl Yaml {
     /// What the node is, for "expected X, found Y" messages.
     pub fn describe(&self) -> &'static str {
         match self {
-            Value::Null => "nothing (null)",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) | Value::BigInt(_) => "an integer",
-            Value::Float(_) => "a decimal number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
+            Yaml::Null => "nothing (null)",
+            Yaml::Bool(_) => "a boolean",
+            Yaml::Int(_) | Yaml::BigInt(_) => "an integer",
+            Yaml::Float(_) => "a decimal number",
+            Yaml::Str(_) => "a string",
+            Yaml::Seq(_) => "a list",
+            Yaml::Map(_) => "a mapping",
         }
     }
 }
@@ -84,7 +84,7 @@ impl Value {
 impl Node {
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
-            Value::Str(s) => Some(s),
+            Yaml::Str(s) => Some(s),
             _ => None,
         }
     }
@@ -92,7 +92,7 @@ impl Node {
     /// [`Node::key_text`], borrowed when the key is a string (the usual case).
     pub fn key_name(&self) -> Option<std::borrow::Cow<'_, str>> {
         match &self.value {
-            Value::Str(s) => Some(std::borrow::Cow::Borrowed(s)),
+            Yaml::Str(s) => Some(std::borrow::Cow::Borrowed(s)),
             _ => self.key_text().map(std::borrow::Cow::Owned),
         }
     }
@@ -100,20 +100,20 @@ impl Node {
     /// Text of a scalar key: strings as-is, numbers and booleans as written.
     pub fn key_text(&self) -> Option<String> {
         match &self.value {
-            Value::Str(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
-            Value::BigInt(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Float(f) => Some(f.to_string()),
-            Value::Null => Some(String::new()),
-            Value::Seq(_) | Value::Map(_) => None,
+            Yaml::Str(s) => Some(s.clone()),
+            Yaml::Int(i) => Some(i.to_string()),
+            Yaml::BigInt(s) => Some(s.clone()),
+            Yaml::Bool(b) => Some(b.to_string()),
+            Yaml::Float(f) => Some(f.to_string()),
+            Yaml::Null => Some(String::new()),
+            Yaml::Seq(_) | Yaml::Map(_) => None,
         }
     }
 }
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        let spanned = Spanned::<Yaml>::deserialize(deserializer)?;
         Ok(Node {
             pos: Pos::from_location(&spanned.referenced),
             value: spanned.value,
@@ -121,68 +121,68 @@ impl<'de> Deserialize<'de> for Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Value {
+impl<'de> Deserialize<'de> for Yaml {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+        deserializer.deserialize_any(YamlVisitor)
     }
 }
 
-struct ValueVisitor;
+struct YamlVisitor;
 
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
+impl<'de> Visitor<'de> for YamlVisitor {
+    type Value = Yaml;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any YAML value")
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E>(self) -> Result<Yaml, E> {
+        Ok(Yaml::Null)
     }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_none<E>(self) -> Result<Yaml, E> {
+        Ok(Yaml::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Yaml, D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<Yaml, E> {
+        Ok(Yaml::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
+    fn visit_i64<E>(self, v: i64) -> Result<Yaml, E> {
+        Ok(Yaml::Int(v))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Yaml, E> {
         Ok(int(i64::try_from(v), v))
     }
-    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+    fn visit_i128<E>(self, v: i128) -> Result<Yaml, E> {
         Ok(int(i64::try_from(v), v))
     }
-    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+    fn visit_u128<E>(self, v: u128) -> Result<Yaml, E> {
         Ok(int(i64::try_from(v), v))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
+    fn visit_f64<E>(self, v: f64) -> Result<Yaml, E> {
+        Ok(Yaml::Float(v))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_owned()))
+    fn visit_str<E>(self, v: &str) -> Result<Yaml, E> {
+        Ok(Yaml::Str(v.to_owned()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
+    fn visit_string<E>(self, v: String) -> Result<Yaml, E> {
+        Ok(Yaml::Str(v))
     }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Yaml, E> {
         match std::str::from_utf8(v) {
-            Ok(s) => Ok(Value::Str(s.to_owned())),
+            Ok(s) => Ok(Yaml::Str(s.to_owned())),
             Err(_) => Err(E::custom("binary data is not supported here")),
         }
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Yaml, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<Node>()? {
             items.push(item);
         }
-        Ok(Value::Seq(items))
+        Ok(Yaml::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Yaml, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Node>()? {
             let value = map.next_value::<Node>()?;
@@ -191,15 +191,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
         // Each account's mapping stays in the tree until validation reaches
         // it: give back the room a growing Vec left unused.
         entries.shrink_to_fit();
-        Ok(Value::Map(entries))
+        Ok(Yaml::Map(entries))
     }
 }
 
 /// An integer: an `i64` when it fits, else its decimal text.
-fn int<T: fmt::Display, E>(fits: Result<i64, E>, v: T) -> Value {
+fn int<T: fmt::Display, E>(fits: Result<i64, E>, v: T) -> Yaml {
     match fits {
-        Ok(i) => Value::Int(i),
-        Err(_) => Value::BigInt(v.to_string()),
+        Ok(i) => Yaml::Int(i),
+        Err(_) => Yaml::BigInt(v.to_string()),
     }
 }
 
@@ -311,7 +311,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 column: 1,
                 ..Pos::default()
             },
-            value: Value::Null,
+            value: Yaml::Null,
         });
     }
     serde_saphyr::from_str_with_options(text, options()).map_err(|e: serde_saphyr::Error| {
@@ -342,7 +342,7 @@ mod tests {
 
     fn map(node: &Node) -> &[(Node, Node)] {
         match &node.value {
-            Value::Map(m) => m,
+            Yaml::Map(m) => m,
             other => panic!("not a map: {other:?}"),
         }
     }
@@ -353,13 +353,13 @@ mod tests {
         let root = parse(text).unwrap();
         let m = map(&root);
         let get = |k: &str| m.iter().find(|(key, _)| key.as_str() == Some(k)).unwrap();
-        assert_eq!(get("a").1.value, Value::Int(5634));
-        assert_eq!(get("b").1.value, Value::Str("5634".into()));
-        assert_eq!(get("c").1.value, Value::Bool(true));
-        assert_eq!(get("d").1.value, Value::Str("007".into()));
-        assert_eq!(get("e").1.value, Value::Null);
-        assert_eq!(get("f").1.value, Value::Float(1.5));
-        assert_eq!(get("h").1.value, Value::Str("yes".into()));
+        assert_eq!(get("a").1.value, Yaml::Int(5634));
+        assert_eq!(get("b").1.value, Yaml::Str("5634".into()));
+        assert_eq!(get("c").1.value, Yaml::Bool(true));
+        assert_eq!(get("d").1.value, Yaml::Str("007".into()));
+        assert_eq!(get("e").1.value, Yaml::Null);
+        assert_eq!(get("f").1.value, Yaml::Float(1.5));
+        assert_eq!(get("h").1.value, Yaml::Str("yes".into()));
         let (k, v) = get("g");
         let (o, l) = v.pos.range();
         assert_eq!(&text[o..o + l], "héllo");
@@ -384,8 +384,8 @@ mod tests {
 
     #[test]
     fn empty_and_comment_only_documents_are_null() {
-        assert_eq!(parse("").unwrap().value, Value::Null);
-        assert_eq!(parse("# nothing\n\n").unwrap().value, Value::Null);
+        assert_eq!(parse("").unwrap().value, Yaml::Null);
+        assert_eq!(parse("# nothing\n\n").unwrap().value, Yaml::Null);
     }
 
     #[test]

@@ -37,8 +37,8 @@ use serde_json::{json, Map, Value};
 use super::behaviour::{served_size, Honour, Patch, Reads};
 use super::listing::{self, Listed};
 use super::table::{
-    self, body_object, count_param, json_answer, param, row, stored_view, Password, Reply, Table,
-    TokenCheck,
+    self, body_object, count_param, json_answer, param, row, stored_view, NextId, Password, Reply,
+    Table, TokenCheck,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, DNL_PASSWORD, DNL_USER, TOKEN_TTL};
@@ -443,16 +443,7 @@ fn merged(user: &User, fields: Map<String, Value>) -> Result<User, String> {
 #[derive(Default)]
 struct Store {
     users: Table<User>,
-    next_id: u64,
-}
-
-impl Store {
-    fn take_id(&mut self) -> u64 {
-        self.next_id = self.next_id.max(1);
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
+    next_id: NextId,
 }
 
 impl Accounts for Store {
@@ -472,20 +463,21 @@ impl Accounts for Store {
             return Err("name is required".into());
         }
         if user.user_id == 0 {
-            user.user_id = self.take_id();
-        } else if user.user_id < self.next_id
+            user.user_id = self.next_id.take();
+        } else if user.user_id < self.next_id.peek()
             && self.users.index_of_id(&user.user_id.to_string()).is_none()
         {
             // Ids are kept in insertion order so that pages are slices.
             return Err(format!(
                 "user_id {} is below the next free id {}",
-                user.user_id, self.next_id
+                user.user_id,
+                self.next_id.peek()
             ));
         }
         if user.create_time.is_empty() {
             user.create_time = timestamp(SystemTime::now());
         }
-        self.next_id = self.next_id.max(user.user_id + 1);
+        self.next_id.past(user.user_id);
         let view = stored_view(&user);
         self.users.insert(user).map_err(|e| e.to_string())?;
         Ok(view)
@@ -723,7 +715,7 @@ async fn create(State(sim): State<Arc<Dnl>>, headers: HeaderMap, body: Bytes) ->
         ..User::default()
     };
     let mut user = merged(&base, fields).map_err(invalid_data)?;
-    user.user_id = store.take_id();
+    user.user_id = store.next_id.take();
     let object_id = user.user_id;
     store.users.insert(user).map_err(invalid_data)?;
     Ok(Json(json!({"object_id": object_id, "success": true})).into_response())

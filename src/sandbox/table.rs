@@ -398,3 +398,28 @@ mod tests {
         assert_eq!(page_range(250, 0, 100), 0..100);
     }
 }
+
+/// The ids a vendor store hands out: 1, 2, ... and never one taken before
+/// (seeded ids move it past them).
+#[derive(Debug, Default)]
+pub struct NextId(u64);
+
+impl NextId {
+    /// The next id, taken.
+    pub fn take(&mut self) -> u64 {
+        self.0 = self.0.max(1);
+        let id = self.0;
+        self.0 += 1;
+        id
+    }
+
+    /// The id `take` would give now.
+    pub fn peek(&self) -> u64 {
+        self.0.max(1)
+    }
+
+    /// Makes sure `id` is never handed out.
+    pub fn past(&mut self, id: u64) {
+        self.0 = self.0.max(id + 1);
+    }
+}

@@ -28,7 +28,7 @@ use serde_json::{json, Map, Value};
 use super::behaviour::{served_size, EditEndpoint, Honour, ListShape};
 use super::listing::{self, ThuliumPaging};
 use super::table::{
-    body_object, count_param, json_answer, row, stored_view, Password, Reply, Table,
+    body_object, count_param, json_answer, row, stored_view, NextId, Password, Reply, Table,
 };
 use super::vendor::{Accounts, Control, VendorState};
 use super::{VendorSim, THULIUM_PASSWORD, THULIUM_USER};
@@ -137,16 +137,7 @@ impl<'a> From<&'a Agent> for AgentView<'a> {
 #[derive(Default)]
 struct Store {
     agents: Table<Agent>,
-    next_id: u64,
-}
-
-impl Store {
-    fn take_id(&mut self) -> u64 {
-        self.next_id = self.next_id.max(1);
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
+    next_id: NextId,
 }
 
 impl Accounts for Store {
@@ -166,9 +157,9 @@ impl Accounts for Store {
             return Err("login is required".into());
         }
         if agent.agent_id == 0 {
-            agent.agent_id = self.take_id();
+            agent.agent_id = self.next_id.take();
         }
-        self.next_id = self.next_id.max(agent.agent_id + 1);
+        self.next_id.past(agent.agent_id);
         let view = stored_view(&agent);
         self.agents.insert(agent).map_err(|e| e.to_string())?;
         Ok(view)
@@ -503,7 +494,7 @@ async fn create(State(sim): State<Arc<Thulium>>, headers: HeaderMap, body: Bytes
             CODE_EXISTS,
         ));
     }
-    let agent_id = store.take_id();
+    let agent_id = store.next_id.take();
     let mut agent = Agent {
         agent_id,
         callerid: default_callerid(&name, &surname),

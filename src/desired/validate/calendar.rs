@@ -6,7 +6,7 @@ use crate::calendar;
 
 use super::super::types::{Date, Limit, Limits, Zone};
 use super::super::values;
-use super::super::yaml::{Node, Value as Yaml};
+use super::super::yaml::{Node, Yaml};
 use super::{find, span, Checker, Fields};
 
 /// The fields of a period, on a person or an account.

@@ -12,7 +12,7 @@ use crate::model::{DriverSchema, FieldType, Kind, PersonAttr};
 use super::super::diagnostics::{Problem, Span};
 use super::super::types::{Entry, FieldMap, Person};
 use super::super::values::{self, SecretProblem};
-use super::super::yaml::{Node, Value as Yaml};
+use super::super::yaml::{Node, Yaml};
 use super::provider::ProviderInfo;
 use super::top::{Part, Section};
 use super::{find, quoted_list, span, Checker, ParsedFile};

@@ -13,7 +13,7 @@ use crate::model::{FieldSpec, FieldType, PersonAttr};
 use super::super::diagnostics::{Problem, Span};
 use super::super::types::{Entry, Person};
 use super::super::values;
-use super::super::yaml::{Node, Value as Yaml};
+use super::super::yaml::{Node, Yaml};
 use super::entry::{unknown_provider_help, Account, PersonCtx};
 use super::provider::ProviderInfo;
 use super::{find, span, Checker};

@@ -13,7 +13,7 @@ use super::super::load::io_reason;
 use super::super::settings::{self, Rule, Setting};
 use super::super::types::{Credential, EditsPolicy, FieldMap, Provider, RateLimit, UnlistedPolicy};
 use super::super::values::{self, Invalid, SecretProblem};
-use super::super::yaml::{Node, Value as Yaml};
+use super::super::yaml::{Node, Yaml};
 use super::super::SecretRef;
 use super::{find, quoted_list, span, Checker, Fields};
 use crate::model::Value;

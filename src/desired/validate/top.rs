@@ -10,7 +10,7 @@ use crate::model::Kind;
 use super::super::diagnostics::{Problem, Span};
 use super::super::settings;
 use super::super::types::{Limits, Provider, Zone};
-use super::super::yaml::Value as Yaml;
+use super::super::yaml::Yaml;
 use super::provider::ProviderInfo;
 use super::{find, span, Checker, Fields, ParsedFile, KINDS, VERSION};
 

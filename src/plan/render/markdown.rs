@@ -1,6 +1,7 @@
 //! The plan as Markdown for pull-request comments: a summary table, then the
 //! details, kept under GitHub's comment limit by summarising when large.
 
+use crate::words::plural;
 use std::fmt::Write;
 
 use indexmap::IndexMap;
@@ -257,10 +258,6 @@ fn change_block(c: &Change) -> String {
     }
     block.push_str("</details>\n\n");
     block
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The steps to make by hand (`edits: manual`), one line each.
