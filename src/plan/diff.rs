@@ -94,23 +94,7 @@ fn plan_provider(
     // file sets them on (write-only for those accounts).
     let mut unreturned: IndexMap<&'static str, usize> = IndexMap::new();
     let absent_everywhere = absent_from_every_record(schema, records);
-    let expected_but_absent: Vec<&str> = absent_everywhere
-        .iter()
-        .copied()
-        .filter(|name| schema.field(name).is_some_and(|f| f.expected_on_read))
-        .collect();
-    if !expected_but_absent.is_empty() {
-        plan.warnings.push(format!(
-            "{}: {} returned no {} on any of its {} {}, although headcount expects {} on read; entries that set {} are set on create only, not checked for drift",
-            provider.name,
-            schema.display_name,
-            expected_but_absent.join(", "),
-            records.len(),
-            words::word(records.len(), "account", "accounts"),
-            words::word(expected_but_absent.len(), "it", "them"),
-            words::word(expected_but_absent.len(), "it", "them"),
-        ));
-    }
+    unread_fields_warning(plan, provider, records, &absent_everywhere);
     let mut deactivations = 0usize;
     let first_change = plan.changes.len();
 
@@ -159,143 +143,33 @@ fn plan_provider(
                 ..create(provider, entry, &absent_everywhere)
             }),
             Some(record) => {
-                for spec in schema.fields {
-                    if spec.access == Access::CreateOnly
-                        && !spec.is_secret()
-                        && entry.fields.contains_key(spec.name)
-                    {
-                        *create_only_unchecked.entry(spec.name).or_default() += 1;
-                    }
-                }
-                let rotated = match rotation(schema, entry, options) {
-                    Ok(rotated) => rotated,
-                    Err(message) => {
-                        plan.problems.push(PlanProblem {
-                            provider: provider.name.clone(),
-                            key: Some(entry.key.clone()),
-                            message,
-                            help: "leave the account out of --rotate; to change its password, use the vendor's own tools".into(),
-                        });
-                        Vec::new()
-                    }
+                let tally = Tally {
+                    create_only: &mut create_only_unchecked,
+                    unreturned: &mut unreturned,
                 };
-                if manual && !rotated.is_empty() {
-                    plan.problems.push(PlanProblem {
-                        provider: provider.name.clone(),
-                        key: Some(entry.key.clone()),
-                        message: format!(
-                            "--rotate {}/{}: rotating a password is an edit, and this provider's edits are made by hand (`edits: manual`)",
-                            provider.name, entry.key
-                        ),
-                        help: "leave the account out of --rotate and change the password in the vendor's panel".into(),
-                    });
-                }
-                match update(provider, entry, record, &mut unreturned, &rotated) {
-                    Some(mut change) => {
-                        // A re-activation on or after `start:`, or anything
-                        // done to an account outside its period.
-                        let reactivates = change.fields.iter().any(|f| {
-                            f.name == schema.active_field && f.after == Some(Value::Bool(true))
-                        });
-                        if calendar_caused || reactivates {
-                            change.reason = reason;
-                        }
-                        if let Some(problem) =
-                            missing_update_secret(schema, entry).filter(|_| !manual)
-                        {
-                            plan.problems.push(PlanProblem {
-                                provider: provider.name.clone(),
-                                key: Some(entry.key.clone()),
-                                message: problem.0,
-                                help: problem.1,
-                            });
-                        }
-                        // An edit that suspends the account counts, whatever
-                        // else it changes.
-                        if sets_inactive(schema, &change) {
-                            deactivations += 1;
-                        }
-                        plan.changes.push(change);
-                    }
-                    None => plan.unchanged += 1,
+                let when = When {
+                    reason,
+                    calendar_caused,
+                };
+                if plan_existing(plan, provider, entry, record, options, tally, when) {
+                    deactivations += 1;
                 }
             }
         }
     }
 
-    if !create_only_unchecked.is_empty() {
-        plan.warnings.push(format!(
-            "{}: {} cannot be read back from {}; set on create only, not checked for drift",
-            provider.name,
-            counted(&create_only_unchecked),
-            schema.display_name
-        ));
-    }
-
-    if !unreturned.is_empty() {
-        plan.warnings.push(format!(
-            "{}: {}: set on create only; the vendor does not return it ({} read these accounts without it), so it is not checked for drift",
-            provider.name,
-            counted(&unreturned),
-            schema.display_name
-        ));
-    }
+    unchecked_warnings(plan, provider, &create_only_unchecked, &unreturned);
 
     if options.includes_whole_provider(&provider.name)
         && provider.unlisted != UnlistedPolicy::Ignore
     {
-        let mut unlisted: Vec<&RemoteRecord> = records
-            .iter()
-            .filter(|r| !listed.contains(r.key.as_str()))
-            .collect();
-        unlisted.sort_by(|a, b| a.key.cmp(&b.key));
-        unlisted.dedup_by(|a, b| a.key == b.key);
-        for record in unlisted {
-            let active = is_active(schema, record);
-            let mut note = None;
-            let mut deactivation_planned = false;
-            if provider.unlisted == UnlistedPolicy::Deactivate && active != Some(false) {
-                match &blocker {
-                    Some(reason) => note = Some(reason.clone()),
-                    None => {
-                        deactivations += 1;
-                        deactivation_planned = true;
-                        plan.changes.push(deactivate(provider, record));
-                    }
-                }
-            }
-            plan.unlisted.push(Unlisted {
-                provider: provider.name.clone(),
-                kind: schema.kind,
-                key: record.key.clone(),
-                active,
-                deactivation_planned,
-                note,
-            });
-        }
-        let blocked = plan
-            .unlisted
-            .iter()
-            .filter(|u| u.provider == provider.name && u.note.is_some())
-            .count();
-        if blocked > 0 {
-            plan.warnings.push(format!(
-                "{}: {blocked} unlisted {} cannot be deactivated: {}",
-                provider.name,
-                words::word(blocked, "account", "accounts"),
-                blocker.as_deref().unwrap_or_default()
-            ));
-        }
+        deactivations += plan_unlisted(plan, provider, records, &listed, blocker.as_deref());
     }
 
     // Steps by hand are never sent, so no guardrail holds them back.
     if manual {
         deactivations = 0;
-        let (by_hand, sent): (Vec<Change>, Vec<Change>) = std::mem::take(&mut plan.changes)
-            .into_iter()
-            .partition(|c| c.provider == provider.name && c.action() != Action::Create);
-        plan.changes = sent;
-        plan.manual.extend(by_hand.into_iter().map(made_by_hand));
+        hand_over(plan, provider);
     }
 
     guard(
@@ -381,6 +255,221 @@ fn leaves_out_notes(schema: &DriverSchema) -> Vec<String> {
 
 /// The entry with its vendor's active field set to false (an account
 /// outside its working period).
+/// Warns when the vendor returned none of the fields headcount expects on
+/// read (`absent`: absent from every record): they are then set on create only.
+fn unread_fields_warning(
+    plan: &mut Plan,
+    provider: &Provider,
+    records: &[RemoteRecord],
+    absent: &[&'static str],
+) {
+    let expected_but_absent: Vec<&str> = absent
+        .iter()
+        .copied()
+        .filter(|name| {
+            provider
+                .schema
+                .field(name)
+                .is_some_and(|f| f.expected_on_read)
+        })
+        .collect();
+    if !expected_but_absent.is_empty() {
+        plan.warnings.push(format!(
+            "{}: {} returned no {} on any of its {} {}, although headcount expects {} on read; entries that set {} are set on create only, not checked for drift",
+            provider.name,
+            provider.schema.display_name,
+            expected_but_absent.join(", "),
+            records.len(),
+            words::word(records.len(), "account", "accounts"),
+            words::word(expected_but_absent.len(), "it", "them"),
+            words::word(expected_but_absent.len(), "it", "them"),
+        ));
+    }
+}
+
+/// The per-field counts of the fields the file sets that are never checked
+/// for drift (see [`unchecked_warnings`]).
+struct Tally<'a> {
+    create_only: &'a mut IndexMap<&'static str, usize>,
+    unreturned: &'a mut IndexMap<&'static str, usize>,
+}
+
+/// Why a change happens when the calendar has a say: `reason` is shown on
+/// a change the calendar causes, and on a re-activation.
+struct When {
+    reason: Option<String>,
+    calendar_caused: bool,
+}
+
+/// Plans the edit of an account the vendor lists and the file names:
+/// rotation, the update itself (if anything differs) and the problems that
+/// stop it. Returns whether the edit suspends the account.
+fn plan_existing(
+    plan: &mut Plan,
+    provider: &Provider,
+    entry: &Entry,
+    record: &RemoteRecord,
+    options: &PlanOptions,
+    tally: Tally<'_>,
+    when: When,
+) -> bool {
+    let schema = provider.schema;
+    let manual = provider.edits == EditsPolicy::Manual;
+    for spec in schema.fields {
+        if spec.access == Access::CreateOnly
+            && !spec.is_secret()
+            && entry.fields.contains_key(spec.name)
+        {
+            *tally.create_only.entry(spec.name).or_default() += 1;
+        }
+    }
+    let rotated = match rotation(schema, entry, options) {
+        Ok(rotated) => rotated,
+        Err(message) => {
+            plan.problems.push(PlanProblem {
+                provider: provider.name.clone(),
+                key: Some(entry.key.clone()),
+                message,
+                help: "leave the account out of --rotate; to change its password, use the vendor's own tools".into(),
+            });
+            Vec::new()
+        }
+    };
+    if manual && !rotated.is_empty() {
+        plan.problems.push(PlanProblem {
+            provider: provider.name.clone(),
+            key: Some(entry.key.clone()),
+            message: format!(
+                "--rotate {}/{}: rotating a password is an edit, and this provider's edits are made by hand (`edits: manual`)",
+                provider.name, entry.key
+            ),
+            help: "leave the account out of --rotate and change the password in the vendor's panel".into(),
+        });
+    }
+    match update(provider, entry, record, tally.unreturned, &rotated) {
+        Some(mut change) => {
+            // A re-activation on or after `start:`, or anything
+            // done to an account outside its period.
+            let reactivates = change
+                .fields
+                .iter()
+                .any(|f| f.name == schema.active_field && f.after == Some(Value::Bool(true)));
+            if when.calendar_caused || reactivates {
+                change.reason = when.reason;
+            }
+            if let Some(problem) = missing_update_secret(schema, entry).filter(|_| !manual) {
+                plan.problems.push(PlanProblem {
+                    provider: provider.name.clone(),
+                    key: Some(entry.key.clone()),
+                    message: problem.0,
+                    help: problem.1,
+                });
+            }
+            // An edit that suspends the account counts, whatever
+            // else it changes.
+            let suspends = sets_inactive(schema, &change);
+            plan.changes.push(change);
+            suspends
+        }
+        None => {
+            plan.unchanged += 1;
+            false
+        }
+    }
+}
+
+/// Warns of the fields the file sets that are never checked for drift:
+/// create-only ones, and those the vendor's read did not carry.
+fn unchecked_warnings(
+    plan: &mut Plan,
+    provider: &Provider,
+    create_only: &IndexMap<&'static str, usize>,
+    unreturned: &IndexMap<&'static str, usize>,
+) {
+    let vendor = provider.schema.display_name;
+    if !create_only.is_empty() {
+        plan.warnings.push(format!(
+            "{}: {} cannot be read back from {vendor}; set on create only, not checked for drift",
+            provider.name,
+            counted(create_only),
+        ));
+    }
+    if !unreturned.is_empty() {
+        plan.warnings.push(format!(
+            "{}: {}: set on create only; the vendor does not return it ({vendor} read these accounts without it), so it is not checked for drift",
+            provider.name,
+            counted(unreturned),
+        ));
+    }
+}
+
+/// Moves the provider's updates and deactivations from the changes apply
+/// sends to the steps a person makes in the vendor's panel (`edits: manual`).
+fn hand_over(plan: &mut Plan, provider: &Provider) {
+    let (by_hand, sent): (Vec<Change>, Vec<Change>) = std::mem::take(&mut plan.changes)
+        .into_iter()
+        .partition(|c| c.provider == provider.name && c.action() != Action::Create);
+    plan.changes = sent;
+    plan.manual.extend(by_hand.into_iter().map(made_by_hand));
+}
+
+/// Reports the provider's accounts the file does not list, and plans the
+/// deactivation of the active ones under `unlisted: deactivate` (unless
+/// `blocker` says why this vendor cannot). Returns the deactivations planned.
+fn plan_unlisted(
+    plan: &mut Plan,
+    provider: &Provider,
+    records: &[RemoteRecord],
+    listed: &HashSet<&str>,
+    blocker: Option<&str>,
+) -> usize {
+    let schema = provider.schema;
+    let mut deactivations = 0;
+    let mut unlisted: Vec<&RemoteRecord> = records
+        .iter()
+        .filter(|r| !listed.contains(r.key.as_str()))
+        .collect();
+    unlisted.sort_by(|a, b| a.key.cmp(&b.key));
+    unlisted.dedup_by(|a, b| a.key == b.key);
+    for record in unlisted {
+        let active = is_active(schema, record);
+        let mut note = None;
+        let mut deactivation_planned = false;
+        if provider.unlisted == UnlistedPolicy::Deactivate && active != Some(false) {
+            match blocker {
+                Some(reason) => note = Some(reason.to_string()),
+                None => {
+                    deactivations += 1;
+                    deactivation_planned = true;
+                    plan.changes.push(deactivate(provider, record));
+                }
+            }
+        }
+        plan.unlisted.push(Unlisted {
+            provider: provider.name.clone(),
+            kind: schema.kind,
+            key: record.key.clone(),
+            active,
+            deactivation_planned,
+            note,
+        });
+    }
+    let blocked = plan
+        .unlisted
+        .iter()
+        .filter(|u| u.provider == provider.name && u.note.is_some())
+        .count();
+    if blocked > 0 {
+        plan.warnings.push(format!(
+            "{}: {blocked} unlisted {} cannot be deactivated: {}",
+            provider.name,
+            words::word(blocked, "account", "accounts"),
+            blocker.unwrap_or_default()
+        ));
+    }
+    deactivations
+}
+
 /// The entry itself asks for its account to be inactive (`active: false`).
 fn wanted_inactive(schema: &DriverSchema, entry: &Entry) -> bool {
     entry
