@@ -330,11 +330,18 @@ mod tests {
         let dir = private();
         let systems = [system("https://ccp.example.vn")];
         let first = ApplyLock::acquire_in(dir.path(), &systems, Duration::ZERO).unwrap();
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = released.clone();
         let release = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(200));
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
             drop(first);
         });
         ApplyLock::acquire_in(dir.path(), &systems, Duration::from_secs(10)).unwrap();
+        assert!(
+            released.load(std::sync::atomic::Ordering::SeqCst),
+            "the second apply got the lock only after the first let it go"
+        );
         release.join().unwrap();
     }
 

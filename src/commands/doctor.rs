@@ -83,7 +83,7 @@ async fn examine(provider: &Provider, parallelism: u32, probe_edits: bool) -> Pr
         }
     };
     let started = Instant::now();
-    let first = driver.list().await;
+    let first = crate::drivers::http::read_scope(driver.list()).await;
     let latency = started.elapsed();
     let first = match first {
         Ok(records) => records,
@@ -126,7 +126,7 @@ async fn examine(provider: &Provider, parallelism: u32, probe_edits: bool) -> Pr
         "ok",
         true,
     ));
-    let second = driver.list().await;
+    let second = crate::drivers::http::read_scope(driver.list()).await;
     checks.push(match second {
         Ok(second) => {
             let same = keys(&first) == keys(&second);

@@ -217,7 +217,7 @@ fn text_line(w: &Line, header: Option<&Line>) -> String {
                 .get("git")
                 .and_then(|g| g.get("commit"))
                 .and_then(Json::as_str)
-                .map(|c| format!(" at {}", &c[..c.len().min(12)]))
+                .map(|c| format!(" at {}", c.chars().take(12).collect::<String>()))
                 .unwrap_or_default();
             let ci = h
                 .rest

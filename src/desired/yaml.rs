@@ -407,7 +407,8 @@ mod tests {
         }
         let start = std::time::Instant::now();
         let err = parse(&text).unwrap_err();
-        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        // A generous bound: unbounded alias expansion would take hours.
+        assert!(start.elapsed() < std::time::Duration::from_secs(60));
         assert_eq!(err.limit, Some(Limit::Aliases), "{err:?}");
     }
 

@@ -181,7 +181,8 @@ impl Journal {
             line.insert("after_torn_line".into(), json!(true));
         }
         line.extend(record);
-        let text = Json::Object(line).to_string();
+        // Secrets never reach the journal, whatever path a message took.
+        let text = crate::redact::redact(&Json::Object(line).to_string()).into_owned();
         let mut bytes = text.clone().into_bytes();
         bytes.push(b'\n');
         // One write of the whole line (O_APPEND), flushed at once.

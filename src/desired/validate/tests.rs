@@ -516,3 +516,17 @@ fn an_active_person_beats_defaults_and_a_bad_attribute_is_one_problem() {
     );
     assert_eq!(codes(&text), ["wrong_type"]);
 }
+
+#[test]
+fn a_journal_path_from_the_file_stays_in_its_folder() {
+    // The file may come from a pull request: it must not aim apply's
+    // appends at any file the runner can write.
+    for path in ["/etc/cron.d/x", "../outside.jsonl", "audit/../../x.jsonl"] {
+        assert_eq!(
+            codes(&with(&format!("journal: {path}\n"))),
+            vec!["journal_path".to_string()],
+            "{path}"
+        );
+    }
+    assert!(codes(&with("journal: audit/headcount-journal.jsonl\n")).is_empty());
+}

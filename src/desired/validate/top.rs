@@ -154,6 +154,24 @@ impl Checker {
                 );
                 continue;
             }
+            // The file may come from a pull request: its journal stays
+            // beside it. `--journal PATH` names a path anywhere.
+            let relative = std::path::Path::new(text);
+            if relative.is_absolute()
+                || relative
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                self.push(
+                    self.problem(
+                        "journal_path",
+                        format!("`journal: {text}` leaves this file's folder"),
+                    )
+                    .label(span(value), "an absolute path or one with `..`")
+                    .help("give a path inside this file's folder (e.g. `audit/headcount-journal.jsonl`), or pass `apply --journal PATH` for a path elsewhere"),
+                );
+                continue;
+            }
             let file = self.paths[i].clone();
             let folder = match file.parent() {
                 Some(p) if !p.as_os_str().is_empty() && file.as_os_str() != "-" => p.to_path_buf(),
