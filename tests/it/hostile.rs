@@ -57,6 +57,17 @@ fn world() -> World {
         .with_env("GITHUB_TOKEN", CI_TOKEN)
 }
 
+/// The world, its DNL password file and `headcount.yaml` listing [`entries`].
+fn world_with_file() -> (World, PathBuf) {
+    let w = world();
+    std::fs::write(w.dir.path().join("dnl-pw.txt"), format!("{FILE_PW}\n")).unwrap();
+    let file = w.write(
+        "headcount.yaml",
+        &format!("{}{}", w.providers("", "", ""), entries()),
+    );
+    (w, file)
+}
+
 fn entries() -> &'static str {
     "agents:\n  - { login: jkowalski, name: Jan, surname: Kowalski, number: \"5634\", password: { env: AGENT_PW } }\nusers:\n  - { provider: dnl, name: dnhai, user_type: agent, email: dnhai@example.net, password: { file: dnl-pw.txt } }\n"
 }
@@ -177,12 +188,7 @@ fn an_unreadable_or_dangling_entry_of_a_directory_is_an_error_naming_it() {
 /// every 4-character piece of every secret.
 #[test]
 fn no_output_carries_a_secret_or_a_piece_of_one() {
-    let w = world();
-    std::fs::write(w.dir.path().join("dnl-pw.txt"), format!("{FILE_PW}\n")).unwrap();
-    let file = w.write(
-        "headcount.yaml",
-        &format!("{}{}", w.providers("", "", ""), entries()),
-    );
+    let (w, file) = world_with_file();
     let f = path(&file);
     let mut runs: Vec<(String, Output)> = Vec::new();
     let mut run = |args: &[&str]| {
@@ -347,12 +353,7 @@ fn applies_of_one_desired_state_through_a_symlink_stdin_and_a_directory_serialis
 /// older versions made it) is never written through.
 #[test]
 fn a_symlinked_lock_file_is_never_written_through() {
-    let w = world();
-    std::fs::write(w.dir.path().join("dnl-pw.txt"), format!("{FILE_PW}\n")).unwrap();
-    let file = w.write(
-        "headcount.yaml",
-        &format!("{}{}", w.providers("", "", ""), entries()),
-    );
+    let (w, file) = world_with_file();
     let victim = w.dir.path().join("victim.txt");
     std::fs::write(&victim, "precious\n").unwrap();
     // Committed beside the file: no longer a lock file at all.
@@ -430,12 +431,7 @@ fn a_200000_character_line_with_an_error_is_located_without_a_panic() {
 /// `--target` is.
 #[test]
 fn rotate_of_a_key_no_account_has_is_an_error() {
-    let w = world();
-    std::fs::write(w.dir.path().join("dnl-pw.txt"), format!("{FILE_PW}\n")).unwrap();
-    let file = w.write(
-        "headcount.yaml",
-        &format!("{}{}", w.providers("", "", ""), entries()),
-    );
+    let (w, file) = world_with_file();
     let out = w.run(&["plan", "-f", path(&file), "--rotate", "dnl/nobody"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
